@@ -1,0 +1,174 @@
+"""The Django admin, in Chinese, for the supervision office's browsing and search.
+
+Admin saves and deletes go through services.admin_save / admin_delete, so they land in the
+ledger like every other write.
+"""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from tasks_app import services
+from tasks_app.models import (
+    AuditEvent,
+    Department,
+    Indicator,
+    KeyArea,
+    Milestone,
+    Plan,
+    Section,
+    StatusUpdate,
+    Task,
+    User,
+)
+
+admin.site.site_header = _("高新区督查督办系统")
+admin.site.site_title = _("督查督办")
+admin.site.index_title = _("管理")
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    def save_model(self, request, obj, form, change):
+        services.admin_save(
+            actor=request.user, obj=obj, changed_fields=list(form.changed_data), is_new=not change
+        )
+
+    def delete_model(self, request, obj):
+        services.admin_delete(actor=request.user, obj=obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            services.admin_delete(actor=request.user, obj=obj)
+
+
+@admin.display(description=_("示例"), boolean=True)
+def sample_flag(obj):
+    return getattr(obj, "is_sample", None) or getattr(obj, "assignment_is_sample", False)
+
+
+@admin.register(Department)
+class DepartmentAdmin(AuditedAdmin):
+    list_display = ["name", "short_name", "parent", sample_flag]
+    search_fields = ["name", "short_name"]
+    list_filter = ["is_sample"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "display_name", "role", "department", "is_active", sample_flag]
+    list_filter = ["role", "department", "is_active", "is_sample"]
+    search_fields = ["username", "display_name"]
+    fieldsets = BaseUserAdmin.fieldsets + (
+        (_("督查督办"), {"fields": ["role", "department", "display_name", "is_sample"]}),
+    )
+
+    def save_model(self, request, obj, form, change):
+        services.admin_save(
+            actor=request.user, obj=obj, changed_fields=list(form.changed_data), is_new=not change
+        )
+
+
+class SectionInline(admin.TabularInline):
+    model = Section
+    extra = 0
+
+
+@admin.register(Plan)
+class PlanAdmin(AuditedAdmin):
+    list_display = ["title", "year", "kind", "status", "published_at"]
+    list_filter = ["year", "kind", "status"]
+    search_fields = ["title"]
+    inlines = [SectionInline]
+
+
+@admin.register(Section)
+class SectionAdmin(AuditedAdmin):
+    list_display = ["__str__", "plan", "number"]
+    list_filter = ["plan"]
+
+
+@admin.register(KeyArea)
+class KeyAreaAdmin(AuditedAdmin):
+    list_display = ["title", "section", "number"]
+    list_filter = ["section__plan", "section"]
+    search_fields = ["title"]
+
+
+class IndicatorInline(admin.TabularInline):
+    model = Indicator
+    extra = 0
+    fields = ["name", "comparator", "target_value", "target_value_max", "unit", "latest_actual"]
+
+
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    extra = 0
+
+
+@admin.register(Task)
+class TaskAdmin(AuditedAdmin):
+    list_display = [
+        "code", "title", "kind", "section", "lead_department", "deadline", "status", "progress",
+        sample_flag,
+    ]
+    list_filter = [
+        "plan", "section", "key_area", "kind", "lead_department", "status",
+        "assignment_is_sample",
+    ]
+    search_fields = ["code", "title", "source_text"]
+    autocomplete_fields = ["lead_department", "co_departments"]
+    list_select_related = ["section", "lead_department", "plan"]
+    readonly_fields = ["version", "received_at", "created_at", "updated_at"]
+    inlines = [IndicatorInline, MilestoneInline]
+
+    def save_related(self, request, form, formsets, change):
+        # Inline rows and many-to-many changes go through the ledger too.
+        services.admin_save_related(
+            actor=request.user, obj=form.instance, save=lambda: super(TaskAdmin, self)
+            .save_related(request, form, formsets, change),
+        )
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(AuditedAdmin):
+    list_display = ["name", "comparator", "target_value", "unit", "task", "plan"]
+    list_filter = ["plan", "comparator", "unit"]
+    search_fields = ["name", "source_text", "task__code"]
+    list_select_related = ["task", "plan"]
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(AuditedAdmin):
+    list_display = ["title", "task", "due_date", "done_date", sample_flag]
+    list_filter = ["is_sample", "task__lead_department"]
+    search_fields = ["title", "task__code", "task__title"]
+    list_select_related = ["task"]
+
+
+@admin.register(StatusUpdate)
+class StatusUpdateAdmin(admin.ModelAdmin):
+    list_display = ["task", "period", "status", "progress", "author", "created_at"]
+    list_filter = ["status", "task__lead_department"]
+    search_fields = ["task__code", "narrative"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "actor_username", "action", "object_repr"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["object_repr", "actor_username", "action"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TasksAppConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "tasks_app"
+    verbose_name = _("督查督办")

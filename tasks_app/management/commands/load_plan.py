@@ -1,0 +1,26 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from tasks_app import services
+from tasks_app.plan_data import DEFAULT_PLAN_FILE, read_plan_file
+
+
+class Command(BaseCommand):
+    help = "Load a plan data file (default: the shipped 2020 plan); running it twice changes nothing."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", nargs="?", default=str(DEFAULT_PLAN_FILE))
+
+    def handle(self, *args, path, **options):
+        try:
+            data = read_plan_file(Path(path))
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"cannot read plan file {path}: {exc}") from None
+        plan, result = services.plan_load(actor=None, data=data)
+        if result.changed:
+            self.stdout.write(
+                f"{plan}: created {result.created or 'nothing'}, updated {result.updated or 'nothing'}"
+            )
+        else:
+            self.stdout.write(f"{plan}: already up to date, nothing changed")

@@ -1,0 +1,432 @@
+"""The nouns of 督查督办: who is responsible for which piece of the work report, and how it goes.
+
+Invariants live here as database constraints, so that no code path (admin, shell, bulk update)
+can store a progress of 150 or a deadline before the start.
+"""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Department(models.Model):
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    short_name = models.CharField(_("简称"), max_length=40, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    is_sample = models.BooleanField(_("示例"), default=False)
+
+    class Meta:
+        verbose_name = _("部门")
+        verbose_name_plural = _("部门")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("id")), name="department_not_own_parent"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    STAFF = "staff", _("承办人")
+    HEAD = "head", _("部门负责人")
+    SUPERVISOR = "supervisor", _("督查室")
+    LEADER = "leader", _("区领导")
+    AUDITOR = "auditor", _("审计人员")
+    ADMIN = "admin", _("系统管理员")
+
+
+DEPARTMENT_ROLES = (Role.STAFF, Role.HEAD)
+
+
+class User(AbstractUser):
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.STAFF)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("所属部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    display_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    is_sample = models.BooleanField(_("示例"), default=False)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values), name="user_role_valid"
+            ),
+            # Department staff and heads always belong to a department: their scope is it.
+            models.CheckConstraint(
+                condition=~Q(role__in=DEPARTMENT_ROLES) | Q(department__isnull=False),
+                name="user_department_role_has_department",
+            ),
+        ]
+
+    def __str__(self):
+        return self.display_name or self.username
+
+
+class PlanKind(models.TextChoices):
+    WORK_REPORT = "work_report", _("政府工作报告")
+    LIVELIHOOD = "livelihood", _("民生实事")
+    OTHER = "other", _("其他清单")
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    PUBLISHED = "published", _("已发布")
+
+
+class Plan(models.Model):
+    Kind = PlanKind
+
+    Status = PlanStatus
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    title = models.CharField(_("名称"), max_length=200)
+    government = models.CharField(_("政府"), max_length=100, blank=True)
+    kind = models.CharField(_("类型"), max_length=20, choices=PlanKind.choices, default=PlanKind.WORK_REPORT)
+    status = models.CharField(_("状态"), max_length=20, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
+    report_date = models.DateField(_("报告日期"), null=True, blank=True)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("计划")
+        verbose_name_plural = _("计划")
+        ordering = ["-year", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "title"], name="plan_unique_year_title"),
+            models.CheckConstraint(condition=Q(kind__in=PlanKind.values), name="plan_kind_valid"),
+            models.CheckConstraint(condition=Q(status__in=PlanStatus.values), name="plan_status_valid"),
+            models.CheckConstraint(
+                condition=Q(year__gte=2000) & Q(year__lte=2100), name="plan_year_sane"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False),
+                name="plan_published_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Section(models.Model):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="sections")
+    number = models.PositiveSmallIntegerField(_("序号"))
+    title = models.CharField(_("标题"), max_length=200)
+
+    class Meta:
+        verbose_name = _("方面")
+        verbose_name_plural = _("方面")
+        ordering = ["plan", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="section_unique_number"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="section_number_positive"),
+        ]
+
+    @property
+    def numeral(self) -> str:
+        return chinese_numeral(self.number)
+
+    def __str__(self):
+        return f"({self.numeral}){self.title}"
+
+
+class KeyArea(models.Model):
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="key_areas")
+    number = models.PositiveSmallIntegerField(_("序号"))
+    title = models.CharField(_("标题"), max_length=200)
+
+    class Meta:
+        verbose_name = _("重点领域")
+        verbose_name_plural = _("重点领域")
+        ordering = ["section", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["section", "number"], name="keyarea_unique_number"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="keyarea_number_positive"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class TaskStatus(models.TextChoices):
+    NOT_STARTED = "not_started", _("未启动")
+    ON_SCHEDULE = "on_schedule", _("序时推进")
+    BEHIND = "behind", _("滞后")
+    DONE = "done", _("已完成")
+    ONGOING = "ongoing", _("持续推进")
+
+
+class TaskKind(models.TextChoices):
+    WORK_ITEM = "work_item", _("具体工作")
+    HEADLINE_TARGET = "headline_target", _("主要目标")
+    LIVELIHOOD = "livelihood", _("民生实事")
+
+
+class ReportFrequency(models.TextChoices):
+    WEEKLY = "weekly", _("每周")
+    BIWEEKLY = "biweekly", _("每半月")
+    MONTHLY = "monthly", _("每月")
+    QUARTERLY = "quarterly", _("每季度")
+
+
+class Task(models.Model):
+    Kind = TaskKind
+
+    ReportFrequency = ReportFrequency
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="tasks")
+    code = models.CharField(_("编号"), max_length=30)
+    title = models.CharField(_("任务"), max_length=200)
+    source_text = models.TextField(_("报告原文"))
+    kind = models.CharField(_("类型"), max_length=20, choices=TaskKind.choices, default=TaskKind.WORK_ITEM)
+    section = models.ForeignKey(
+        Section, verbose_name=_("方面"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    key_area = models.ForeignKey(
+        KeyArea, verbose_name=_("重点领域"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    position = models.PositiveIntegerField(_("排序"), default=0)
+    lead_department = models.ForeignKey(
+        Department, verbose_name=_("牵头单位"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="lead_tasks",
+    )
+    co_departments = models.ManyToManyField(
+        Department, verbose_name=_("配合单位"), blank=True, related_name="co_tasks"
+    )
+    responsible_leader = models.ForeignKey(
+        User, verbose_name=_("责任领导"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="led_tasks", limit_choices_to={"role": Role.LEADER},
+    )
+    start_date = models.DateField(_("开始日期"), null=True, blank=True)
+    deadline = models.DateField(_("完成时限"), null=True, blank=True)
+    report_frequency = models.CharField(
+        _("报送频次"), max_length=20, choices=ReportFrequency.choices,
+        default=ReportFrequency.MONTHLY,
+    )
+    status = models.CharField(
+        _("状态"), max_length=20, choices=TaskStatus.choices, default=TaskStatus.NOT_STARTED
+    )
+    progress = models.PositiveSmallIntegerField(_("进度(%)"), default=0)
+    received_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    assignment_is_sample = models.BooleanField(_("示例分工"), default=False)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("任务")
+        verbose_name_plural = _("任务")
+        ordering = ["plan", "position", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "code"], name="task_unique_code"),
+            models.CheckConstraint(condition=Q(kind__in=TaskKind.values), name="task_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=TaskStatus.values), name="task_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(report_frequency__in=ReportFrequency.values),
+                name="task_report_frequency_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__gte=0) & Q(progress__lte=100), name="task_progress_0_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(start_date__isnull=True)
+                | Q(deadline__isnull=True)
+                | Q(deadline__gte=models.F("start_date")),
+                name="task_deadline_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="work_item") | Q(key_area__isnull=False),
+                name="task_work_item_has_key_area",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(progress=100), name="task_done_is_100"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["lead_department", "status"], name="task_lead_status_idx"),
+            models.Index(fields=["deadline"], name="task_deadline_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+
+class Comparator(models.TextChoices):
+    GTE = "gte", "≥"
+    GT = "gt", ">"
+    LTE = "lte", "≤"
+    LT = "lt", "<"
+    EQ = "eq", "="
+    APPROX = "approx", _("约")
+    GROWTH = "growth", _("增长")
+    BETWEEN = "between", _("区间")
+
+
+class Indicator(models.Model):
+    Comparator = Comparator
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="indicators")
+    task = models.ForeignKey(
+        Task, null=True, blank=True, on_delete=models.CASCADE, related_name="indicators"
+    )
+    position = models.PositiveSmallIntegerField(_("排序"), default=0)
+    name = models.CharField(_("指标"), max_length=100)
+    unit = models.CharField(_("单位"), max_length=20, blank=True)
+    comparator = models.CharField(
+        _("比较方式"), max_length=10, choices=Comparator.choices, default=Comparator.EQ
+    )
+    baseline = models.DecimalField(_("基数"), max_digits=18, decimal_places=4, null=True, blank=True)
+    target_value = models.DecimalField(_("目标值"), max_digits=18, decimal_places=4)
+    target_value_max = models.DecimalField(
+        _("目标上限"), max_digits=18, decimal_places=4, null=True, blank=True
+    )
+    latest_actual = models.DecimalField(
+        _("最新实际值"), max_digits=18, decimal_places=4, null=True, blank=True
+    )
+    source_text = models.CharField(_("原文"), max_length=300)
+
+    class Meta:
+        verbose_name = _("指标")
+        verbose_name_plural = _("指标")
+        ordering = ["plan", "task", "position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(comparator__in=Comparator.values), name="indicator_comparator_valid"
+            ),
+            models.CheckConstraint(
+                condition=(Q(comparator="between") & Q(target_value_max__gte=models.F("target_value")))
+                | (~Q(comparator="between") & Q(target_value_max__isnull=True)),
+                name="indicator_range_only_between",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "task", "position"], name="indicator_unique_position"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} {self.get_comparator_display()} {self.target_value.normalize():f}{self.unit}"
+
+
+class Milestone(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(_("节点"), max_length=200)
+    due_date = models.DateField(_("计划完成日期"))
+    done_date = models.DateField(_("实际完成日期"), null=True, blank=True)
+    is_sample = models.BooleanField(_("示例"), default=False)
+
+    class Meta:
+        verbose_name = _("里程碑")
+        verbose_name_plural = _("里程碑")
+        ordering = ["task", "due_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "due_date", "title"], name="milestone_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.due_date:%Y-%m-%d})"
+
+
+class StatusUpdate(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="updates")
+    period = models.DateField(_("报送期"), help_text=_("报送周期的第一天"))
+    status = models.CharField(_("状态"), max_length=20, choices=TaskStatus.choices)
+    progress = models.PositiveSmallIntegerField(_("进度(%)"))
+    narrative = models.TextField(_("进展情况"), max_length=5000)
+    author = models.ForeignKey(
+        User, verbose_name=_("填报人"), on_delete=models.PROTECT, related_name="status_updates"
+    )
+    created_at = models.DateTimeField(_("填报时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("进展报送")
+        verbose_name_plural = _("进展报送")
+        ordering = ["task", "-period"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "period"], name="statusupdate_one_per_period"),
+            models.CheckConstraint(
+                condition=Q(status__in=TaskStatus.values), name="statusupdate_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__gte=0) & Q(progress__lte=100),
+                name="statusupdate_progress_0_100",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.task.code} {self.period:%Y-%m}"
+
+
+class IndicatorValue(models.Model):
+    """An indicator's actual value as reported in one status update."""
+
+    update = models.ForeignKey(StatusUpdate, on_delete=models.CASCADE, related_name="values")
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="values")
+    value = models.DecimalField(_("实际值"), max_digits=18, decimal_places=4)
+
+    class Meta:
+        verbose_name = _("指标实际值")
+        verbose_name_plural = _("指标实际值")
+        constraints = [
+            models.UniqueConstraint(fields=["update", "indicator"], name="indicatorvalue_unique"),
+        ]
+
+
+class AuditEvent(models.Model):
+    """One change, as it happened. Written only by services.audit_log; never edited."""
+
+    actor = models.ForeignKey(
+        User, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_username = models.CharField(_("用户名"), max_length=150, blank=True)
+    actor_role = models.CharField(_("角色"), max_length=20, blank=True)
+    actor_department = models.CharField(_("部门"), max_length=100, blank=True)
+    action = models.CharField(_("操作"), max_length=80, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=50)
+    object_id = models.CharField(_("对象编号"), max_length=50)
+    object_repr = models.CharField(_("对象"), max_length=200)
+    before = models.JSONField(_("变更前"), null=True, blank=True)
+    after = models.JSONField(_("变更后"), null=True, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("审计事件")
+        verbose_name_plural = _("审计事件")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+
+_NUMERALS = "零一二三四五六七八九十"
+
+
+def chinese_numeral(number: int) -> str:
+    """1..99 as 一 … 九十九, the way reports number their sections."""
+    if number <= 10:
+        return _NUMERALS[number]
+    tens, ones = divmod(number, 10)
+    return (_NUMERALS[tens] if tens > 1 else "") + "十" + (_NUMERALS[ones] if ones else "")
