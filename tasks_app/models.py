@@ -430,3 +430,32 @@ def chinese_numeral(number: int) -> str:
         return _NUMERALS[number]
     tens, ones = divmod(number, 10)
     return (_NUMERALS[tens] if tens > 1 else "") + "十" + (_NUMERALS[ones] if ones else "")
+
+
+class CalendarDay(models.Model):
+    """An exception to the Monday-Friday week: a holiday, or an adjusted working weekend day.
+
+    Seeded from the chinese-calendar package for the years it knows; the supervision office adds
+    each new year's arrangement when the State Council publishes it (in the autumn).
+    """
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("休息日")
+        WORKDAY = "workday", _("调休上班")
+
+    date = models.DateField(_("日期"), unique=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("名称"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("节假日安排")
+        verbose_name_plural = _("节假日安排")
+        ordering = ["date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["holiday", "workday"]), name="calendarday_kind_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.get_kind_display()} {self.name}"
