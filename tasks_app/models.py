@@ -7,6 +7,7 @@ can store a progress of 150 or a deadline before the start.
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -174,6 +175,12 @@ class TaskStatus(models.TextChoices):
     ONGOING = "ongoing", _("持续推进")
 
 
+class Light(models.TextChoices):
+    GREEN = "green", _("绿灯")
+    YELLOW = "yellow", _("黄灯")
+    RED = "red", _("红灯")
+
+
 class TaskKind(models.TextChoices):
     WORK_ITEM = "work_item", _("具体工作")
     HEADLINE_TARGET = "headline_target", _("主要目标")
@@ -228,6 +235,18 @@ class Task(models.Model):
     )
     progress = models.PositiveSmallIntegerField(_("进度(%)"), default=0)
     received_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    received_by = models.ForeignKey(
+        User, verbose_name=_("签收人"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    original_deadline = models.DateField(
+        _("原完成时限"), null=True, blank=True,
+        help_text=_("计划发布后经变更申请调整时限的,保留最初的时限"),
+    )
+    # Derived: recomputed by services on every write and by the daily schedule refresh.
+    expected_progress = models.PositiveSmallIntegerField(_("序时进度(%)"), default=0)
+    light = models.CharField(_("亮灯"), max_length=10, choices=Light.choices, default=Light.GREEN)
+    schedule_as_of = models.DateField(_("计算日期"), null=True, blank=True)
     assignment_is_sample = models.BooleanField(_("示例分工"), default=False)
     version = models.PositiveIntegerField(_("版本"), default=1)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -263,9 +282,14 @@ class Task(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="done") | Q(progress=100), name="task_done_is_100"
             ),
+            models.CheckConstraint(condition=Q(light__in=Light.values), name="task_light_valid"),
+            models.CheckConstraint(
+                condition=Q(expected_progress__lte=100), name="task_expected_progress_0_100"
+            ),
         ]
         indexes = [
             models.Index(fields=["lead_department", "status"], name="task_lead_status_idx"),
+            models.Index(fields=["plan", "light"], name="task_plan_light_idx"),
             models.Index(fields=["deadline"], name="task_deadline_idx"),
         ]
 
@@ -301,6 +325,9 @@ class Indicator(models.Model):
     target_value = models.DecimalField(_("目标值"), max_digits=18, decimal_places=4)
     target_value_max = models.DecimalField(
         _("目标上限"), max_digits=18, decimal_places=4, null=True, blank=True
+    )
+    original_target_value = models.DecimalField(
+        _("原目标值"), max_digits=18, decimal_places=4, null=True, blank=True
     )
     latest_actual = models.DecimalField(
         _("最新实际值"), max_digits=18, decimal_places=4, null=True, blank=True
@@ -348,6 +375,12 @@ class Milestone(models.Model):
         return f"{self.title} ({self.due_date:%Y-%m-%d})"
 
 
+class ReviewState(models.TextChoices):
+    SUBMITTED = "submitted", _("待审核")
+    ACCEPTED = "accepted", _("已通过")
+    RETURNED = "returned", _("已退回")
+
+
 class StatusUpdate(models.Model):
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="updates")
     period = models.DateField(_("报送期"), help_text=_("报送周期的第一天"))
@@ -357,7 +390,13 @@ class StatusUpdate(models.Model):
     author = models.ForeignKey(
         User, verbose_name=_("填报人"), on_delete=models.PROTECT, related_name="status_updates"
     )
+    review_state = models.CharField(
+        _("审核状态"), max_length=20, choices=ReviewState.choices, default=ReviewState.SUBMITTED
+    )
+    revision = models.PositiveSmallIntegerField(_("报送次数"), default=1)
+    version = models.PositiveIntegerField(_("版本"), default=1)
     created_at = models.DateTimeField(_("填报时间"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("最近报送时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("进展报送")
@@ -371,6 +410,16 @@ class StatusUpdate(models.Model):
             models.CheckConstraint(
                 condition=Q(progress__gte=0) & Q(progress__lte=100),
                 name="statusupdate_progress_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(review_state__in=ReviewState.values),
+                name="statusupdate_review_state_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["submitted_at"], name="statusupdate_review_queue_idx",
+                condition=Q(review_state="submitted"),
             ),
         ]
 
@@ -459,3 +508,152 @@ class CalendarDay(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.get_kind_display()} {self.name}"
+
+
+class Review(models.Model):
+    """The supervision office's decision on one submission of a status update."""
+
+    class Decision(models.TextChoices):
+        ACCEPTED = "accepted", _("通过")
+        RETURNED = "returned", _("退回")
+
+    update = models.ForeignKey(StatusUpdate, on_delete=models.CASCADE, related_name="reviews")
+    revision = models.PositiveSmallIntegerField(_("审核的报送次数"))
+    decision = models.CharField(_("审核结果"), max_length=10, choices=Decision.choices)
+    reason = models.TextField(_("理由"), max_length=1000, blank=True)
+    reviewer = models.ForeignKey(User, verbose_name=_("审核人"), on_delete=models.PROTECT,
+                                 related_name="+")
+    created_at = models.DateTimeField(_("审核时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("审核")
+        verbose_name_plural = _("审核")
+        ordering = ["update", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["update", "revision"], name="review_once_per_revision"),
+            models.CheckConstraint(
+                condition=Q(decision__in=["accepted", "returned"]), name="review_decision_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(decision="returned") | ~Q(reason=""), name="review_return_has_reason"
+            ),
+        ]
+
+
+class Evidence(models.Model):
+    """A file attached to a status update, stored under a generated name."""
+
+    update = models.ForeignKey(StatusUpdate, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(_("文件"), upload_to="evidence/%Y/%m/")
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    content_type = models.CharField(_("类型"), max_length=100)
+    size = models.PositiveIntegerField(_("大小(字节)"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
+        ordering = ["update", "created_at"]
+
+
+class Contribution(models.Model):
+    """A co-department's part for one period, seen by the lead department when it reports."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="contributions")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    period = models.DateField(_("报送期"))
+    narrative = models.TextField(_("配合情况"), max_length=5000)
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("填报时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("配合单位报送")
+        verbose_name_plural = _("配合单位报送")
+        ordering = ["task", "-period"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "department", "period"], name="contribution_one_per_period"
+            ),
+        ]
+
+
+class Instruction(models.Model):
+    """A leader's instruction (批示) on a task."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="instructions")
+    leader = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("批示内容"), max_length=2000)
+    created_at = models.DateTimeField(_("批示时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("部门阅知时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("领导批示")
+        verbose_name_plural = _("领导批示")
+        ordering = ["task", "-created_at"]
+
+
+class ChangeRequest(models.Model):
+    """After publication a deadline or a target changes only through an approved request."""
+
+    class Field(models.TextChoices):
+        DEADLINE = "deadline", _("完成时限")
+        TARGET_VALUE = "target_value", _("目标值")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("已驳回")
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="change_requests")
+    indicator = models.ForeignKey(Indicator, null=True, blank=True, on_delete=models.CASCADE,
+                                  related_name="change_requests")
+    field = models.CharField(_("变更项"), max_length=20, choices=Field.choices)
+    old_value = models.CharField(_("原值"), max_length=40)
+    new_value = models.CharField(_("新值"), max_length=40)
+    reason = models.TextField(_("理由"), max_length=1000)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("审批意见"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("变更申请")
+        verbose_name_plural = _("变更申请")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(field="target_value") & Q(indicator__isnull=False))
+                | (Q(field="deadline") & Q(indicator__isnull=True)),
+                name="changerequest_indicator_iff_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["pending", "approved", "rejected"]),
+                name="changerequest_state_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["task", "field", "indicator"], condition=Q(state="pending"),
+                name="changerequest_one_pending", nulls_distinct=False,
+            ),
+        ]
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a POST carrying an Idempotency-Key, replayed on retries."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    scope = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_key"),
+        ]
