@@ -1,0 +1,46 @@
+"""Who may see and change what. Every queryset is scoped to the caller first."""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from tasks_app.models import DEPARTMENT_ROLES, Role, Task, User
+
+OFFICE_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+SEE_ALL_ROLES = (Role.SUPERVISOR, Role.LEADER, Role.AUDITOR, Role.ADMIN)
+
+
+def is_department_member(user: User) -> bool:
+    return user.role in DEPARTMENT_ROLES and user.department_id is not None
+
+
+def is_office(user: User) -> bool:
+    return user.role in OFFICE_ROLES
+
+
+def is_leader(user: User) -> bool:
+    return user.role == Role.LEADER
+
+
+def visible_tasks(user: User, queryset: QuerySet[Task] | None = None) -> QuerySet[Task]:
+    """Tasks the user may see: all for the office, leaders and auditors; else lead or co."""
+    queryset = Task.objects.all() if queryset is None else queryset
+    if not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    if user.role in SEE_ALL_ROLES:
+        return queryset
+    if not is_department_member(user):
+        return queryset.none()
+    co = Task.co_departments.through.objects.filter(
+        task_id=OuterRef("pk"), department_id=user.department_id
+    )
+    return queryset.filter(Q(lead_department_id=user.department_id) | Exists(co))
+
+
+def leads(user: User, task: Task) -> bool:
+    return is_department_member(user) and task.lead_department_id == user.department_id
+
+
+def co_leads(user: User, task: Task) -> bool:
+    return (
+        is_department_member(user)
+        and task.co_departments.filter(pk=user.department_id).exists()
+    )
