@@ -6,3 +6,6 @@ class TasksAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "tasks_app"
     verbose_name = _("督查督办")
+
+    def ready(self):
+        from tasks_app import signals  # noqa: F401  (connects the login receivers)

@@ -1,8 +1,34 @@
 """Every read that is more than a get."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from tasks_app.models import Department, Plan, Task, User
+from tasks_app import permissions
+from tasks_app.models import (
+    ChangeRequest,
+    Contribution,
+    Department,
+    Instruction,
+    Plan,
+    Review,
+    ReviewState,
+    StatusUpdate,
+    Task,
+    TaskStatus,
+    User,
+)
 
 
 def has_sample_data() -> bool:
@@ -24,3 +50,97 @@ def plan_overview_list() -> QuerySet[Plan]:
         ),
         indicator_count=Count("indicators", distinct=True),
     ).order_by("-year", "title")
+
+
+# --- Tasks, scoped to the caller ------------------------------------------------------------
+
+
+def _overdue_expression(today):
+    return Case(
+        When(Q(deadline__lt=today) & ~Q(status__in=[TaskStatus.DONE, TaskStatus.ONGOING]),
+             then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+def task_list(*, user: User, filters: dict | None = None) -> QuerySet[Task]:
+    """The caller's visible tasks, filtered; every row carries is_overdue (as of today)."""
+    filters = filters or {}
+    today = timezone.localdate()
+    tasks = permissions.visible_tasks(user).annotate(is_overdue=_overdue_expression(today))
+    if filters.get("plan"):
+        tasks = tasks.filter(plan_id=filters["plan"])
+    if filters.get("section"):
+        tasks = tasks.filter(section_id=filters["section"])
+    if filters.get("department"):
+        co = Task.co_departments.through.objects.filter(
+            task_id=OuterRef("pk"), department_id=filters["department"]
+        )
+        tasks = tasks.filter(Q(lead_department_id=filters["department"]) | Exists(co))
+    for name in ("status", "light"):
+        if filters.get(name):
+            tasks = tasks.filter(**{name: filters[name]})
+    if filters.get("overdue") is not None:
+        tasks = tasks.filter(is_overdue=filters["overdue"])
+    if filters.get("due_before"):
+        tasks = tasks.filter(deadline__lt=filters["due_before"])
+    return tasks.select_related("lead_department", "responsible_leader").prefetch_related(
+        "co_departments"
+    )
+
+
+def task_get(*, user: User, pk: int) -> Task:
+    """One visible task with everything its page shows; Http404 when out of the caller's scope."""
+    updates = StatusUpdate.objects.select_related("author").prefetch_related(
+        Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
+        "evidence", "values",
+    )
+    queryset = task_list(user=user).prefetch_related(
+        "indicators", "milestones",
+        Prefetch("instructions", queryset=Instruction.objects.select_related("leader")),
+        Prefetch("updates", queryset=updates),
+        Prefetch("contributions",
+                 queryset=Contribution.objects.select_related("department", "author")),
+        Prefetch("change_requests",
+                 queryset=ChangeRequest.objects.select_related("requested_by", "decided_by")),
+    )
+    return get_object_or_404(queryset, pk=pk)
+
+
+def update_get(*, user: User, pk: int) -> StatusUpdate:
+    visible = permissions.visible_tasks(user)
+    queryset = StatusUpdate.objects.filter(task__in=visible).select_related(
+        "task", "author"
+    ).prefetch_related(
+        Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
+        "evidence", "values",
+    )
+    return get_object_or_404(queryset, pk=pk)
+
+
+def update_list(*, task: Task) -> QuerySet[StatusUpdate]:
+    return StatusUpdate.objects.filter(task=task).select_related("author").prefetch_related(
+        Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
+        "evidence", "values",
+    ).order_by("-period")
+
+
+def review_queue(*, user: User) -> QuerySet[StatusUpdate]:
+    """Submitted updates awaiting the office, oldest first."""
+    return StatusUpdate.objects.filter(review_state=ReviewState.SUBMITTED).select_related(
+        "task", "task__lead_department", "author"
+    ).prefetch_related(
+        Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
+        "evidence", "values",
+    ).order_by("submitted_at", "id")
+
+
+def change_request_get(*, user: User, pk: int) -> ChangeRequest:
+    visible = permissions.visible_tasks(user)
+    return get_object_or_404(
+        ChangeRequest.objects.filter(task__in=visible).select_related(
+            "task", "task__plan", "indicator", "requested_by", "decided_by"
+        ),
+        pk=pk,
+    )

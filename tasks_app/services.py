@@ -77,9 +77,12 @@ def audit_log(
     *,
     actor: User | None,
     action: str,
-    obj: models.Model,
+    obj: models.Model | None = None,
     before: dict | None = None,
     after: dict | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
 ) -> AuditEvent:
     """The one place that writes the ledger. Call it inside the service's transaction."""
     department = getattr(actor, "department", None)
@@ -89,11 +92,21 @@ def audit_log(
         actor_role=actor.role if actor else "",
         actor_department=department.name if department else "",
         action=action,
-        object_type=obj._meta.model_name,
-        object_id=str(obj.pk),
-        object_repr=str(obj)[:200],
+        object_type=obj._meta.model_name if obj is not None else object_type,
+        object_id=str(obj.pk) if obj is not None else object_id,
+        object_repr=(str(obj) if obj is not None else object_repr)[:200],
         before=before,
         after=after,
+    )
+
+
+def login_record(*, username: str, user: User | None, success: bool) -> AuditEvent:
+    """Every login attempt, successful or not, is a ledger event (never the password)."""
+    return audit_log(
+        actor=user if success else None,
+        action="auth.login" if success else "auth.login_failed",
+        object_type="user", object_id=str(user.pk) if user else "",
+        object_repr=username[:150], after={"username": username[:150]},
     )
 
 
