@@ -29,7 +29,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from tasks_app import selectors, services
 from tasks_app import serializers as s
-from tasks_app.errors import Conflict, PreconditionFailed, PreconditionRequired, ServiceError
+from tasks_app.errors import Conflict, LockedOut, PreconditionFailed, PreconditionRequired, ServiceError
 from tasks_app.models import IdempotencyRecord, Indicator
 from tasks_app.pagination import NoCountCursorPagination
 
@@ -175,7 +175,7 @@ class TokenApi(APIView):
         data = validated(s.TokenInSerializer, request.data)
         user = authenticate(request=request, username=data["username"], password=data["password"])
         if getattr(request, "axes_locked_out", False):
-            raise exceptions.Throttled(detail=_("登录失败次数过多,账号已暂时锁定,请稍后再试。"))
+            raise LockedOut()
         if user is None or not user.is_active:
             raise ServiceError("invalid_credentials", _("用户名或密码不正确。"))
         services.login_record(username=user.username, user=user, success=True)

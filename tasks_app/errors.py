@@ -36,3 +36,10 @@ class PreconditionRequired(ServiceError):
 
     def __init__(self):
         super().__init__("if_match_required", _("修改前须提供 If-Match 请求头(取自 GET 返回的 ETag)。"))
+
+
+class LockedOut(ServiceError):
+    status = 429
+
+    def __init__(self):
+        super().__init__("locked_out", _("登录失败次数过多,账号已暂时锁定,请15分钟后再试。"))

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,6 +54,8 @@ def _jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, models.Model):
         return value.pk
+    if isinstance(value, FieldFile):
+        return value.name
     return value
 
 
@@ -332,8 +335,8 @@ def task_assign(
         )
         changed = True
     if changed:
-        Task.objects.filter(pk=task.pk).update(version=models.F("version") + 1)
-        task.refresh_from_db(fields=["version"])
+        _bump_version(task)
+        task_schedule_refresh(task=task)
     return task
 
 
@@ -341,10 +344,12 @@ def task_assign(
 def milestone_create(
     *, actor: User | None, task: Task, title: str, due_date: dt.date, is_sample: bool = False
 ) -> Milestone:
-    return _create(
+    milestone = _create(
         actor, "milestone.create", Milestone,
         task=task, title=title, due_date=due_date, is_sample=is_sample,
     )
+    task_schedule_refresh(task=task)
+    return milestone
 
 
 # --- Admin writes ---------------------------------------------------------------------------

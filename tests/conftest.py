@@ -95,3 +95,9 @@ def admin_user(db):
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Uploaded files land in a per-test folder, never in the project."""
+    settings.MEDIA_ROOT = tmp_path / "media"
