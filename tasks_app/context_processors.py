@@ -1,6 +1,10 @@
-from tasks_app import selectors
+from tasks_app import permissions, selectors
 
 
 def sample_data(request):
-    """Tells every page whether the data it may show includes sample (示例) records."""
-    return {"has_sample_data": selectors.has_sample_data()}
+    """Tells every page whether it may show sample (示例) records, and who is looking."""
+    user = getattr(request, "user", None)
+    return {
+        "has_sample_data": selectors.has_sample_data(),
+        "is_office": bool(user and user.is_authenticated and permissions.is_office(user)),
+    }

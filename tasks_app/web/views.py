@@ -1,25 +1,13 @@
 """Server-rendered pages. Thin: read via selectors, write via the same services as the API."""
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import (
-    BooleanField,
-    Count,
-    ExpressionWrapper,
-    IntegerField,
-    OuterRef,
     Prefetch,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
 )
-from django.db.models.functions import Coalesce
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -30,11 +18,9 @@ from tasks_app.errors import Conflict, ServiceError
 from tasks_app.models import (
     Evidence,
     Indicator,
-    Instruction,
     KeyArea,
     Light,
     Plan,
-    Review,
     ReviewState,
     StatusUpdate,
     Task,
@@ -61,7 +47,9 @@ def home(request):
 @login_required
 def plan_detail(request, plan_id: int):
     plan = get_object_or_404(Plan, pk=plan_id)
-    tasks = Task.objects.select_related("lead_department").prefetch_related(
+    # Departments see the plan's structure but only the tasks they lead or co-lead.
+    tasks = permissions.visible_tasks(request.user).select_related("lead_department")
+    tasks = tasks.prefetch_related(
         Prefetch("indicators", queryset=Indicator.objects.order_by("position"))
     )
     sections = plan.sections.prefetch_related(
@@ -83,52 +71,6 @@ def plan_detail(request, plan_id: int):
 # --- 我的任务 ----------------------------------------------------------------------------------
 
 
-def first_of_month(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def next_report_due(latest_period: dt.date | None, today: dt.date) -> dt.date:
-    """The first day of the month after the latest reported period, or this month if none.
-
-    A deliberately simple rule (monthly reporting, whatever the task's report_frequency): it
-    tells a department which period to fill in next, not when a reminder goes out.
-    """
-    if latest_period is None:
-        return first_of_month(today)
-    return (latest_period.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-
-
-def _count_of(queryset: QuerySet) -> Subquery:
-    """A correlated COUNT(*) of queryset's rows for the outer task, 0 when there are none."""
-    counted = queryset.order_by().values("task").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
-def _workbench_tasks(user, *, status: str = "", light: str = "") -> QuerySet[Task]:
-    """The user's visible tasks with what the list shows, in one query (a selector candidate)."""
-    tasks = permissions.visible_tasks(user).select_related("lead_department", "plan")
-    if status:
-        tasks = tasks.filter(status=status)
-    if light:
-        tasks = tasks.filter(light=light)
-    latest = StatusUpdate.objects.filter(task=OuterRef("pk")).order_by("-period")
-    is_lead = (
-        ExpressionWrapper(Q(lead_department_id=user.department_id), output_field=BooleanField())
-        if user.department_id
-        else Value(False)
-    )
-    return tasks.annotate(
-        latest_period=Subquery(latest.values("period")[:1]),
-        returned_count=_count_of(
-            StatusUpdate.objects.filter(task=OuterRef("pk"), review_state=ReviewState.RETURNED)
-        ),
-        unread_instruction_count=_count_of(
-            Instruction.objects.filter(task=OuterRef("pk"), read_at__isnull=True)
-        ),
-        is_lead=is_lead,
-    ).order_by("plan", "position", "code")
-
-
 def _choice(value: str, choices) -> str:
     return value if value in dict(choices) else ""
 
@@ -138,11 +80,12 @@ def workbench(request):
     status = _choice(request.GET.get("status", ""), TaskStatus.choices)
     light = _choice(request.GET.get("light", ""), Light.choices)
     page = Paginator(
-        _workbench_tasks(request.user, status=status, light=light), WORKBENCH_PAGE_SIZE
+        selectors.workbench_task_list(user=request.user, status=status, light=light),
+        WORKBENCH_PAGE_SIZE,
     ).get_page(request.GET.get("page"))
     today = services.local_today()
     for task in page:
-        task.next_due = next_report_due(task.latest_period, today)
+        task.next_due = selectors.next_report_due(task.latest_period, today)
     return render(
         request,
         "tasks_app/workbench.html",
@@ -171,18 +114,6 @@ def _indicators(task: Task) -> list[Indicator]:
     return list(task.indicators.order_by("position"))
 
 
-def _history(task: Task) -> list[StatusUpdate]:
-    return list(
-        task.updates.select_related("author")
-        .prefetch_related(
-            Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
-            Prefetch("evidence", queryset=Evidence.objects.order_by("created_at")),
-            "values__indicator",
-        )
-        .order_by("-period")
-    )
-
-
 def _correction_form(update: StatusUpdate, indicators: list[Indicator]) -> CorrectionForm:
     initial = {
         "version": update.version,
@@ -208,7 +139,7 @@ def _render_task(request, task: Task, *, status: int = 200, **bound):
     """The task page; `bound` holds forms carrying errors, keyed as the context names them."""
     user = request.user
     indicators = _indicators(task)
-    history = _history(task)
+    history = list(selectors.update_list(task=task))
     leads = permissions.leads(user, task)
     for update in history:
         if leads and update.review_state == ReviewState.RETURNED:
@@ -216,7 +147,7 @@ def _render_task(request, task: Task, *, status: int = 200, **bound):
                 update, indicators
             )
     latest = history[0].period if history else None
-    next_due = next_report_due(latest, services.local_today())
+    next_due = selectors.next_report_due(latest, services.local_today())
     context = {
         "task": task,
         "indicators": indicators,
@@ -390,21 +321,8 @@ def evidence_download(request, evidence_id: int):
 # --- 审核队列 ----------------------------------------------------------------------------------
 
 
-def _review_queue() -> QuerySet[StatusUpdate]:
-    """Submitted updates, oldest submission first (a selector candidate)."""
-    return (
-        StatusUpdate.objects.filter(review_state=ReviewState.SUBMITTED)
-        .select_related("task", "task__lead_department", "author")
-        .prefetch_related(
-            Prefetch("evidence", queryset=Evidence.objects.order_by("created_at")),
-            Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
-        )
-        .order_by("submitted_at", "pk")
-    )
-
-
 def _render_queue(request, *, status: int = 200, failed: StatusUpdate | None = None, form=None):
-    updates = list(_review_queue())
+    updates = list(selectors.review_queue(user=request.user))
     for update in updates:
         update.review_form = (
             form if failed and update.pk == failed.pk else ReviewForm(prefix=f"review-{update.pk}")
