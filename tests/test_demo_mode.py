@@ -100,10 +100,10 @@ def test_the_demo_serves_the_home_page_and_admin_with_a_printed_login(demo_serve
     assert status == 200 and "5G" in task_list and "示例" in task_list
 
 
-def test_a_demo_clerk_sees_the_plan_marked_as_sample_data(demo_server):
+def test_the_demo_supervisor_sees_the_whole_plan_marked_as_sample_data(demo_server):
     base, output, _ = demo_server
     browser = Browser(base)
-    status, home = browser.login("/accounts/login/", "staff", printed_password(output))
+    status, home = browser.login("/accounts/login/", "supervisor", printed_password(output))
     assert status == 200
     assert "珠海高新区2020年政府工作报告" in home
     assert "示例" in home
