@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tasks_app import apis
+from tasks_app import apis, urls_audit, urls_imports, urls_reminders, urls_stats
 
 urlpatterns = [
     path("auth/token/", apis.TokenApi.as_view(), name="api-token"),
@@ -22,4 +22,8 @@ urlpatterns = [
     path("review-queue/", apis.ReviewQueueApi.as_view(), name="api-review-queue"),
     path("change-requests/<int:pk>/decision/", apis.ChangeRequestDecisionApi.as_view(),
          name="api-change-request-decision"),
+    *urls_stats.api_urlpatterns,
+    *urls_audit.api_urlpatterns,
+    *urls_reminders.api_urlpatterns,
+    *urls_imports.api_urlpatterns,
 ]

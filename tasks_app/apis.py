@@ -7,6 +7,7 @@ Conventions:
 - Another department's task answers 404, like a task that does not exist.
 """
 
+import functools
 import hashlib
 import json
 import re
@@ -17,8 +18,9 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, status
+from rest_framework import serializers as drf_serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -29,7 +31,13 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from tasks_app import selectors, services
 from tasks_app import serializers as s
-from tasks_app.errors import Conflict, LockedOut, PreconditionFailed, PreconditionRequired, ServiceError
+from tasks_app.errors import (
+    Conflict,
+    LockedOut,
+    PreconditionFailed,
+    PreconditionRequired,
+    ServiceError,
+)
 from tasks_app.models import IdempotencyRecord, Indicator
 from tasks_app.pagination import NoCountCursorPagination
 
@@ -57,8 +65,10 @@ def _flatten(details, prefix=""):
 def error_body(code: str, message, errors: dict | None = None) -> dict:
     body = {"code": code, "message": str(message)}
     if errors:
-        body["errors"] = {k: [{"code": e["code"], "message": str(e["message"])} for e in v]
-                          for k, v in errors.items()}
+        body["errors"] = {
+            k: [{"code": e["code"], "message": str(e["message"])} for e in v]
+            for k, v in errors.items()
+        }
     return body
 
 
@@ -72,8 +82,9 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        response.data = error_body("invalid", _("提交的数据有误,请检查后重试。"),
-                                   _flatten(exc.get_full_details()))
+        response.data = error_body(
+            "invalid", _("提交的数据有误,请检查后重试。"), _flatten(exc.get_full_details())
+        )
     else:
         detail = exc.get_full_details()
         if isinstance(detail, dict) and "code" in detail:
@@ -86,6 +97,25 @@ def exception_handler(exc, context):
 ERRORS = {code: s.ErrorSerializer for code in (400, 401, 403, 404)}
 WRITE_ERRORS = {**ERRORS, 409: s.ErrorSerializer}
 PATCH_ERRORS = {**WRITE_ERRORS, 412: s.ErrorSerializer, 428: s.ErrorSerializer}
+
+
+@functools.cache
+def page_of(serializer_class):
+    """The schema of a cursor page of serializer_class rows."""
+    return inline_serializer(
+        name=f"Paginated{serializer_class.__name__.removesuffix('Serializer')}List",
+        fields={
+            "next": drf_serializers.URLField(allow_null=True),
+            "previous": drf_serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )
+
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("cursor", OpenApiTypes.STR, OpenApiParameter.QUERY),
+    OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY),
+]
 
 
 def paginated(view: APIView, request, queryset, serializer_class):
@@ -121,10 +151,12 @@ def if_match_version(request, obj) -> int:
 
 def _replay(record: IdempotencyRecord, digest: str) -> Response:
     if record.request_hash != digest:
-        raise ServiceError("idempotency_key_reused",
-                           _("同一 Idempotency-Key 不能用于不同的请求内容。"))
-    return Response(record.response_body, status=record.response_status,
-                    headers={"Idempotent-Replayed": "true"})
+        raise ServiceError(
+            "idempotency_key_reused", _("同一 Idempotency-Key 不能用于不同的请求内容。")
+        )
+    return Response(
+        record.response_body, status=record.response_status, headers={"Idempotent-Replayed": "true"}
+    )
 
 
 def idempotent(request, scope: str, handler) -> Response:
@@ -135,8 +167,9 @@ def idempotent(request, scope: str, handler) -> Response:
     if len(key) > 100:
         raise ServiceError("invalid_idempotency_key", _("Idempotency-Key 不能超过100个字符。"))
     digest = hashlib.sha256(
-        json.dumps({"scope": scope, "data": request.data}, sort_keys=True,
-                   cls=DjangoJSONEncoder).encode()
+        json.dumps(
+            {"scope": scope, "data": request.data}, sort_keys=True, cls=DjangoJSONEncoder
+        ).encode()
     ).hexdigest()
     record = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
     if record:
@@ -146,8 +179,12 @@ def idempotent(request, scope: str, handler) -> Response:
             response = handler()
             body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
             IdempotencyRecord.objects.create(
-                user=request.user, key=key, scope=scope, request_hash=digest,
-                response_status=response.status_code, response_body=body,
+                user=request.user,
+                key=key,
+                scope=scope,
+                request_hash=digest,
+                response_status=response.status_code,
+                response_body=body,
             )
             return response
     except (IntegrityError, Conflict):
@@ -168,9 +205,10 @@ class TokenApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
-    @extend_schema(request=s.TokenInSerializer,
-                   responses={200: s.TokenOutSerializer, 400: s.ErrorSerializer,
-                              429: s.ErrorSerializer})
+    @extend_schema(
+        request=s.TokenInSerializer,
+        responses={200: s.TokenOutSerializer, 400: s.ErrorSerializer, 429: s.ErrorSerializer},
+    )
     def post(self, request):
         data = validated(s.TokenInSerializer, request.data)
         user = authenticate(request=request, username=data["username"], password=data["password"])
@@ -197,15 +235,21 @@ def _task_detail_response(request, task, status_code=200) -> Response:
     task = selectors.task_get(user=request.user, pk=task.pk)
     state = services.task_schedule(task)
     task.schedule = {
-        "as_of": services.local_today(), **state.__dict__, "self_reported_status": task.status,
+        "as_of": services.local_today(),
+        **state.__dict__,
+        "self_reported_status": task.status,
     }
-    return Response(s.TaskDetailSerializer(task).data, status=status_code,
-                    headers={"ETag": etag(task)})
+    return Response(
+        s.TaskDetailSerializer(task).data, status=status_code, headers={"ETag": etag(task)}
+    )
 
 
 class TaskListApi(APIView):
-    @extend_schema(parameters=[s.TaskFilterSerializer],
-                   responses={200: s.TaskListSerializer(many=True), **ERRORS})
+    @extend_schema(
+        operation_id="v1_tasks_list",
+        parameters=[s.TaskFilterSerializer, *PAGE_PARAMETERS],
+        responses={200: page_of(s.TaskListSerializer), **ERRORS},
+    )
     def get(self, request):
         filters = validated(s.TaskFilterSerializer, request.query_params)
         tasks = selectors.task_list(user=request.user, filters=filters)
@@ -219,16 +263,16 @@ class TaskDetailApi(APIView):
 
     @extend_schema(
         request=s.TaskPatchSerializer,
-        parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER,
-                                     required=True)],
+        parameters=[
+            OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)
+        ],
         responses={200: s.TaskDetailSerializer, **PATCH_ERRORS},
     )
     def patch(self, request, pk: int):
         task = selectors.task_get(user=request.user, pk=pk)
         data = validated(s.TaskPatchSerializer, request.data)
         version = if_match_version(request, task)
-        task = services.task_update(actor=request.user, task=task, expected_version=version,
-                                    **data)
+        task = services.task_update(actor=request.user, task=task, expected_version=version, **data)
         return _task_detail_response(request, task)
 
 
@@ -250,21 +294,24 @@ def _indicator_values(rows) -> dict:
 
 def _update_response(request, update, status_code=200) -> Response:
     update = selectors.update_get(user=request.user, pk=update.pk)
-    return Response(s.StatusUpdateSerializer(update).data, status=status_code,
-                    headers={"ETag": etag(update)})
+    return Response(
+        s.StatusUpdateSerializer(update).data, status=status_code, headers={"ETag": etag(update)}
+    )
 
 
 class TaskUpdatesApi(APIView):
-    @extend_schema(responses={200: s.StatusUpdateSerializer(many=True), **ERRORS})
+    @extend_schema(
+        operation_id="v1_tasks_updates_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: page_of(s.StatusUpdateSerializer), **ERRORS},
+    )
     def get(self, request, pk: int):
         task = selectors.task_get(user=request.user, pk=pk)
-        return paginated(self, request, selectors.update_list(task=task),
-                         s.StatusUpdateSerializer)
+        return paginated(self, request, selectors.update_list(task=task), s.StatusUpdateSerializer)
 
     @extend_schema(
         request=s.StatusUpdateInSerializer,
-        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR,
-                                     OpenApiParameter.HEADER)],
+        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
         responses={201: s.StatusUpdateSerializer, 422: s.ErrorSerializer, **WRITE_ERRORS},
     )
     def post(self, request, pk: int):
@@ -273,8 +320,12 @@ class TaskUpdatesApi(APIView):
         def submit():
             data = validated(s.StatusUpdateInSerializer, request.data)
             update = services.status_update_submit(
-                actor=request.user, task=task, period=data["period"], status=data["status"],
-                progress=data["progress"], narrative=data["narrative"],
+                actor=request.user,
+                task=task,
+                period=data["period"],
+                status=data["status"],
+                progress=data["progress"],
+                narrative=data["narrative"],
                 indicator_values=_indicator_values(data.get("indicator_values")),
             )
             return _update_response(request, update, status.HTTP_201_CREATED)
@@ -289,8 +340,9 @@ class UpdateDetailApi(APIView):
 
     @extend_schema(
         request=s.StatusUpdatePatchSerializer,
-        parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER,
-                                     required=True)],
+        parameters=[
+            OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)
+        ],
         responses={200: s.StatusUpdateSerializer, **PATCH_ERRORS},
     )
     def patch(self, request, pk: int):
@@ -299,15 +351,19 @@ class UpdateDetailApi(APIView):
         values = _indicator_values(data.pop("indicator_values", None))
         version = if_match_version(request, update)
         update = services.status_update_correct(
-            actor=request.user, update=update, expected_version=version,
-            indicator_values=values, **data,
+            actor=request.user,
+            update=update,
+            expected_version=version,
+            indicator_values=values,
+            **data,
         )
         return _update_response(request, update)
 
 
 class UpdateReviewApi(APIView):
-    @extend_schema(request=s.ReviewInSerializer,
-                   responses={200: s.StatusUpdateSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        request=s.ReviewInSerializer, responses={200: s.StatusUpdateSerializer, **WRITE_ERRORS}
+    )
     def post(self, request, pk: int):
         update = selectors.update_get(user=request.user, pk=pk)
         data = validated(s.ReviewInSerializer, request.data)
@@ -318,19 +374,25 @@ class UpdateReviewApi(APIView):
 class UpdateEvidenceApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request={"multipart/form-data": s.EvidenceInSerializer},
-                   responses={201: s.EvidenceSerializer, 413: s.ErrorSerializer,
-                              **WRITE_ERRORS})
+    @extend_schema(
+        request={"multipart/form-data": s.EvidenceInSerializer},
+        responses={201: s.EvidenceSerializer, 413: s.ErrorSerializer, **WRITE_ERRORS},
+    )
     def post(self, request, pk: int):
         update = selectors.update_get(user=request.user, pk=pk)
         data = validated(s.EvidenceInSerializer, request.data)
-        evidence = services.evidence_attach(actor=request.user, update=update,
-                                            uploaded=data["file"])
+        evidence = services.evidence_attach(
+            actor=request.user, update=update, uploaded=data["file"]
+        )
         return Response(s.EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
 
 class ReviewQueueApi(APIView):
-    @extend_schema(responses={200: s.StatusUpdateSerializer(many=True), **ERRORS})
+    @extend_schema(
+        operation_id="v1_review_queue_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: page_of(s.StatusUpdateSerializer), **ERRORS},
+    )
     def get(self, request):
         if not services.permissions.is_office(request.user):
             raise exceptions.PermissionDenied(_("只有督查室可以查看审核队列。"))
@@ -350,14 +412,15 @@ class TaskContributionsApi(APIView):
         task = selectors.task_get(user=request.user, pk=pk)
         return Response(s.ContributionSerializer(task.contributions.all(), many=True).data)
 
-    @extend_schema(request=s.ContributionInSerializer,
-                   responses={201: s.ContributionSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        request=s.ContributionInSerializer,
+        responses={201: s.ContributionSerializer, **WRITE_ERRORS},
+    )
     def post(self, request, pk: int):
         task = selectors.task_get(user=request.user, pk=pk)
         data = validated(s.ContributionInSerializer, request.data)
         contribution = services.contribution_submit(actor=request.user, task=task, **data)
-        return Response(s.ContributionSerializer(contribution).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(s.ContributionSerializer(contribution).data, status=status.HTTP_201_CREATED)
 
 
 class TaskInstructionsApi(APIView):
@@ -366,14 +429,14 @@ class TaskInstructionsApi(APIView):
         task = selectors.task_get(user=request.user, pk=pk)
         return Response(s.InstructionSerializer(task.instructions.all(), many=True).data)
 
-    @extend_schema(request=s.InstructionInSerializer,
-                   responses={201: s.InstructionSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        request=s.InstructionInSerializer, responses={201: s.InstructionSerializer, **WRITE_ERRORS}
+    )
     def post(self, request, pk: int):
         task = selectors.task_get(user=request.user, pk=pk)
         data = validated(s.InstructionInSerializer, request.data)
         instruction = services.instruction_create(actor=request.user, task=task, **data)
-        return Response(s.InstructionSerializer(instruction).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(s.InstructionSerializer(instruction).data, status=status.HTTP_201_CREATED)
 
 
 class TaskChangeRequestsApi(APIView):
@@ -382,8 +445,10 @@ class TaskChangeRequestsApi(APIView):
         task = selectors.task_get(user=request.user, pk=pk)
         return Response(s.ChangeRequestSerializer(task.change_requests.all(), many=True).data)
 
-    @extend_schema(request=s.ChangeRequestInSerializer,
-                   responses={201: s.ChangeRequestSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        request=s.ChangeRequestInSerializer,
+        responses={201: s.ChangeRequestSerializer, **WRITE_ERRORS},
+    )
     def post(self, request, pk: int):
         task = selectors.task_get(user=request.user, pk=pk)
         data = dict(validated(s.ChangeRequestInSerializer, request.data))
@@ -391,16 +456,29 @@ class TaskChangeRequestsApi(APIView):
         indicator = Indicator.objects.filter(pk=indicator_id, task=task).first()
         if indicator_id and indicator is None:
             raise ServiceError("indicator_required", _("请选择该任务的指标。"), field="indicator")
-        change = services.change_request_create(actor=request.user, task=task,
-                                                indicator=indicator, **data)
+        change = services.change_request_create(
+            actor=request.user, task=task, indicator=indicator, **data
+        )
         return Response(s.ChangeRequestSerializer(change).data, status=status.HTTP_201_CREATED)
 
 
 class ChangeRequestDecisionApi(APIView):
-    @extend_schema(request=s.ChangeDecisionInSerializer,
-                   responses={200: s.ChangeRequestSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        request=s.ChangeDecisionInSerializer,
+        responses={200: s.ChangeRequestSerializer, **WRITE_ERRORS},
+    )
     def post(self, request, pk: int):
         change = selectors.change_request_get(user=request.user, pk=pk)
         data = validated(s.ChangeDecisionInSerializer, request.data)
         change = services.change_request_decide(actor=request.user, change=change, **data)
         return Response(s.ChangeRequestSerializer(change).data)
+
+
+def json_404(request, exception=None):
+    """Unmatched URLs under /api/ answer in the API's error format; pages get Django's 404."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", _("未找到该对象。")), status=404)
+    return page_not_found(request, exception)

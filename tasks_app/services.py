@@ -749,7 +749,8 @@ def change_request_create(
     *, actor: User, task: Task, field: str, new_value: str, reason: str,
     indicator: Indicator | None = None,
 ) -> ChangeRequest:
-    _require(permissions.leads(actor, task) or permissions.is_office(actor))
+    # The office decides requests; it does not file them, so no one approves their own.
+    _require(permissions.leads(actor, task), _("只有牵头单位可以提交变更申请。"))
     if task.plan.status != Plan.Status.PUBLISHED:
         raise Conflict("plan_not_published", _("计划尚未发布,可直接修改,无需变更申请。"))
     if field == ChangeRequest.Field.TARGET_VALUE and (indicator is None or indicator.task_id != task.pk):

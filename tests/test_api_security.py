@@ -25,8 +25,11 @@ def api(user=None) -> APIClient:
 @pytest.fixture
 def task(plan, economic_bureau, tech_bureau, supervisor):
     return services.task_assign(
-        actor=supervisor, task=plan.tasks.get(code="4.1.06"), lead_department=economic_bureau,
-        co_departments=[tech_bureau], start_date=dt.date(2020, 1, 21),
+        actor=supervisor,
+        task=plan.tasks.get(code="4.1.06"),
+        lead_department=economic_bureau,
+        co_departments=[tech_bureau],
+        start_date=dt.date(2020, 1, 21),
         deadline=dt.date(2020, 9, 30),
     )
 
@@ -34,27 +37,37 @@ def task(plan, economic_bureau, tech_bureau, supervisor):
 @pytest.fixture
 def update(task, clerk):
     return services.status_update_submit(
-        actor=clerk, task=task, period=dt.date(2020, 9, 1), status="done", progress=100,
+        actor=clerk,
+        task=task,
+        period=dt.date(2020, 9, 1),
+        status="done",
+        progress=100,
         narrative="3所幼儿园已开园,新增810个学位。",
     )
 
 
 def upload(user, update, name, content):
-    return api(user).post(f"/api/v1/updates/{update.pk}/evidence/",
-                          {"file": SimpleUploadedFile(name, content)}, format="multipart")
+    return api(user).post(
+        f"/api/v1/updates/{update.pk}/evidence/",
+        {"file": SimpleUploadedFile(name, content)},
+        format="multipart",
+    )
 
 
 def test_five_wrong_passwords_lock_the_account_out(clerk):
     client = api()
     for _ in range(4):
-        wrong = client.post("/api/v1/auth/token/", {"username": "clerk", "password": "nope"},
-                            format="json")
+        wrong = client.post(
+            "/api/v1/auth/token/", {"username": "clerk", "password": "nope"}, format="json"
+        )
         assert (wrong.status_code, wrong.json()["code"]) == (400, "invalid_credentials")
-    fifth = client.post("/api/v1/auth/token/", {"username": "clerk", "password": "nope"},
-                        format="json")
+    fifth = client.post(
+        "/api/v1/auth/token/", {"username": "clerk", "password": "nope"}, format="json"
+    )
     assert (fifth.status_code, fifth.json()["code"]) == (429, "locked_out")
-    locked = client.post("/api/v1/auth/token/", {"username": "clerk",
-                                                 "password": "pw-clerk-123456"}, format="json")
+    locked = client.post(
+        "/api/v1/auth/token/", {"username": "clerk", "password": "pw-clerk-123456"}, format="json"
+    )
     assert locked.status_code == 429
     assert "锁定" in locked.json()["message"]
     assert AuditEvent.objects.filter(action="auth.login_failed", object_repr="clerk").count() >= 5
@@ -86,36 +99,52 @@ def test_a_bad_attachment_is_refused_and_nothing_is_stored(update, clerk, name, 
 
 
 def test_done_is_accepted_only_with_evidence(update, clerk, supervisor):
-    review = api(supervisor).post(f"/api/v1/updates/{update.pk}/review/",
-                                  {"decision": "accepted"}, format="json")
+    review = api(supervisor).post(
+        f"/api/v1/updates/{update.pk}/review/", {"decision": "accepted"}, format="json"
+    )
     assert (review.status_code, review.json()["code"]) == (400, "evidence_required")
     upload(clerk, update, "验收.pdf", PDF)
-    review = api(supervisor).post(f"/api/v1/updates/{update.pk}/review/",
-                                  {"decision": "accepted"}, format="json")
+    review = api(supervisor).post(
+        f"/api/v1/updates/{update.pk}/review/", {"decision": "accepted"}, format="json"
+    )
     assert review.status_code == 200
     update.task.refresh_from_db()
     assert (update.task.status, update.task.light) == ("done", "green")
 
 
 def test_a_return_needs_a_reason(update, supervisor):
-    response = api(supervisor).post(f"/api/v1/updates/{update.pk}/review/",
-                                    {"decision": "returned"}, format="json")
+    response = api(supervisor).post(
+        f"/api/v1/updates/{update.pk}/review/", {"decision": "returned"}, format="json"
+    )
     assert (response.status_code, response.json()["code"]) == (400, "reason_required")
 
 
 def test_the_lead_department_sees_co_department_contributions_and_leader_instructions(
     task, clerk, tech_bureau, db
 ):
-    co_clerk = services.user_create(actor=None, username="tech", password="pw-tech-123456",
-                                    role=Role.STAFF, department=tech_bureau)
-    leader = services.user_create(actor=None, username="boss", password="pw-boss-123456",
-                                  role=Role.LEADER, display_name="张区长")
-    made = api(co_clerk).post(f"/api/v1/tasks/{task.pk}/contributions/",
-                              {"period": "2020-06", "narrative": "已完成师资招聘。"},
-                              format="json")
+    co_clerk = services.user_create(
+        actor=None,
+        username="tech",
+        password="pw-tech-123456",
+        role=Role.STAFF,
+        department=tech_bureau,
+    )
+    leader = services.user_create(
+        actor=None,
+        username="boss",
+        password="pw-boss-123456",
+        role=Role.LEADER,
+        display_name="张区长",
+    )
+    made = api(co_clerk).post(
+        f"/api/v1/tasks/{task.pk}/contributions/",
+        {"period": "2020-06", "narrative": "已完成师资招聘。"},
+        format="json",
+    )
     assert made.status_code == 201, made.json()
-    said = api(leader).post(f"/api/v1/tasks/{task.pk}/instructions/",
-                            {"text": "务必9月开园。"}, format="json")
+    said = api(leader).post(
+        f"/api/v1/tasks/{task.pk}/instructions/", {"text": "务必9月开园。"}, format="json"
+    )
     assert said.status_code == 201
     detail = api(clerk).get(f"/api/v1/tasks/{task.pk}/").json()
     assert detail["contributions"][0]["narrative"] == "已完成师资招聘。"
@@ -125,10 +154,12 @@ def test_the_lead_department_sees_co_department_contributions_and_leader_instruc
 
 def test_a_task_patch_with_a_deadline_before_its_start_is_refused(task, supervisor):
     etag = api(supervisor).get(f"/api/v1/tasks/{task.pk}/")["ETag"]
-    response = api(supervisor).patch(f"/api/v1/tasks/{task.pk}/", {"deadline": "2019-12-31"},
-                                     format="json", HTTP_IF_MATCH=etag)
+    response = api(supervisor).patch(
+        f"/api/v1/tasks/{task.pk}/", {"deadline": "2019-12-31"}, format="json", HTTP_IF_MATCH=etag
+    )
     assert (response.status_code, response.json()["errors"]["deadline"][0]["code"]) == (
-        400, "deadline_before_start",
+        400,
+        "deadline_before_start",
     )
 
 
@@ -140,7 +171,8 @@ def test_receipt_records_the_time_once(task, clerk):
 
 
 def test_malformed_json_is_a_clear_400(task, clerk):
-    response = api(clerk).post(f"/api/v1/tasks/{task.pk}/updates/", data=io.BytesIO(b"{"),
-                               content_type="application/json")
+    response = api(clerk).post(
+        f"/api/v1/tasks/{task.pk}/updates/", data=io.BytesIO(b"{"), content_type="application/json"
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "parse_error"

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from tasks_app import urls_audit, urls_imports, urls_reminders, urls_stats
 from tasks_app.web import views
 
 urlpatterns = [
@@ -31,4 +32,8 @@ urlpatterns = [
     ),
     path("workbench/review/", views.review_queue, name="review-queue"),
     path("workbench/review/<int:update_id>/", views.review_decide, name="review-decide"),
+    *urls_stats.web_urlpatterns,
+    *urls_audit.web_urlpatterns,
+    *urls_reminders.web_urlpatterns,
+    *urls_imports.web_urlpatterns,
 ]

@@ -1,0 +1,150 @@
+"""List endpoints cost a fixed number of queries however many rows a page holds, and no COUNT."""
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from tasks_app import services
+from tasks_app.models import Role, StatusUpdate, Task
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n% evidence\n"
+
+
+@pytest.fixture(autouse=True)
+def _evidence_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def leader(db):
+    return services.user_create(
+        actor=None, username="leader", password="pw-leader-123456", role=Role.LEADER
+    )
+
+
+def api(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def queries(client, url: str) -> tuple[int, list[str]]:
+    """The number of queries a GET makes, and their SQL, after checking it answered 200."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, response.content.decode()
+    return len(captured), [q["sql"] for q in captured.captured_queries]
+
+
+def periods(count: int) -> list[dt.date]:
+    """count distinct past months, ending with 2020-12."""
+    months = [(2020 * 12 + 11) - n for n in range(count)]
+    return [dt.date(m // 12, m % 12 + 1, 1) for m in months]
+
+
+def assign(tasks, *, lead, co, leader, office) -> list[Task]:
+    return [
+        services.task_assign(
+            actor=office,
+            task=task,
+            lead_department=lead,
+            co_departments=co,
+            responsible_leader=leader,
+            start_date=dt.date(2020, 1, 21),
+            deadline=dt.date(2020, 12, 31),
+        )
+        for task in tasks
+    ]
+
+
+def report(task, period, *, clerk, office, returned: bool) -> StatusUpdate:
+    """A report with an indicator value and evidence; returned by the office when asked."""
+    indicator = task.indicators.first()
+    update = services.status_update_submit(
+        actor=clerk,
+        task=task,
+        period=period,
+        status="on_schedule",
+        progress=30,
+        narrative="进展。",
+        indicator_values={indicator.pk: 5} if indicator else None,
+    )
+    services.evidence_attach(
+        actor=clerk, update=update, uploaded=SimpleUploadedFile("材料.pdf", PDF, "application/pdf")
+    )
+    if returned:
+        services.status_update_review(
+            actor=office, update=update, decision="returned", reason="请补充数据。"
+        )
+    return update
+
+
+def test_the_task_list_makes_the_same_queries_for_one_task_and_fifty(
+    plan, economic_bureau, tech_bureau, clerk, supervisor, leader
+):
+    tasks = list(plan.tasks.order_by("pk")[:50])
+    options = {"lead": economic_bureau, "co": [tech_bureau], "leader": leader, "office": supervisor}
+    assign(tasks[:1], **options)
+    client = api(clerk)
+    client.get("/api/v1/tasks/")  # warm caches (content types, calendar)
+    one, _ = queries(client, "/api/v1/tasks/")
+
+    assign(tasks[1:], **options)
+    fifty, sql = queries(client, "/api/v1/tasks/")
+    assert len(client.get("/api/v1/tasks/").json()["results"]) == 50
+    assert fifty == one, "\n".join(sql)
+
+
+def test_the_task_list_never_counts_the_table(plan, supervisor):
+    _count, sql = queries(api(supervisor), "/api/v1/tasks/?page_size=200")
+    assert not [q for q in sql if "COUNT(" in q.upper()], sql
+    _count, sql = queries(api(supervisor), "/api/v1/tasks/?overdue=false&status=not_started")
+    assert not [q for q in sql if "COUNT(" in q.upper()], sql
+
+
+def test_a_tasks_update_list_makes_the_same_queries_for_one_update_and_fifty(
+    plan, economic_bureau, clerk, supervisor, leader
+):
+    [task] = assign(
+        plan.tasks.filter(code="3.3.09"),
+        lead=economic_bureau,
+        co=[],
+        leader=leader,
+        office=supervisor,
+    )
+    months = periods(50)
+    report(task, months[0], clerk=clerk, office=supervisor, returned=True)
+    client, url = api(clerk), f"/api/v1/tasks/{task.pk}/updates/"
+    client.get(url)
+    one, _ = queries(client, url)
+
+    for n, month in enumerate(months[1:]):
+        report(task, month, clerk=clerk, office=supervisor, returned=n % 2 == 0)
+    fifty, sql = queries(client, url)
+    assert len(client.get(url).json()["results"]) == 50
+    assert fifty == one, "\n".join(sql)
+
+
+def test_the_review_queue_makes_the_same_queries_for_one_update_and_fifty(
+    plan, economic_bureau, clerk, supervisor, leader
+):
+    tasks = assign(
+        plan.tasks.order_by("pk")[:5], lead=economic_bureau, co=[], leader=leader, office=supervisor
+    )
+    slots = [(task, month) for task in tasks for month in periods(10)]
+    report(*slots[0], clerk=clerk, office=supervisor, returned=False)
+    client = api(supervisor)
+    client.get("/api/v1/review-queue/")
+    one, _ = queries(client, "/api/v1/review-queue/")
+
+    for task, month in slots[1:]:
+        report(task, month, clerk=clerk, office=supervisor, returned=False)
+    fifty, sql = queries(client, "/api/v1/review-queue/")
+    assert len(client.get("/api/v1/review-queue/").json()["results"]) == 50
+    assert fifty == one, "\n".join(sql)
