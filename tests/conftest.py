@@ -98,6 +98,14 @@ def is_postgres() -> bool:
 
 
 @pytest.fixture(autouse=True)
+def fresh_cache():
+    """Throttle counters live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def media_in_tmp(settings, tmp_path):
     """Uploaded files land in a per-test folder, never in the project."""
     settings.MEDIA_ROOT = tmp_path / "media"
