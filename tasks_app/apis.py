@@ -312,7 +312,7 @@ class TaskUpdatesApi(APIView):
     @extend_schema(
         request=s.StatusUpdateInSerializer,
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
-        responses={201: s.StatusUpdateSerializer, 422: s.ErrorSerializer, **WRITE_ERRORS},
+        responses={201: s.StatusUpdateSerializer, **WRITE_ERRORS},
     )
     def post(self, request, pk: int):
         task = selectors.task_get(user=request.user, pk=pk)
