@@ -437,7 +437,12 @@ def task_schedule(task: Task, as_of: dt.date | None = None) -> ScheduleState:
 
 
 def task_schedule_refresh(*, task: Task, as_of: dt.date | None = None) -> Task:
-    state = task_schedule(task, as_of)
+    """Store the task's light and expected progress, computed from its saved row.
+
+    Reads the row afresh: a caller's instance may predate the change that prompted the refresh.
+    """
+    saved = Task.objects.prefetch_related("milestones").get(pk=task.pk)
+    state = task_schedule(saved, as_of)
     task.expected_progress = state.expected_progress
     task.light = state.light
     task.schedule_as_of = as_of or local_today()
