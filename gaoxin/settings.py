@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "tasks_app.middleware.RequestContextMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [
@@ -144,6 +145,51 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Reminders: the database holds every schedule; a message on the broker is only a nudge, so a
+# lost one costs a minute (the next sweep re-sends it), and API writes never wait for Redis.
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ENABLE_UTC = True
+CELERY_TASK_ACKS_LATE = False  # per task, only where re-running is harmless
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing (from a web request) fails fast when Redis is down; the sweep re-sends later.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 3,
+    "socket_timeout": 10,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+
+# --- Reminders --------------------------------------------------------------------------------
+REMINDER_TIMEZONE = env_str("REMINDER_TIMEZONE", TIME_ZONE)
+REMINDER_WINDOW_START = env_str("REMINDER_WINDOW_START", "08:30")
+REMINDER_WINDOW_END = env_str("REMINDER_WINDOW_END", "18:00")
+for _name, _value in (
+    ("REMINDER_WINDOW_START", REMINDER_WINDOW_START),
+    ("REMINDER_WINDOW_END", REMINDER_WINDOW_END),
+):
+    _hh, _sep, _mm = _value.partition(":")
+    if not (
+        _sep
+        and _hh.isdigit()
+        and _mm.isdigit()
+        and int(_mm) < 60
+        and (int(_hh) < 24 or (int(_hh), int(_mm)) == (24, 0))
+    ):
+        raise ConfigurationError(f"{_name}={_value!r} is not a time of day (HH:MM, 24:00 allowed)")
+REMINDER_WORKING_DAYS_ONLY = env_bool("REMINDER_WORKING_DAYS_ONLY", True)
+REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 300)
+REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 5)
+REMINDER_RETRY_BASE_SECONDS = env_int("REMINDER_RETRY_BASE_SECONDS", 60)
+REMINDER_DISPATCH_GRACE_SECONDS = env_int("REMINDER_DISPATCH_GRACE_SECONDS", 120)
+REMINDER_CATCH_UP_WORKING_DAYS = env_int("REMINDER_CATCH_UP_WORKING_DAYS", 2)
+REMINDER_CHASE_INTERVAL_MINUTES = env_int("REMINDER_CHASE_INTERVAL_MINUTES", 60)
+REMINDER_EMBEDDED_INTERVAL_SECONDS = env_int("REMINDER_EMBEDDED_INTERVAL_SECONDS", 60)
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(
@@ -160,6 +206,7 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ConfigurationError("EMAIL_USE_TLS and EMAIL_USE_SSL are mutually exclusive")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "sent_emails"))  # filebased backend
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "gaoxin@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -181,7 +228,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"TaskStatusEnum": "tasks_app.models.TaskStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "TaskStatusEnum": "tasks_app.models.TaskStatus",
+        "ExportKindEnum": "tasks_app.models.ExportKind",
+        "KindEnum": "tasks_app.models.TaskKind",  # keeps its name beside ExportKind
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }

@@ -172,3 +172,87 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- Reminders ---
+
+from tasks_app import reminders  # noqa: E402  (kept with its section)
+from tasks_app.models import (  # noqa: E402
+    Delivery,
+    DeliveryAttempt,
+    DepartmentWebhook,
+    ReminderStep,
+)
+
+
+@admin.register(ReminderStep)
+class ReminderStepAdmin(AuditedAdmin):
+    list_display = [
+        "name",
+        "plan",
+        "level",
+        "offset",
+        "repeat",
+        "to_contact",
+        "to_head",
+        "to_leader",
+        "to_office",
+        "by_email",
+        "by_in_app",
+        "by_webhook",
+        "is_active",
+    ]
+    list_filter = ["plan", "level", "is_active"]
+    list_editable = ["is_active"]
+
+
+@admin.register(DepartmentWebhook)
+class DepartmentWebhookAdmin(admin.ModelAdmin):
+    """Audited like every admin write, but the robot's key and secret never reach the ledger."""
+
+    list_display = ["department", "kind", "is_active"]
+    list_filter = ["kind", "is_active"]
+
+    def save_model(self, request, obj, form, change):
+        reminders.webhook_save(
+            actor=request.user, hook=obj, changed=list(form.changed_data), is_new=not change
+        )
+
+    def delete_model(self, request, obj):
+        reminders.webhook_delete(actor=request.user, hook=obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            reminders.webhook_delete(actor=request.user, hook=obj)
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = [
+        "number",
+        "channel",
+        "started_at",
+        "finished_at",
+        "ok",
+        "provider_id",
+        "error",
+    ]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ["key", "channel", "status", "attempts", "next_attempt_at", "sent_at"]
+    list_filter = ["channel", "status"]
+    search_fields = ["key", "subject"]
+    inlines = [DeliveryAttemptInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

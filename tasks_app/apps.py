@@ -9,3 +9,6 @@ class TasksAppConfig(AppConfig):
 
     def ready(self):
         from tasks_app import signals  # noqa: F401  (connects the login receivers)
+        from tasks_app.reminders import connect_signals
+
+        connect_signals()  # reports and returns notify the office / the department

@@ -108,4 +108,6 @@ def demo_seed(*, plan: Plan) -> list[DemoAccount]:
             services.milestone_create(
                 actor=None, task=task, title=title, due_date=due, is_sample=True
             )
+    # Published, so that departments report, the office reviews and reminders run as in real use.
+    services.plan_publish(actor=None, plan=plan)
     return ACCOUNTS

@@ -44,7 +44,7 @@ from tasks_app.workcalendar import WorkingCalendar
 
 # --- The audit helper -----------------------------------------------------------------------
 
-_MASKED_FIELDS = {"password"}
+_MASKED_FIELDS = {"password", "secret", "token"}
 
 
 def _jsonable(value: Any) -> Any:
@@ -87,17 +87,24 @@ def audit_log(
     object_id: str = "",
     object_repr: str = "",
 ) -> AuditEvent:
-    """The one place that writes the ledger. Call it inside the service's transaction."""
+    """The one place that writes the ledger. Call it inside the service's transaction.
+
+    The event joins the hash chain (tasks_app.ledger) and carries the request's IP, user agent
+    and request id. On PostgreSQL it also marks the transaction as audited, so that the capture
+    triggers do not record the service's own changes a second time.
+    """
+    from tasks_app import ledger
+
     department = getattr(actor, "department", None)
-    return AuditEvent.objects.create(
-        actor=actor,
+    return ledger.append(
+        actor_id=actor.pk if actor else None,
         actor_username=actor.username if actor else "system",
         actor_role=actor.role if actor else "",
         actor_department=department.name if department else "",
         action=action,
         object_type=obj._meta.model_name if obj is not None else object_type,
         object_id=str(obj.pk) if obj is not None else object_id,
-        object_repr=(str(obj) if obj is not None else object_repr)[:200],
+        object_repr=str(obj) if obj is not None else object_repr,
         before=before,
         after=after,
     )

@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from tasks_app import reminders
 from tasks_app.demo import DEMO_PASSWORD, demo_seed
 from tasks_app.models import Plan
 from tasks_app.plan_data import read_plan_file
@@ -25,4 +27,7 @@ class Command(BaseCommand):
         self.stdout.write(f"\nOpen http://{addrport}/  (admin: http://{addrport}/admin/)\n")
         self.stdout.flush()
         if not no_serve:
+            if settings.CELERY_TASK_ALWAYS_EAGER:  # no broker: sweep and send in this process
+                reminders.start_embedded_scheduler()
+                self.stdout.write("Reminders: embedded sweep every minute (console email)\n")
             call_command("runserver", addrport, use_reloader=False)

@@ -1,0 +1,552 @@
+"""The writes of the importer: drafts from report text, publishing them, aliases, breakdown sheets.
+
+Every write goes through tasks_app.services (audit_log / _create / _update / plan_load /
+task_assign) inside one transaction, so a failed import leaves nothing behind.
+"""
+
+import copy
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tasks_app import permissions, services
+from tasks_app.errors import Conflict, NotPermitted, ServiceError
+from tasks_app.importer import breakdown
+from tasks_app.importer.deadlines import parse_deadline
+from tasks_app.importer.decoding import decode_report
+from tasks_app.importer.indicators import fold
+from tasks_app.importer.text import parse_report
+from tasks_app.models import (
+    Department,
+    DepartmentAlias,
+    ImportDraft,
+    Indicator,
+    Plan,
+    Role,
+    Task,
+    User,
+)
+
+
+def _require_office(actor: User | None) -> None:
+    """None is the command line (a system import); on the web only the supervision office."""
+    if actor is not None and not permissions.is_office(actor):
+        raise NotPermitted(_("只有督查室可以导入和发布计划。"))
+
+
+# --- Report text -> draft ---------------------------------------------------------------------
+
+
+def report_parse(
+    *, data: bytes, year: int, title: str = "", government: str = ""
+) -> tuple[dict, str]:
+    """(draft dict, detected encoding) of an uploaded report; nothing is written."""
+    if not 2000 <= year <= 2100:
+        raise ServiceError("invalid_year", _("年度须在2000至2100之间。"), field="year")
+    text, encoding = decode_report(data)
+    return parse_report(text, year=year, title=title, government=government), encoding
+
+
+@transaction.atomic
+def import_draft_create(
+    *,
+    actor: User | None,
+    data: bytes,
+    source_name: str,
+    year: int,
+    title: str = "",
+    government: str = "",
+) -> ImportDraft:
+    _require_office(actor)
+    draft_data, encoding = report_parse(data=data, year=year, title=title, government=government)
+    draft = ImportDraft.objects.create(
+        year=year,
+        title=draft_data["plan"]["title"][:200],
+        government=government[:100],
+        source_name=source_name[:200],
+        encoding=encoding,
+        data=draft_data,
+        created_by=actor,
+    )
+    services.audit_log(
+        actor=actor,
+        action="importdraft.create",
+        obj=draft,
+        after={
+            "year": year,
+            "title": draft.title,
+            "source_name": draft.source_name,
+            "encoding": encoding,
+            **draft_counts(draft_data),
+        },
+    )
+    return draft
+
+
+def draft_counts(data: dict) -> dict:
+    tasks = list(draft_tasks(data))
+    return {
+        "sections": len(data["sections"]),
+        "key_areas": sum(len(section["key_areas"]) for section in data["sections"]),
+        "tasks": len(tasks),
+        "indicators": sum(len(task.get("indicators", [])) for task in tasks),
+    }
+
+
+def draft_tasks(data: dict):
+    yield from data.get("headline_targets", [])
+    for section in data["sections"]:
+        for area in section["key_areas"]:
+            yield from area["tasks"]
+
+
+# --- Matching a draft with the plan already in the database ----------------------------------
+
+_NOT_TEXT = re.compile(r"[\s,.;:!?、。;:“”\"'()()《》\-—]")
+
+
+def normalise(text: str) -> str:
+    return _NOT_TEXT.sub("", fold(text or ""))
+
+
+def _indicator_key(spec: dict) -> tuple:
+    return (
+        spec.get("name", ""),
+        Decimal(str(spec["value"])).normalize(),
+        Decimal(str(spec["value_max"])).normalize()
+        if spec.get("value_max") not in (None, "")
+        else None,
+        spec.get("unit", ""),
+        spec["comparator"],
+    )
+
+
+def _stored_key(indicator: Indicator) -> tuple:
+    return (
+        indicator.name,
+        indicator.target_value.normalize(),
+        indicator.target_value_max.normalize() if indicator.target_value_max is not None else None,
+        indicator.unit,
+        indicator.comparator,
+    )
+
+
+@dataclass
+class Changes:
+    new: list[str] = field(default_factory=list)
+    changed: list[dict] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # in the plan, no longer in the text
+
+    def as_dict(self) -> dict:
+        return {
+            "new": self.new,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "missing": self.missing,
+        }
+
+
+def draft_match(data: dict) -> tuple[dict, Changes, Plan | None]:
+    """(a copy of data whose items carry the codes of the tasks they match, the changes, plan).
+
+    An item matches the existing task with the same normalised source text (so an inserted
+    sentence does not shift every later item onto the wrong task); failing that, the unmatched
+    task with the same code (the text was edited in place). Anything else is new and gets a code
+    no existing task uses.
+    """
+    data = copy.deepcopy(data)
+    meta = data["plan"]
+    plan = Plan.objects.filter(year=meta["year"], title=meta["title"]).first()
+    existing = list(plan.tasks.prefetch_related("indicators")) if plan else []
+    by_text = {}
+    for task in existing:
+        by_text.setdefault(normalise(task.source_text), task)
+    by_code = {task.code: task for task in existing}
+    matched: dict[int, Task] = {}
+    items = list(draft_tasks(data))
+    for index, item in enumerate(items):
+        task = by_text.get(normalise(item["source_text"]))
+        if task and task.pk not in {t.pk for t in matched.values()}:
+            matched[index] = task
+    taken = {t.pk for t in matched.values()}
+    for index, item in enumerate(items):
+        task = by_code.get(item["code"])
+        if index not in matched and task and task.pk not in taken:
+            matched[index] = task
+            taken.add(task.pk)
+    changes = Changes()
+    used_codes = {task.code for task in existing}
+    for index, item in enumerate(items):
+        task = matched.get(index)
+        if task is None:
+            item["code"] = _free_code(item["code"], used_codes)
+            used_codes.add(item["code"])
+            changes.new.append(item["code"])
+            continue
+        item["code"] = task.code
+        differences = _differences(task, item)
+        if differences:
+            changes.changed.append({"code": task.code, "fields": differences})
+        else:
+            changes.unchanged.append(task.code)
+    changes.missing = sorted(task.code for task in existing if task.pk not in taken)
+    return data, changes, plan
+
+
+def _free_code(code: str, used: set[str]) -> str:
+    if code not in used:
+        return code
+    suffix = 2
+    while f"{code}-{suffix}" in used:
+        suffix += 1
+    return f"{code}-{suffix}"
+
+
+def _differences(task: Task, item: dict) -> list[str]:
+    fields = []
+    if normalise(task.source_text) != normalise(item["source_text"]):
+        fields.append("source_text")
+    stored = [_stored_key(i) for i in sorted(task.indicators.all(), key=lambda i: i.position)]
+    if stored != [_indicator_key(spec) for spec in item.get("indicators", [])]:
+        fields.append("indicators")
+    return fields
+
+
+# --- Publishing -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_draft_publish(*, actor: User | None, draft: ImportDraft) -> tuple[Plan, dict]:
+    """Create or update the plan from the draft and publish it; (plan, changes).
+
+    Publishing the same text twice changes nothing the second time. On a plan that is already
+    published, a changed target is refused: targets then change only through a change request.
+    """
+    _require_office(actor)
+    draft = ImportDraft.objects.select_for_update().get(pk=draft.pk)
+    if draft.status == ImportDraft.Status.PUBLISHED:
+        raise Conflict("draft_already_published", _("该草稿已发布,请重新导入以比对变更。"))
+    data, changes, existing_plan = draft_match(draft.data)
+    if existing_plan and existing_plan.status == Plan.Status.PUBLISHED:
+        _refuse_target_changes(changes)
+    plan, result = services.plan_load(actor=actor, data=data)
+    _drop_surplus_indicators(actor, plan, data)
+    _store_kinds(actor, plan, data)
+    services.plan_publish(actor=actor, plan=plan)
+    summary = {**changes.as_dict(), "created": result.created, "updated": result.updated}
+    services._update(
+        actor,
+        "importdraft.publish",
+        draft,
+        status=ImportDraft.Status.PUBLISHED,
+        plan=plan,
+        published_at=timezone.now(),
+        changes=summary,
+    )
+    return plan, summary
+
+
+def _refuse_target_changes(changes: Changes) -> None:
+    codes = [item["code"] for item in changes.changed if "indicators" in item["fields"]]
+    if codes:
+        raise Conflict(
+            "published_targets_changed",
+            _("计划已发布,以下任务的目标值有变化,须通过变更申请办理:%(codes)s")
+            % {"codes": "、".join(codes[:20])},
+        )
+
+
+def _drop_surplus_indicators(actor: User | None, plan: Plan, data: dict) -> None:
+    """plan_load upserts indicators by position; a target the text no longer states goes."""
+    counts = {item["code"]: len(item.get("indicators", [])) for item in draft_tasks(data)}
+    for code, count in counts.items():
+        for indicator in Indicator.objects.filter(plan=plan, task__code=code, position__gt=count):
+            before = services.snapshot(indicator, ["name", "target_value", "unit", "comparator"])
+            services.audit_log(actor=actor, action="indicator.delete", obj=indicator, before=before)
+            indicator.delete()
+
+
+def _store_kinds(actor: User | None, plan: Plan, data: dict) -> None:
+    for item in draft_tasks(data):
+        kinds = [spec.get("kind", "") for spec in item.get("indicators", [])]
+        if not any(kinds):
+            continue
+        stored = Indicator.objects.filter(plan=plan, task__code=item["code"]).order_by("position")
+        for indicator, kind in zip(stored, kinds, strict=False):
+            services._update(actor, "indicator.update", indicator, kind=kind or "")
+
+
+# --- Department aliases -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def department_alias_create(
+    *, actor: User | None, department: Department, alias: str
+) -> DepartmentAlias:
+    _require_office(actor)
+    alias = alias.strip()
+    if not alias:
+        raise ServiceError("alias_required", _("请填写别名。"), field="alias")
+    if Department.objects.filter(name=alias).exclude(pk=department.pk).exists():
+        raise Conflict(
+            "alias_is_department", _("“%(alias)s”是另一个部门的名称。") % {"alias": alias}
+        )
+    if DepartmentAlias.objects.filter(alias=alias).exists():
+        raise Conflict("alias_exists", _("别名“%(alias)s”已存在。") % {"alias": alias})
+    return services._create(
+        actor, "departmentalias.create", DepartmentAlias, department=department, alias=alias
+    )
+
+
+def department_lookup() -> dict[str, Department]:
+    """Exact names and aliases -> Department."""
+    names = {department.name: department for department in Department.objects.all()}
+    for alias in DepartmentAlias.objects.select_related("department"):
+        names.setdefault(alias.alias, alias.department)
+    return names
+
+
+# --- Breakdown spreadsheet -> register -------------------------------------------------------
+
+
+class BreakdownRejected(ServiceError):
+    """The sheet has bad rows; nothing was written. errors: [(row, column, reason)]."""
+
+    def __init__(self, errors: list[breakdown.RowError]):
+        super().__init__(
+            "breakdown_rejected",
+            _("任务分解表有 %(n)d 处错误,未导入任何内容。") % {"n": len(errors)},
+        )
+        self.errors = [error.as_dict() for error in errors]
+
+
+@dataclass
+class _Planned:
+    task: Task
+    row: int
+    title: str
+    lead: Department | None
+    co: list[Department]
+    leader: User | None
+    deadline: object
+    targets: list[dict] | None
+
+
+@transaction.atomic
+def breakdown_import(*, actor: User | None, plan: Plan, data: bytes, filename: str) -> dict:
+    """Apply a 任务分解表 to plan's tasks, all or nothing; {"rows", "changed"}."""
+    _require_office(actor)
+    try:
+        rows = breakdown.read_rows(data, filename)
+    except breakdown.BreakdownFileError as error:
+        raise BreakdownRejected(error.errors) from error
+    planned, errors = _check_rows(plan, rows)
+    if errors:
+        raise BreakdownRejected(errors)
+    changed = [item.task.code for item in planned if _apply(actor, plan, item)]
+    return {"rows": len(planned), "changed": changed}
+
+
+def _check_rows(plan: Plan, rows: list[breakdown.Row]) -> tuple[list[_Planned], list]:
+    tasks = {
+        task.code: task
+        for task in plan.tasks.select_related("lead_department").prefetch_related("indicators")
+    }
+    departments = department_lookup()
+    leaders = _leaders()
+    errors, planned, seen = [], [], {}
+    for row in rows:
+        row_errors: list[breakdown.RowError] = []
+        code = breakdown.text(row.values.get("序号"))
+        task = _row_task(row, code, tasks, seen, row_errors)
+        title = breakdown.text(row.values.get("任务内容"))
+        if not title:
+            row_errors.append(breakdown.RowError(row.number, "任务内容", "任务内容为空"))
+        lead = _row_lead(row, departments, row_errors)
+        co = _row_departments(row, "配合单位", departments, row_errors)
+        leader = _row_leader(row, leaders, row_errors)
+        deadline = _row_deadline(row, plan, task, row_errors)
+        targets = _row_targets(row, plan, task, row_errors)
+        errors += row_errors
+        if not row_errors:
+            planned.append(_Planned(task, row.number, title, lead, co, leader, deadline, targets))
+    return planned, errors
+
+
+def _row_task(row, code, tasks, seen, errors) -> Task | None:
+    if not code:
+        errors.append(breakdown.RowError(row.number, "序号", "序号为空"))
+        return None
+    if code in seen:
+        errors.append(breakdown.RowError(row.number, "序号", f"序号“{code}”与第{seen[code]}行重复"))
+        return None
+    seen[code] = row.number
+    task = tasks.get(code)
+    if task is None:
+        errors.append(
+            breakdown.RowError(
+                row.number, "序号", f"计划中没有序号为“{code}”的任务(请先导入并发布工作报告)"
+            )
+        )
+    return task
+
+
+def _row_lead(row, departments, errors) -> Department | None:
+    names = _row_departments(row, "牵头单位", departments, errors)
+    if len(names) > 1:
+        errors.append(
+            breakdown.RowError(row.number, "牵头单位", "牵头单位只能填写一个(其余请填入配合单位)")
+        )
+        return None
+    return names[0] if names else None
+
+
+def _row_departments(row, column, departments, errors) -> list[Department]:
+    found = []
+    for name in breakdown.split_names(row.values.get(column)):
+        department = departments.get(name)
+        if department is None:
+            errors.append(
+                breakdown.RowError(
+                    row.number, column, f"未知单位“{name}”(请使用系统中的部门名称或已登记的别名)"
+                )
+            )
+        elif department not in found:
+            found.append(department)
+    return found
+
+
+def _leaders() -> dict[str, User]:
+    leaders = {}
+    for user in User.objects.filter(role=Role.LEADER, is_active=True):
+        leaders.setdefault(user.username, user)
+        if user.display_name:
+            leaders.setdefault(user.display_name, user)
+    return leaders
+
+
+def _row_leader(row, leaders, errors) -> User | None:
+    name = breakdown.text(row.values.get("责任领导"))
+    if not name:
+        return None
+    leader = leaders.get(name)
+    if leader is None:
+        errors.append(breakdown.RowError(row.number, "责任领导", f"未知的区领导“{name}”"))
+    return leader
+
+
+def _row_deadline(row, plan, task, errors):
+    raw = row.values.get("完成时限")
+    try:
+        deadline = parse_deadline(raw, plan.year)
+    except ValueError as error:
+        errors.append(breakdown.RowError(row.number, "完成时限", str(error)))
+        return None
+    published = plan.status == Plan.Status.PUBLISHED
+    if task and published and task.deadline and deadline != task.deadline:
+        errors.append(
+            breakdown.RowError(
+                row.number, "完成时限", "计划已发布,已有的完成时限须通过变更申请修改"
+            )
+        )
+    return deadline
+
+
+def _row_targets(row, plan, task, errors) -> list[dict] | None:
+    names = [n.strip() for n in breakdown.text(row.values.get("指标")).split("\n") if n.strip()]
+    values = [v.strip() for v in breakdown.text(row.values.get("目标值")).split("\n") if v.strip()]
+    if not names and not values:
+        return None  # both empty: the task's targets stay as they are
+    if len(names) != len(values):
+        errors.append(
+            breakdown.RowError(row.number, "目标值", "指标与目标值的个数不一致(多个时每行一个)")
+        )
+        return None
+    targets = []
+    for name, raw in zip(names, values, strict=True):
+        try:
+            targets.append({"name": name[:100], **breakdown.parse_target(raw), "text": raw})
+        except ValueError as error:
+            errors.append(breakdown.RowError(row.number, "目标值", str(error)))
+    if task and plan.status == Plan.Status.PUBLISHED and _targets_differ(task, targets):
+        errors.append(
+            breakdown.RowError(row.number, "目标值", "计划已发布,目标值须通过变更申请修改")
+        )
+    return targets
+
+
+def _targets_differ(task: Task, targets: list[dict]) -> bool:
+    stored = [_stored_key(i) for i in sorted(task.indicators.all(), key=lambda i: i.position)]
+    wanted = [
+        (
+            t["name"],
+            t["value"].normalize(),
+            t["value_max"].normalize() if t["value_max"] else None,
+            t["unit"],
+            t["comparator"],
+        )
+        for t in targets
+    ]
+    return stored != wanted
+
+
+def _apply(actor: User | None, plan: Plan, item: _Planned) -> bool:
+    task = item.task
+    changed = services._update(actor, "task.update", task, title=item.title[:200])
+    if changed:
+        services._bump_version(task)
+    before = (
+        task.lead_department_id,
+        sorted(d.pk for d in task.co_departments.all()),
+        task.responsible_leader_id,
+        task.deadline,
+    )
+    wanted = (
+        item.lead.pk if item.lead else None,
+        sorted(d.pk for d in item.co),
+        item.leader.pk if item.leader else None,
+        item.deadline,
+    )
+    if before != wanted:
+        services.task_assign(
+            actor=actor,
+            task=task,
+            lead_department=item.lead,
+            co_departments=item.co,
+            responsible_leader=item.leader,
+            start_date=task.start_date,
+            deadline=item.deadline,
+        )
+        changed = True
+    if item.targets is not None and _targets_differ(task, item.targets):
+        _apply_targets(actor, plan, task, item.targets)
+        changed = True
+    return changed
+
+
+def _apply_targets(actor: User | None, plan: Plan, task: Task, targets: list[dict]) -> None:
+    result = services.LoadResult()
+    for position, target in enumerate(targets, start=1):
+        services._upsert(
+            actor,
+            result,
+            Indicator,
+            {"plan": plan, "task": task, "position": position},
+            {
+                "name": target["name"],
+                "unit": target["unit"][:20],
+                "comparator": target["comparator"],
+                "target_value": target["value"],
+                "target_value_max": target["value_max"],
+                "source_text": target["text"][:300],
+            },
+        )
+    for indicator in task.indicators.filter(position__gt=len(targets)):
+        before = services.snapshot(indicator, ["name", "target_value", "unit", "comparator"])
+        services.audit_log(actor=actor, action="indicator.delete", obj=indicator, before=before)
+        indicator.delete()
