@@ -258,3 +258,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Audit ledger ---------------------------------------------------------------------------
+# Exports up to this many rows are streamed at once; larger ones run as background jobs.
+AUDIT_EXPORT_SYNC_MAX_ROWS = env_int("AUDIT_EXPORT_SYNC_MAX_ROWS", 10000)
+# Behind a reverse proxy, take the client address from X-Forwarded-For.
+AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", False)
