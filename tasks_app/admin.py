@@ -108,11 +108,23 @@ class MilestoneInline(admin.TabularInline):
 @admin.register(Task)
 class TaskAdmin(AuditedAdmin):
     list_display = [
-        "code", "title", "kind", "section", "lead_department", "deadline", "status", "progress",
+        "code",
+        "title",
+        "kind",
+        "section",
+        "lead_department",
+        "deadline",
+        "status",
+        "progress",
         sample_flag,
     ]
     list_filter = [
-        "plan", "section", "key_area", "kind", "lead_department", "status",
+        "plan",
+        "section",
+        "key_area",
+        "kind",
+        "lead_department",
+        "status",
         "assignment_is_sample",
     ]
     search_fields = ["code", "title", "source_text"]
@@ -124,8 +136,9 @@ class TaskAdmin(AuditedAdmin):
     def save_related(self, request, form, formsets, change):
         # Inline rows and many-to-many changes go through the ledger too.
         services.admin_save_related(
-            actor=request.user, obj=form.instance, save=lambda: super(TaskAdmin, self)
-            .save_related(request, form, formsets, change),
+            actor=request.user,
+            obj=form.instance,
+            save=lambda: super(TaskAdmin, self).save_related(request, form, formsets, change),
         )
 
 

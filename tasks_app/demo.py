@@ -29,19 +29,38 @@ DEPARTMENTS = [
 
 # The first keyword found in a task's text picks its sample lead department.
 LEAD_KEYWORDS = [
-    ("学位", "社会事务局(示例)"), ("幼儿园", "社会事务局(示例)"), ("教育", "社会事务局(示例)"),
-    ("医", "社会事务局(示例)"), ("健康", "社会事务局(示例)"), ("就业", "社会事务局(示例)"),
-    ("社区", "社会事务局(示例)"), ("文化", "社会事务局(示例)"),
-    ("金融", "财政金融局(示例)"), ("基金", "财政金融局(示例)"), ("预算", "财政金融局(示例)"),
-    ("政务", "数字政府和政务服务局(示例)"), ("智慧", "数字政府和政务服务局(示例)"),
-    ("5G", "数字政府和政务服务局(示例)"), ("数字", "数字政府和政务服务局(示例)"),
-    ("治安", "公共安全局(示例)"), ("安全", "公共安全局(示例)"), ("信访", "公共安全局(示例)"),
-    ("干部", "组织人事局(示例)"), ("人才", "组织人事局(示例)"), ("党", "党政办公室(示例)"),
-    ("污染", "生态环境和城市管理局(示例)"), ("生态", "生态环境和城市管理局(示例)"),
-    ("垃圾", "生态环境和城市管理局(示例)"), ("绿道", "生态环境和城市管理局(示例)"),
-    ("道路", "规划建设局(示例)"), ("交通", "规划建设局(示例)"), ("建设", "规划建设局(示例)"),
-    ("专利", "科技创新和产业发展局(示例)"), ("研发", "科技创新和产业发展局(示例)"),
-    ("科技", "科技创新和产业发展局(示例)"), ("企业", "经济发展局(示例)"),
+    ("学位", "社会事务局(示例)"),
+    ("幼儿园", "社会事务局(示例)"),
+    ("教育", "社会事务局(示例)"),
+    ("医", "社会事务局(示例)"),
+    ("健康", "社会事务局(示例)"),
+    ("就业", "社会事务局(示例)"),
+    ("社区", "社会事务局(示例)"),
+    ("文化", "社会事务局(示例)"),
+    ("金融", "财政金融局(示例)"),
+    ("基金", "财政金融局(示例)"),
+    ("预算", "财政金融局(示例)"),
+    ("政务", "数字政府和政务服务局(示例)"),
+    ("智慧", "数字政府和政务服务局(示例)"),
+    ("5G", "数字政府和政务服务局(示例)"),
+    ("数字", "数字政府和政务服务局(示例)"),
+    ("治安", "公共安全局(示例)"),
+    ("安全", "公共安全局(示例)"),
+    ("信访", "公共安全局(示例)"),
+    ("干部", "组织人事局(示例)"),
+    ("人才", "组织人事局(示例)"),
+    ("党", "党政办公室(示例)"),
+    ("污染", "生态环境和城市管理局(示例)"),
+    ("生态", "生态环境和城市管理局(示例)"),
+    ("垃圾", "生态环境和城市管理局(示例)"),
+    ("绿道", "生态环境和城市管理局(示例)"),
+    ("道路", "规划建设局(示例)"),
+    ("交通", "规划建设局(示例)"),
+    ("建设", "规划建设局(示例)"),
+    ("专利", "科技创新和产业发展局(示例)"),
+    ("研发", "科技创新和产业发展局(示例)"),
+    ("科技", "科技创新和产业发展局(示例)"),
+    ("企业", "经济发展局(示例)"),
 ]
 FALLBACK_LEAD = "经济发展局(示例)"
 
@@ -89,19 +108,28 @@ def demo_seed(*, plan: Plan) -> list[DemoAccount]:
     for account in ACCOUNTS:
         if not User.objects.filter(username=account.username).exists():
             services.user_create(
-                actor=None, username=account.username, password=DEMO_PASSWORD,
-                role=account.role, department=departments.get(account.department),
-                display_name=account.display_name, is_sample=True,
+                actor=None,
+                username=account.username,
+                password=DEMO_PASSWORD,
+                role=account.role,
+                department=departments.get(account.department),
+                display_name=account.display_name,
+                is_sample=True,
             )
     leader = User.objects.get(username="leader")
     start = plan.report_date or dt.date(plan.year, 1, 1)
     for task in plan.tasks.filter(lead_department__isnull=True):
         lead = departments[lead_department_name(task)]
         services.task_assign(
-            actor=None, task=task, lead_department=lead,
-            co_departments=[departments["党政办公室(示例)"]] if lead.name != "党政办公室(示例)"
+            actor=None,
+            task=task,
+            lead_department=lead,
+            co_departments=[departments["党政办公室(示例)"]]
+            if lead.name != "党政办公室(示例)"
             else [],
-            responsible_leader=leader, start_date=start, deadline=dt.date(plan.year, 12, 31),
+            responsible_leader=leader,
+            start_date=start,
+            deadline=dt.date(plan.year, 12, 31),
             is_sample=True,
         )
         for title, due in quarterly_milestones(plan.year):

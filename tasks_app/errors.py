@@ -35,7 +35,9 @@ class PreconditionRequired(ServiceError):
     status = 428
 
     def __init__(self):
-        super().__init__("if_match_required", _("修改前须提供 If-Match 请求头(取自 GET 返回的 ETag)。"))
+        super().__init__(
+            "if_match_required", _("修改前须提供 If-Match 请求头(取自 GET 返回的 ETag)。")
+        )
 
 
 class LockedOut(ServiceError):

@@ -73,7 +73,9 @@ class RequestContextMiddleware:
         user = getattr(request, "user", None)
         actor = user if user is not None and user.is_authenticated else None
         services.audit_log(
-            actor=actor, action="auth.permission_denied", object_type="request",
+            actor=actor,
+            action="auth.permission_denied",
+            object_type="request",
             object_repr=f"{request.method} {request.path}"[:200],
             after={"method": request.method, "path": request.path[:300]},
         )

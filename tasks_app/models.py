@@ -24,8 +24,13 @@ class Department(models.Model):
     )
     is_sample = models.BooleanField(_("示例"), default=False)
     contact_person = models.ForeignKey(
-        "User", verbose_name=_("联络员"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", help_text=_("接收报送提醒的部门联络员"),
+        "User",
+        verbose_name=_("联络员"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("接收报送提醒的部门联络员"),
     )
 
     class Meta:
@@ -71,9 +76,7 @@ class User(AbstractUser):
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(role__in=Role.values), name="user_role_valid"
-            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_valid"),
             # Department staff and heads always belong to a department: their scope is it.
             models.CheckConstraint(
                 condition=~Q(role__in=DEPARTMENT_ROLES) | Q(department__isnull=False),
@@ -104,8 +107,12 @@ class Plan(models.Model):
     year = models.PositiveSmallIntegerField(_("年度"))
     title = models.CharField(_("名称"), max_length=200)
     government = models.CharField(_("政府"), max_length=100, blank=True)
-    kind = models.CharField(_("类型"), max_length=20, choices=PlanKind.choices, default=PlanKind.WORK_REPORT)
-    status = models.CharField(_("状态"), max_length=20, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
+    kind = models.CharField(
+        _("类型"), max_length=20, choices=PlanKind.choices, default=PlanKind.WORK_REPORT
+    )
+    status = models.CharField(
+        _("状态"), max_length=20, choices=PlanStatus.choices, default=PlanStatus.DRAFT
+    )
     report_date = models.DateField(_("报告日期"), null=True, blank=True)
     report_day = models.PositiveSmallIntegerField(
         _("每月报送日"), default=5, help_text=_("每月几日前报送上一报送期的进展(1-28)")
@@ -120,7 +127,9 @@ class Plan(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["year", "title"], name="plan_unique_year_title"),
             models.CheckConstraint(condition=Q(kind__in=PlanKind.values), name="plan_kind_valid"),
-            models.CheckConstraint(condition=Q(status__in=PlanStatus.values), name="plan_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=PlanStatus.values), name="plan_status_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(year__gte=2000) & Q(year__lte=2100), name="plan_year_sane"
             ),
@@ -213,31 +222,52 @@ class Task(models.Model):
     code = models.CharField(_("编号"), max_length=30)
     title = models.CharField(_("任务"), max_length=200)
     source_text = models.TextField(_("报告原文"))
-    kind = models.CharField(_("类型"), max_length=20, choices=TaskKind.choices, default=TaskKind.WORK_ITEM)
+    kind = models.CharField(
+        _("类型"), max_length=20, choices=TaskKind.choices, default=TaskKind.WORK_ITEM
+    )
     section = models.ForeignKey(
-        Section, verbose_name=_("方面"), null=True, blank=True, on_delete=models.PROTECT,
+        Section,
+        verbose_name=_("方面"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="tasks",
     )
     key_area = models.ForeignKey(
-        KeyArea, verbose_name=_("重点领域"), null=True, blank=True, on_delete=models.PROTECT,
+        KeyArea,
+        verbose_name=_("重点领域"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="tasks",
     )
     position = models.PositiveIntegerField(_("排序"), default=0)
     lead_department = models.ForeignKey(
-        Department, verbose_name=_("牵头单位"), null=True, blank=True, on_delete=models.PROTECT,
+        Department,
+        verbose_name=_("牵头单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="lead_tasks",
     )
     co_departments = models.ManyToManyField(
         Department, verbose_name=_("配合单位"), blank=True, related_name="co_tasks"
     )
     responsible_leader = models.ForeignKey(
-        User, verbose_name=_("责任领导"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="led_tasks", limit_choices_to={"role": Role.LEADER},
+        User,
+        verbose_name=_("责任领导"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="led_tasks",
+        limit_choices_to={"role": Role.LEADER},
     )
     start_date = models.DateField(_("开始日期"), null=True, blank=True)
     deadline = models.DateField(_("完成时限"), null=True, blank=True)
     report_frequency = models.CharField(
-        _("报送频次"), max_length=20, choices=ReportFrequency.choices,
+        _("报送频次"),
+        max_length=20,
+        choices=ReportFrequency.choices,
         default=ReportFrequency.MONTHLY,
     )
     status = models.CharField(
@@ -246,11 +276,17 @@ class Task(models.Model):
     progress = models.PositiveSmallIntegerField(_("进度(%)"), default=0)
     received_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
     received_by = models.ForeignKey(
-        User, verbose_name=_("签收人"), null=True, blank=True, on_delete=models.PROTECT,
+        User,
+        verbose_name=_("签收人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     original_deadline = models.DateField(
-        _("原完成时限"), null=True, blank=True,
+        _("原完成时限"),
+        null=True,
+        blank=True,
         help_text=_("计划发布后经变更申请调整时限的,保留最初的时限"),
     )
     # Derived: recomputed by services on every write and by the daily schedule refresh.
@@ -343,7 +379,9 @@ class Indicator(models.Model):
     comparator = models.CharField(
         _("比较方式"), max_length=10, choices=Comparator.choices, default=Comparator.EQ
     )
-    baseline = models.DecimalField(_("基数"), max_digits=18, decimal_places=4, null=True, blank=True)
+    baseline = models.DecimalField(
+        _("基数"), max_digits=18, decimal_places=4, null=True, blank=True
+    )
     target_value = models.DecimalField(_("目标值"), max_digits=18, decimal_places=4)
     target_value_max = models.DecimalField(
         _("目标上限"), max_digits=18, decimal_places=4, null=True, blank=True
@@ -368,7 +406,9 @@ class Indicator(models.Model):
                 condition=Q(comparator__in=Comparator.values), name="indicator_comparator_valid"
             ),
             models.CheckConstraint(
-                condition=(Q(comparator="between") & Q(target_value_max__gte=models.F("target_value")))
+                condition=(
+                    Q(comparator="between") & Q(target_value_max__gte=models.F("target_value"))
+                )
                 | (~Q(comparator="between") & Q(target_value_max__isnull=True)),
                 name="indicator_range_only_between",
             ),
@@ -446,7 +486,8 @@ class StatusUpdate(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["submitted_at"], name="statusupdate_review_queue_idx",
+                fields=["submitted_at"],
+                name="statusupdate_review_queue_idx",
                 condition=Q(review_state="submitted"),
             ),
         ]
@@ -469,6 +510,9 @@ class IndicatorValue(models.Model):
             models.UniqueConstraint(fields=["update", "indicator"], name="indicatorvalue_unique"),
         ]
 
+    def __str__(self):
+        return f"{self.indicator_id}: {self.value}"
+
 
 class AuditEvent(models.Model):
     """One event of the ledger, as it happened: appended by tasks_app.ledger, never edited.
@@ -484,7 +528,11 @@ class AuditEvent(models.Model):
     # PROTECT: the actor's id is part of the hash, so a user with events is deactivated, never
     # deleted (SET_NULL would rewrite the ledger).
     actor = models.ForeignKey(
-        User, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.PROTECT,
+        User,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     actor_username = models.CharField(_("用户名"), max_length=150, blank=True)
@@ -565,8 +613,9 @@ class Review(models.Model):
     revision = models.PositiveSmallIntegerField(_("审核的报送次数"))
     decision = models.CharField(_("审核结果"), max_length=10, choices=Decision.choices)
     reason = models.TextField(_("理由"), max_length=1000, blank=True)
-    reviewer = models.ForeignKey(User, verbose_name=_("审核人"), on_delete=models.PROTECT,
-                                 related_name="+")
+    reviewer = models.ForeignKey(
+        User, verbose_name=_("审核人"), on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(_("审核时间"), auto_now_add=True)
 
     class Meta:
@@ -582,6 +631,9 @@ class Review(models.Model):
                 condition=~Q(decision="returned") | ~Q(reason=""), name="review_return_has_reason"
             ),
         ]
+
+    def __str__(self):
+        return f"{self.get_decision_display()} #{self.update_id}.{self.revision}"
 
 
 class Evidence(models.Model):
@@ -600,6 +652,9 @@ class Evidence(models.Model):
         verbose_name = _("佐证材料")
         verbose_name_plural = _("佐证材料")
         ordering = ["update", "created_at"]
+
+    def __str__(self):
+        return self.original_name
 
 
 class Contribution(models.Model):
@@ -622,6 +677,9 @@ class Contribution(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.department} {self.period:%Y-%m}"
+
 
 class Instruction(models.Model):
     """A leader's instruction (批示) on a task."""
@@ -637,6 +695,9 @@ class Instruction(models.Model):
         verbose_name_plural = _("领导批示")
         ordering = ["task", "-created_at"]
 
+    def __str__(self):
+        return self.text[:40]
+
 
 class ChangeRequest(models.Model):
     """After publication a deadline or a target changes only through an approved request."""
@@ -651,16 +712,18 @@ class ChangeRequest(models.Model):
         REJECTED = "rejected", _("已驳回")
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="change_requests")
-    indicator = models.ForeignKey(Indicator, null=True, blank=True, on_delete=models.CASCADE,
-                                  related_name="change_requests")
+    indicator = models.ForeignKey(
+        Indicator, null=True, blank=True, on_delete=models.CASCADE, related_name="change_requests"
+    )
     field = models.CharField(_("变更项"), max_length=20, choices=Field.choices)
     old_value = models.CharField(_("原值"), max_length=40)
     new_value = models.CharField(_("新值"), max_length=40)
     reason = models.TextField(_("理由"), max_length=1000)
     requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
-    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(_("审批意见"), max_length=1000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -680,10 +743,15 @@ class ChangeRequest(models.Model):
                 name="changerequest_state_valid",
             ),
             models.UniqueConstraint(
-                fields=["task", "field", "indicator"], condition=Q(state="pending"),
-                name="changerequest_one_pending", nulls_distinct=False,
+                fields=["task", "field", "indicator"],
+                condition=Q(state="pending"),
+                name="changerequest_one_pending",
+                nulls_distinct=False,
             ),
         ]
+
+    def __str__(self):
+        return f"{self.get_field_display()} {self.old_value} → {self.new_value}"
 
 
 class IdempotencyRecord(models.Model):
@@ -702,8 +770,10 @@ class IdempotencyRecord(models.Model):
             models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_key"),
         ]
 
+    # --- Audit ledger ---
 
-# --- Audit ledger ---
+    def __str__(self):
+        return self.key
 
 
 class AuditChainHead(models.Model):
@@ -819,8 +889,13 @@ class ReminderStep(models.Model):
     """
 
     plan = models.ForeignKey(
-        Plan, verbose_name=_("计划"), null=True, blank=True, on_delete=models.CASCADE,
-        related_name="reminder_steps", help_text=_("留空为默认阶梯,适用于未单独设置的计划"),
+        Plan,
+        verbose_name=_("计划"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reminder_steps",
+        help_text=_("留空为默认阶梯,适用于未单独设置的计划"),
     )
     name = models.CharField(_("名称"), max_length=50)
     level = models.CharField(
@@ -891,7 +966,8 @@ class Reminder(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["remind_on"], name="reminder_unassembled_idx",
+                fields=["remind_on"],
+                name="reminder_unassembled_idx",
                 condition=Q(assembled_at__isnull=True),
             ),
         ]
@@ -924,11 +1000,13 @@ class Digest(models.Model):
         ordering = ["-day", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["recipient", "channel", "day"], condition=Q(recipient__isnull=False),
+                fields=["recipient", "channel", "day"],
+                condition=Q(recipient__isnull=False),
                 name="digest_one_per_user_channel_day",
             ),
             models.UniqueConstraint(
-                fields=["department", "channel", "day"], condition=Q(department__isnull=False),
+                fields=["department", "channel", "day"],
+                condition=Q(department__isnull=False),
                 name="digest_one_per_department_channel_day",
             ),
             models.CheckConstraint(
@@ -959,6 +1037,9 @@ class DigestItem(models.Model):
                 fields=["reminder", "recipient_key", "channel"], name="digestitem_once"
             ),
         ]
+
+    def __str__(self):
+        return f"digest {self.digest_id} item {self.pk}"
 
 
 class DepartmentWebhook(models.Model):
@@ -1011,7 +1092,8 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(
-                fields=["recipient"], name="notification_unread_idx",
+                fields=["recipient"],
+                name="notification_unread_idx",
                 condition=Q(read_at__isnull=True),
             ),
         ]
@@ -1038,6 +1120,9 @@ class ManualChase(models.Model):
         verbose_name_plural = _("人工催办")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["department", "created_at"], name="chase_recent_idx")]
+
+    def __str__(self):
+        return f"chase {self.pk}"
 
 
 class DeliveryStatus(models.TextChoices):
@@ -1068,7 +1153,10 @@ class Delivery(models.Model):
         User, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
     )
     webhook = models.ForeignKey(
-        DepartmentWebhook, null=True, blank=True, on_delete=models.CASCADE,
+        DepartmentWebhook,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="deliveries",
     )
     task = models.ForeignKey(
@@ -1108,7 +1196,8 @@ class Delivery(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["next_attempt_at"], name="delivery_due_idx",
+                fields=["next_attempt_at"],
+                name="delivery_due_idx",
                 condition=Q(status__in=["pending", "sending"]),
             ),
         ]
@@ -1136,6 +1225,9 @@ class DeliveryAttempt(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["delivery", "number"], name="deliveryattempt_unique"),
         ]
+
+    def __str__(self):
+        return f"attempt {self.pk}"
 
 
 # --- report import ---
@@ -1169,7 +1261,11 @@ class ImportDraft(models.Model):
     )
     created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
     plan = models.ForeignKey(
-        Plan, verbose_name=_("计划"), null=True, blank=True, on_delete=models.SET_NULL,
+        Plan,
+        verbose_name=_("计划"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="import_drafts",
     )
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)

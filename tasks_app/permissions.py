@@ -40,7 +40,4 @@ def leads(user: User, task: Task) -> bool:
 
 
 def co_leads(user: User, task: Task) -> bool:
-    return (
-        is_department_member(user)
-        and task.co_departments.filter(pk=user.department_id).exists()
-    )
+    return is_department_member(user) and task.co_departments.filter(pk=user.department_id).exists()

@@ -29,7 +29,9 @@ _HTML = re.compile(r"<\s*[a-zA-Z!/?]")
 
 def reject_html(value: str) -> str:
     if _HTML.search(value):
-        raise serializers.ValidationError(_("内容不能包含 HTML 标签或脚本。"), code="html_not_allowed")
+        raise serializers.ValidationError(
+            _("内容不能包含 HTML 标签或脚本。"), code="html_not_allowed"
+        )
     return value
 
 
@@ -92,10 +94,27 @@ class TaskListSerializer(serializers.ModelSerializer):
     class Meta:
         model = Task
         fields = [
-            "id", "code", "title", "kind", "plan", "section", "key_area", "lead_department",
-            "co_departments", "responsible_leader", "start_date", "deadline",
-            "report_frequency", "status", "status_label", "progress", "expected_progress",
-            "light", "overdue", "received_at", "version",
+            "id",
+            "code",
+            "title",
+            "kind",
+            "plan",
+            "section",
+            "key_area",
+            "lead_department",
+            "co_departments",
+            "responsible_leader",
+            "start_date",
+            "deadline",
+            "report_frequency",
+            "status",
+            "status_label",
+            "progress",
+            "expected_progress",
+            "light",
+            "overdue",
+            "received_at",
+            "version",
         ]
 
 
@@ -103,8 +122,16 @@ class IndicatorSerializer(serializers.ModelSerializer):
     class Meta:
         model = Indicator
         fields = [
-            "id", "name", "unit", "comparator", "baseline", "target_value", "target_value_max",
-            "original_target_value", "latest_actual", "source_text",
+            "id",
+            "name",
+            "unit",
+            "comparator",
+            "baseline",
+            "target_value",
+            "target_value_max",
+            "original_target_value",
+            "latest_actual",
+            "source_text",
         ]
 
 
@@ -152,9 +179,22 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
     class Meta:
         model = StatusUpdate
         fields = [
-            "id", "task", "period", "status", "status_label", "progress", "narrative",
-            "indicator_values", "author", "review_state", "revision", "version", "created_at",
-            "submitted_at", "reviews", "evidence",
+            "id",
+            "task",
+            "period",
+            "status",
+            "status_label",
+            "progress",
+            "narrative",
+            "indicator_values",
+            "author",
+            "review_state",
+            "revision",
+            "version",
+            "created_at",
+            "submitted_at",
+            "reviews",
+            "evidence",
         ]
 
 
@@ -175,8 +215,19 @@ class ChangeRequestSerializer(serializers.ModelSerializer):
     class Meta:
         model = ChangeRequest
         fields = [
-            "id", "task", "indicator", "field", "old_value", "new_value", "reason",
-            "requested_by", "state", "decided_by", "decided_at", "decision_note", "created_at",
+            "id",
+            "task",
+            "indicator",
+            "field",
+            "old_value",
+            "new_value",
+            "reason",
+            "requested_by",
+            "state",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "created_at",
         ]
 
 
@@ -203,8 +254,16 @@ class TaskDetailSerializer(TaskListSerializer):
 
     class Meta(TaskListSerializer.Meta):
         fields = TaskListSerializer.Meta.fields + [
-            "source_text", "original_deadline", "received_by", "indicators", "milestones",
-            "instructions", "updates", "contributions", "change_requests", "schedule",
+            "source_text",
+            "original_deadline",
+            "received_by",
+            "indicators",
+            "milestones",
+            "instructions",
+            "updates",
+            "contributions",
+            "change_requests",
+            "schedule",
         ]
 
 
@@ -251,8 +310,9 @@ class StatusUpdatePatchSerializer(serializers.Serializer):
 
 class ReviewInSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Review.Decision.choices)
-    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="",
-                                   validators=[reject_html])
+    reason = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, default="", validators=[reject_html]
+    )
 
 
 class EvidenceInSerializer(serializers.Serializer):
@@ -278,15 +338,19 @@ class TaskPatchSerializer(serializers.Serializer):
     )
     start_date = serializers.DateField(required=False, allow_null=True)
     deadline = serializers.DateField(required=False, allow_null=True)
-    report_frequency = serializers.ChoiceField(choices=Task.ReportFrequency.choices,
-                                               required=False)
+    report_frequency = serializers.ChoiceField(choices=Task.ReportFrequency.choices, required=False)
 
     def validate(self, attrs):
         start, deadline = attrs.get("start_date"), attrs.get("deadline")
         if start and deadline and deadline < start:
             raise serializers.ValidationError(
-                {"deadline": [serializers.ErrorDetail(_("完成时限不能早于开始日期。"),
-                                                      code="deadline_before_start")]}
+                {
+                    "deadline": [
+                        serializers.ErrorDetail(
+                            _("完成时限不能早于开始日期。"), code="deadline_before_start"
+                        )
+                    ]
+                }
             )
         return attrs
 
@@ -300,8 +364,9 @@ class ChangeRequestInSerializer(serializers.Serializer):
 
 class ChangeDecisionInSerializer(serializers.Serializer):
     approve = serializers.BooleanField()
-    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="",
-                                 validators=[reject_html])
+    note = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, default="", validators=[reject_html]
+    )
 
 
 class TokenInSerializer(serializers.Serializer):

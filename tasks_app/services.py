@@ -115,8 +115,10 @@ def login_record(*, username: str, user: User | None, success: bool) -> AuditEve
     return audit_log(
         actor=user if success else None,
         action="auth.login" if success else "auth.login_failed",
-        object_type="user", object_id=str(user.pk) if user else "",
-        object_repr=username[:150], after={"username": username[:150]},
+        object_type="user",
+        object_id=str(user.pk) if user else "",
+        object_repr=username[:150],
+        after={"username": username[:150]},
     )
 
 
@@ -152,8 +154,13 @@ def department_create(
     is_sample: bool = False,
 ) -> Department:
     return _create(
-        actor, "department.create", Department,
-        name=name, short_name=short_name, parent=parent, is_sample=is_sample,
+        actor,
+        "department.create",
+        Department,
+        name=name,
+        short_name=short_name,
+        parent=parent,
+        is_sample=is_sample,
     )
 
 
@@ -234,7 +241,9 @@ def _indicator_values(spec: dict) -> dict[str, Any]:
 
 def _load_task(actor, result, plan, spec, *, kind, position, section=None, key_area=None):
     task = _upsert(
-        actor, result, Task,
+        actor,
+        result,
+        Task,
         {"plan": plan, "code": spec["code"]},
         {
             "title": spec["title"],
@@ -247,7 +256,9 @@ def _load_task(actor, result, plan, spec, *, kind, position, section=None, key_a
     )
     for index, indicator in enumerate(spec.get("indicators", []), start=1):
         _upsert(
-            actor, result, Indicator,
+            actor,
+            result,
+            Indicator,
             {"plan": plan, "task": task, "position": index},
             _indicator_values(indicator),
         )
@@ -264,13 +275,16 @@ def plan_load(*, actor: User | None, data: dict) -> tuple[Plan, LoadResult]:
     result = LoadResult()
     meta = data["plan"]
     plan = _upsert(
-        actor, result, Plan,
+        actor,
+        result,
+        Plan,
         {"year": meta["year"], "title": meta["title"]},
         {
             "government": meta.get("government", ""),
             "kind": meta.get("kind", Plan.Kind.WORK_REPORT),
             "report_date": dt.date.fromisoformat(meta["report_date"])
-            if meta.get("report_date") else None,
+            if meta.get("report_date")
+            else None,
         },
     )
     position = 0
@@ -279,21 +293,31 @@ def plan_load(*, actor: User | None, data: dict) -> tuple[Plan, LoadResult]:
         _load_task(actor, result, plan, spec, kind=Task.Kind.HEADLINE_TARGET, position=position)
     for section_spec in data["sections"]:
         section = _upsert(
-            actor, result, Section,
+            actor,
+            result,
+            Section,
             {"plan": plan, "number": section_spec["number"]},
             {"title": section_spec["title"]},
         )
         for area_spec in section_spec["key_areas"]:
             key_area = _upsert(
-                actor, result, KeyArea,
+                actor,
+                result,
+                KeyArea,
                 {"section": section, "number": area_spec["number"]},
                 {"title": area_spec["title"]},
             )
             for spec in area_spec["tasks"]:
                 position += 1
                 _load_task(
-                    actor, result, plan, spec, kind=Task.Kind.WORK_ITEM, position=position,
-                    section=section, key_area=key_area,
+                    actor,
+                    result,
+                    plan,
+                    spec,
+                    kind=Task.Kind.WORK_ITEM,
+                    position=position,
+                    section=section,
+                    key_area=key_area,
                 )
     return plan, result
 
@@ -302,8 +326,11 @@ def plan_load(*, actor: User | None, data: dict) -> tuple[Plan, LoadResult]:
 def plan_publish(*, actor: User | None, plan: Plan) -> Plan:
     if plan.status != Plan.Status.PUBLISHED:
         _update(
-            actor, "plan.publish", plan,
-            status=Plan.Status.PUBLISHED, published_at=timezone.now(),
+            actor,
+            "plan.publish",
+            plan,
+            status=Plan.Status.PUBLISHED,
+            published_at=timezone.now(),
         )
     return plan
 
@@ -326,7 +353,9 @@ def task_assign(
     task = Task.objects.select_for_update().get(pk=task.pk)
     before_co = snapshot(task, ["co_departments"])
     changed = _update(
-        actor, "task.assign", task,
+        actor,
+        "task.assign",
+        task,
         lead_department=lead_department,
         responsible_leader=responsible_leader,
         start_date=start_date,
@@ -337,8 +366,11 @@ def task_assign(
     if before_co["co_departments"] != wanted_co:
         task.co_departments.set(co_departments)
         audit_log(
-            actor=actor, action="task.co_departments", obj=task,
-            before=before_co, after={"co_departments": wanted_co},
+            actor=actor,
+            action="task.co_departments",
+            obj=task,
+            before=before_co,
+            after={"co_departments": wanted_co},
         )
         changed = True
     if changed:
@@ -352,8 +384,13 @@ def milestone_create(
     *, actor: User | None, task: Task, title: str, due_date: dt.date, is_sample: bool = False
 ) -> Milestone:
     milestone = _create(
-        actor, "milestone.create", Milestone,
-        task=task, title=title, due_date=due_date, is_sample=is_sample,
+        actor,
+        "milestone.create",
+        Milestone,
+        task=task,
+        title=title,
+        due_date=due_date,
+        is_sample=is_sample,
     )
     task_schedule_refresh(task=task)
     return milestone
@@ -375,14 +412,19 @@ def admin_save(
     fields = [f for f in changed_fields if f in _concrete_field_names(obj)]
     if is_new:
         obj.save()
-        audit_log(actor=actor, action=f"{kind}.create", obj=obj,
-                  after=snapshot(obj, _concrete_field_names(obj)))
+        audit_log(
+            actor=actor,
+            action=f"{kind}.create",
+            obj=obj,
+            after=snapshot(obj, _concrete_field_names(obj)),
+        )
         return obj
     original = type(obj).objects.get(pk=obj.pk)
     before = snapshot(original, fields)
     obj.save()
-    audit_log(actor=actor, action=f"{kind}.update", obj=obj, before=before,
-              after=snapshot(obj, fields))
+    audit_log(
+        actor=actor, action=f"{kind}.update", obj=obj, before=before, after=snapshot(obj, fields)
+    )
     return obj
 
 
@@ -391,15 +433,22 @@ def admin_save_related(*, actor: User, obj: models.Model, save) -> None:
     """Inline rows and many-to-many fields saved by an admin form: audited as one change."""
     related = ["co_departments"] if isinstance(obj, Task) else []
     before = snapshot(obj, related)
-    before["indicators"] = list(obj.indicators.values("id", "name", "target_value")) if isinstance(
-        obj, Task) else []
+    before["indicators"] = (
+        list(obj.indicators.values("id", "name", "target_value")) if isinstance(obj, Task) else []
+    )
     save()
     after = snapshot(obj, related)
-    after["indicators"] = list(obj.indicators.values("id", "name", "target_value")) if isinstance(
-        obj, Task) else []
+    after["indicators"] = (
+        list(obj.indicators.values("id", "name", "target_value")) if isinstance(obj, Task) else []
+    )
     if before != after:
-        audit_log(actor=actor, action=f"{obj._meta.model_name}.update_related", obj=obj,
-                  before=_jsonable_tree(before), after=_jsonable_tree(after))
+        audit_log(
+            actor=actor,
+            action=f"{obj._meta.model_name}.update_related",
+            obj=obj,
+            before=_jsonable_tree(before),
+            after=_jsonable_tree(after),
+        )
 
 
 def _jsonable_tree(value: Any) -> Any:
@@ -412,8 +461,12 @@ def _jsonable_tree(value: Any) -> Any:
 
 @transaction.atomic
 def admin_delete(*, actor: User, obj: models.Model) -> None:
-    audit_log(actor=actor, action=f"{obj._meta.model_name}.delete", obj=obj,
-              before=snapshot(obj, _concrete_field_names(obj)))
+    audit_log(
+        actor=actor,
+        action=f"{obj._meta.model_name}.delete",
+        obj=obj,
+        before=snapshot(obj, _concrete_field_names(obj)),
+    )
     obj.delete()
 
 
@@ -429,8 +482,13 @@ def local_today() -> dt.date:
 def _schedule_for(task: Task, as_of: dt.date, calendar) -> ScheduleState:
     dues = sorted(m.due_date for m in task.milestones.all())
     return schedule_state(
-        start=task.start_date, deadline=task.deadline, milestone_dues=dues,
-        progress=task.progress, status=task.status, as_of=as_of, calendar=calendar,
+        start=task.start_date,
+        deadline=task.deadline,
+        milestone_dues=dues,
+        progress=task.progress,
+        status=task.status,
+        as_of=as_of,
+        calendar=calendar,
         red_margin=RED_MARGIN_POINTS,
     )
 
@@ -438,8 +496,9 @@ def _schedule_for(task: Task, as_of: dt.date, calendar) -> ScheduleState:
 def task_schedule(task: Task, as_of: dt.date | None = None) -> ScheduleState:
     """The schedule state of one task as of a date (today by default), computed fresh."""
     as_of = as_of or local_today()
-    calendar = WorkingCalendar.load(min(as_of, task.deadline or as_of),
-                                    max(as_of, task.deadline or as_of))
+    calendar = WorkingCalendar.load(
+        min(as_of, task.deadline or as_of), max(as_of, task.deadline or as_of)
+    )
     return _schedule_for(task, as_of, calendar)
 
 
@@ -454,7 +513,8 @@ def task_schedule_refresh(*, task: Task, as_of: dt.date | None = None) -> Task:
     task.light = state.light
     task.schedule_as_of = as_of or local_today()
     Task.objects.filter(pk=task.pk).update(
-        expected_progress=task.expected_progress, light=task.light,
+        expected_progress=task.expected_progress,
+        light=task.light,
         schedule_as_of=task.schedule_as_of,
     )
     return task
@@ -472,7 +532,9 @@ def schedule_refresh_all(*, as_of: dt.date | None = None, batch_size: int = 1000
     for task in tasks.iterator(chunk_size=batch_size):
         state = _schedule_for(task, as_of, calendar)
         task.expected_progress, task.light, task.schedule_as_of = (
-            state.expected_progress, state.light, as_of,
+            state.expected_progress,
+            state.light,
+            as_of,
         )
         changed.append(task)
     Task.objects.bulk_update(
@@ -523,8 +585,11 @@ def _indicator_rows(task: Task, values: dict[int, Decimal]) -> list[tuple[Indica
     own = {i.pk: i for i in task.indicators.all()}
     unknown = [pk for pk in values if pk not in own]
     if unknown:
-        raise ServiceError("unknown_indicator", _("指标不属于该任务:%(ids)s") % {"ids": unknown},
-                           field="indicator_values")
+        raise ServiceError(
+            "unknown_indicator",
+            _("指标不属于该任务:%(ids)s") % {"ids": unknown},
+            field="indicator_values",
+        )
     return [(own[pk], value) for pk, value in values.items()]
 
 
@@ -547,16 +612,26 @@ def status_update_submit(
     if StatusUpdate.objects.filter(task=task, period=period).exists():
         raise Conflict("duplicate_period", _("该任务本期已报送,请修改已有报送。"))
     update = _create(
-        actor, "status_update.submit", StatusUpdate,
-        task=task, period=period, status=status, progress=progress, narrative=narrative,
+        actor,
+        "status_update.submit",
+        StatusUpdate,
+        task=task,
+        period=period,
+        status=status,
+        progress=progress,
+        narrative=narrative,
         author=actor,
     )
     IndicatorValue.objects.bulk_create(
         [IndicatorValue(update=update, indicator=ind, value=value) for ind, value in rows]
     )
     if rows:
-        audit_log(actor=actor, action="status_update.indicator_values", obj=update,
-                  after={str(ind.pk): _jsonable(value) for ind, value in rows})
+        audit_log(
+            actor=actor,
+            action="status_update.indicator_values",
+            obj=update,
+            after={str(ind.pk): _jsonable(value) for ind, value in rows},
+        )
     return update
 
 
@@ -576,14 +651,27 @@ def status_update_correct(
         raise PreconditionFailed()
     if update.review_state == ReviewState.ACCEPTED:
         raise Conflict("already_accepted", _("已通过审核的报送不能修改。"))
-    _check_report(update.task, fields.get("status", update.status),
-                  fields.get("progress", update.progress))
+    _check_report(
+        update.task, fields.get("status", update.status), fields.get("progress", update.progress)
+    )
     rows = _indicator_rows(update.task, indicator_values or {})
     resubmit = update.review_state == ReviewState.RETURNED
-    extra = {"review_state": ReviewState.SUBMITTED, "revision": update.revision + 1,
-             "submitted_at": timezone.now()} if resubmit else {}
-    _update(actor, "status_update.resubmit" if resubmit else "status_update.correct", update,
-            **fields, **extra)
+    extra = (
+        {
+            "review_state": ReviewState.SUBMITTED,
+            "revision": update.revision + 1,
+            "submitted_at": timezone.now(),
+        }
+        if resubmit
+        else {}
+    )
+    _update(
+        actor,
+        "status_update.resubmit" if resubmit else "status_update.correct",
+        update,
+        **fields,
+        **extra,
+    )
     for indicator, value in rows:
         IndicatorValue.objects.update_or_create(
             update=update, indicator=indicator, defaults={"value": value}
@@ -607,8 +695,13 @@ def status_update_review(
         if not update.evidence.exists():
             raise ServiceError("evidence_required", _("“已完成”须附佐证材料后方可通过。"))
     review = _create(
-        actor, f"status_update.{decision}", Review,
-        update=update, revision=update.revision, decision=decision, reason=reason.strip(),
+        actor,
+        f"status_update.{decision}",
+        Review,
+        update=update,
+        revision=update.revision,
+        decision=decision,
+        reason=reason.strip(),
         reviewer=actor,
     )
     _update(actor, "status_update.review_state", update, review_state=decision)
@@ -620,8 +713,7 @@ def status_update_review(
 
 def _make_state_of_record(actor: User, update: StatusUpdate) -> None:
     task = _locked_task(update.task)
-    if _update(actor, "task.state_of_record", task, status=update.status,
-               progress=update.progress):
+    if _update(actor, "task.state_of_record", task, status=update.status, progress=update.progress):
         _bump_version(task)
     for value in update.values.select_related("indicator"):
         _update(actor, "indicator.actual", value.indicator, latest_actual=value.value)
@@ -642,10 +734,14 @@ _SIGNATURES = {
     "xls": [b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"],
 }
 _CONTENT_TYPES = {
-    "pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "doc": "application/msword", "xls": "application/vnd.ms-excel",
+    "doc": "application/msword",
+    "xls": "application/vnd.ms-excel",
 }
 
 
@@ -678,13 +774,21 @@ def evidence_attach(*, actor: User, update: StatusUpdate, uploaded) -> Evidence:
         digest.update(chunk)
     uploaded.seek(0)
     evidence = Evidence(
-        update=update, original_name=uploaded.name[-200:], size=uploaded.size,
-        content_type=_CONTENT_TYPES[extension], sha256=digest.hexdigest(), uploaded_by=actor,
+        update=update,
+        original_name=uploaded.name[-200:],
+        size=uploaded.size,
+        content_type=_CONTENT_TYPES[extension],
+        sha256=digest.hexdigest(),
+        uploaded_by=actor,
     )
     evidence.file.save(f"{uuid.uuid4().hex}.{extension}", uploaded, save=False)
     evidence.save()
-    audit_log(actor=actor, action="evidence.attach", obj=evidence, after=snapshot(
-        evidence, ["update", "original_name", "size", "sha256", "file"]))
+    audit_log(
+        actor=actor,
+        action="evidence.attach",
+        obj=evidence,
+        after=snapshot(evidence, ["update", "original_name", "size", "sha256", "file"]),
+    )
     return evidence
 
 
@@ -700,8 +804,14 @@ def contribution_submit(
     if Contribution.objects.filter(task=task, department=actor.department, period=period).exists():
         raise Conflict("duplicate_period", _("本单位本期已报送配合情况。"))
     return _create(
-        actor, "contribution.submit", Contribution,
-        task=task, department=actor.department, period=period, narrative=narrative, author=actor,
+        actor,
+        "contribution.submit",
+        Contribution,
+        task=task,
+        department=actor.department,
+        period=period,
+        narrative=narrative,
+        author=actor,
     )
 
 
@@ -722,7 +832,11 @@ def instruction_mark_read(*, actor: User, instruction: Instruction) -> Instructi
 # --- Task edits and change control ------------------------------------------------------------
 
 TASK_EDITABLE_FIELDS = (
-    "title", "lead_department", "responsible_leader", "start_date", "deadline",
+    "title",
+    "lead_department",
+    "responsible_leader",
+    "start_date",
+    "deadline",
     "report_frequency",
 )
 
@@ -736,13 +850,15 @@ def task_update(*, actor: User, task: Task, expected_version: int, **fields) -> 
         raise PreconditionFailed()
     published = task.plan.status == Plan.Status.PUBLISHED
     if published and "deadline" in fields and fields["deadline"] != task.deadline:
-        raise Conflict("change_request_required",
-                       _("计划已发布,调整完成时限须提交变更申请并经督查室批准。"))
+        raise Conflict(
+            "change_request_required", _("计划已发布,调整完成时限须提交变更申请并经督查室批准。")
+        )
     start = fields.get("start_date", task.start_date)
     deadline = fields.get("deadline", task.deadline)
     if start and deadline and deadline < start:
-        raise ServiceError("deadline_before_start", _("完成时限不能早于开始日期。"),
-                           field="deadline")
+        raise ServiceError(
+            "deadline_before_start", _("完成时限不能早于开始日期。"), field="deadline"
+        )
     if _update(actor, "task.update", task, **fields):
         _bump_version(task)
         task_schedule_refresh(task=task)
@@ -758,27 +874,43 @@ def _parse_change_value(field_name: str, raw: str):
 
 @transaction.atomic
 def change_request_create(
-    *, actor: User, task: Task, field: str, new_value: str, reason: str,
+    *,
+    actor: User,
+    task: Task,
+    field: str,
+    new_value: str,
+    reason: str,
     indicator: Indicator | None = None,
 ) -> ChangeRequest:
     # The office decides requests; it does not file them, so no one approves their own.
     _require(permissions.leads(actor, task), _("只有牵头单位可以提交变更申请。"))
     if task.plan.status != Plan.Status.PUBLISHED:
         raise Conflict("plan_not_published", _("计划尚未发布,可直接修改,无需变更申请。"))
-    if field == ChangeRequest.Field.TARGET_VALUE and (indicator is None or indicator.task_id != task.pk):
+    if field == ChangeRequest.Field.TARGET_VALUE and (
+        indicator is None or indicator.task_id != task.pk
+    ):
         raise ServiceError("indicator_required", _("请选择该任务的指标。"), field="indicator")
     parsed = _parse_change_value(field, new_value)
     current = task.deadline if field == ChangeRequest.Field.DEADLINE else indicator.target_value
     if field == ChangeRequest.Field.DEADLINE and task.start_date and parsed < task.start_date:
-        raise ServiceError("deadline_before_start", _("完成时限不能早于开始日期。"),
-                           field="new_value")
-    if ChangeRequest.objects.filter(task=task, field=field, indicator=indicator,
-                                    state=ChangeRequest.State.PENDING).exists():
+        raise ServiceError(
+            "deadline_before_start", _("完成时限不能早于开始日期。"), field="new_value"
+        )
+    if ChangeRequest.objects.filter(
+        task=task, field=field, indicator=indicator, state=ChangeRequest.State.PENDING
+    ).exists():
         raise Conflict("change_request_pending", _("已有待审批的同类变更申请。"))
     return _create(
-        actor, "change_request.create", ChangeRequest,
-        task=task, indicator=indicator, field=field, old_value=str(_jsonable(current) or ""),
-        new_value=str(_jsonable(parsed)), reason=reason, requested_by=actor,
+        actor,
+        "change_request.create",
+        ChangeRequest,
+        task=task,
+        indicator=indicator,
+        field=field,
+        old_value=str(_jsonable(current) or ""),
+        new_value=str(_jsonable(parsed)),
+        reason=reason,
+        requested_by=actor,
     )
 
 
@@ -791,8 +923,15 @@ def change_request_decide(
     if change.state != ChangeRequest.State.PENDING:
         raise Conflict("already_decided", _("该变更申请已审批。"))
     state = ChangeRequest.State.APPROVED if approve else ChangeRequest.State.REJECTED
-    _update(actor, f"change_request.{state}", change, state=state, decided_by=actor,
-            decided_at=timezone.now(), decision_note=note)
+    _update(
+        actor,
+        f"change_request.{state}",
+        change,
+        state=state,
+        decided_by=actor,
+        decided_at=timezone.now(),
+        decision_note=note,
+    )
     if approve:
         _apply_change(actor, change)
     return change
@@ -802,11 +941,21 @@ def _apply_change(actor: User, change: ChangeRequest) -> None:
     value = _parse_change_value(change.field, change.new_value)
     if change.field == ChangeRequest.Field.DEADLINE:
         task = _locked_task(change.task)
-        _update(actor, "task.deadline_change", task, deadline=value,
-                original_deadline=task.original_deadline or task.deadline)
+        _update(
+            actor,
+            "task.deadline_change",
+            task,
+            deadline=value,
+            original_deadline=task.original_deadline or task.deadline,
+        )
         _bump_version(task)
         task_schedule_refresh(task=task)
     else:
         indicator = change.indicator
-        _update(actor, "indicator.target_change", indicator, target_value=value,
-                original_target_value=indicator.original_target_value or indicator.target_value)
+        _update(
+            actor,
+            "indicator.target_change",
+            indicator,
+            target_value=value,
+            original_target_value=indicator.original_target_value or indicator.target_value,
+        )

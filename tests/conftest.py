@@ -36,8 +36,9 @@ def pytest_configure(config):
     if not _on_postgres():
         pytest.exit("GAOXIN_REQUIRE_SERVICES=1 but DATABASE_URL is not PostgreSQL", returncode=3)
     if not broker.startswith("redis://") or not _redis_answers(broker):
-        pytest.exit(f"GAOXIN_REQUIRE_SERVICES=1 but Redis at {broker!r} does not answer",
-                    returncode=3)
+        pytest.exit(
+            f"GAOXIN_REQUIRE_SERVICES=1 but Redis at {broker!r} does not answer", returncode=3
+        )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -72,7 +73,10 @@ def tech_bureau(db):
 @pytest.fixture
 def supervisor(db, economic_bureau):
     return services.user_create(
-        actor=None, username="dcs", password="pw-dcs-123456", role=Role.SUPERVISOR,
+        actor=None,
+        username="dcs",
+        password="pw-dcs-123456",
+        role=Role.SUPERVISOR,
         display_name="督查室王科长",
     )
 
@@ -81,8 +85,12 @@ def supervisor(db, economic_bureau):
 def clerk(db, economic_bureau):
     """承办人 of the 经济发展局."""
     return services.user_create(
-        actor=None, username="clerk", password="pw-clerk-123456", role=Role.STAFF,
-        department=economic_bureau, display_name="经发局李明",
+        actor=None,
+        username="clerk",
+        password="pw-clerk-123456",
+        role=Role.STAFF,
+        department=economic_bureau,
+        display_name="经发局李明",
     )
 
 

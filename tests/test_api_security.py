@@ -181,8 +181,9 @@ def test_malformed_json_is_a_clear_400(task, clerk):
 def test_token_requests_are_rate_limited_per_address(settings, db):
     client = api()
     answers = [
-        client.post("/api/v1/auth/token/", {"username": f"u{i}", "password": "x"},
-                    format="json").status_code
+        client.post(
+            "/api/v1/auth/token/", {"username": f"u{i}", "password": "x"}, format="json"
+        ).status_code
         for i in range(31)
     ]
     assert answers[:30] == [400] * 30

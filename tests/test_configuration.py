@@ -14,12 +14,31 @@ GOOD_KEY = "k" * 60
 
 def django_setting(name: str, **env: str) -> subprocess.CompletedProcess:
     """Import the settings in a fresh interpreter with only the given environment."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(
-        ("DATABASE_URL", "CELERY_", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "EMAIL_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(
+            (
+                "DATABASE_URL",
+                "CELERY_",
+                "REDIS_URL",
+                "SECRET_KEY",
+                "DEBUG",
+                "ALLOWED_HOSTS",
+                "EMAIL_",
+            )
+        )
+    }
     clean.update(env, DJANGO_SETTINGS_MODULE="gaoxin.settings")
     code = f"from django.conf import settings; print(repr(settings.{name}))"
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_with_nothing_configured_it_uses_sqlite_and_eager_celery():
@@ -36,8 +55,9 @@ def test_it_speaks_chinese_in_shanghai_time():
 
 
 def test_a_database_url_selects_postgresql():
-    result = django_setting("DATABASES['default']['NAME']",
-                            DATABASE_URL="postgres://u@db.example:5432/gaoxin")
+    result = django_setting(
+        "DATABASES['default']['NAME']", DATABASE_URL="postgres://u@db.example:5432/gaoxin"
+    )
     assert result.stdout.strip() == "'gaoxin'"
 
 
@@ -72,7 +92,11 @@ def test_production_settings_pass_the_deployment_check():
     env.pop("DATABASE_URL", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -81,7 +105,10 @@ def test_production_settings_pass_the_deployment_check():
 def test_the_migrations_match_the_models():
     result = subprocess.run(
         [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -97,7 +124,10 @@ def test_docker_compose_runs_one_image_as_web_worker_and_beat_beside_postgres_an
     assert all(s["build"] == "." for s in app_services)
     for service in app_services:
         env = service["environment"]
-        assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in env["DATABASE_URL"]
+        assert (
+            env["DATABASE_URL"].startswith("postgres://")
+            and "@postgres:5432/" in env["DATABASE_URL"]
+        )
         assert env["CELERY_BROKER_URL"] == "redis://redis:6379/0"
         assert env["DEBUG"] == "0" and "SECRET_KEY" in env
         assert service["depends_on"]["postgres"]["condition"] == "service_healthy"

@@ -30,8 +30,14 @@ def test_a_task_refuses_invalid_values(plan, changes):
 def test_a_task_code_is_unique_within_its_plan(plan):
     task = plan.tasks.get(code="1.1.01")
     with pytest.raises(IntegrityError), transaction.atomic():
-        Task.objects.create(plan=plan, code="1.1.01", title="x", source_text="x",
-                            key_area=task.key_area, section=task.section)
+        Task.objects.create(
+            plan=plan,
+            code="1.1.01",
+            title="x",
+            source_text="x",
+            key_area=task.key_area,
+            section=task.section,
+        )
 
 
 def test_a_work_item_needs_its_key_area(plan):
@@ -49,17 +55,25 @@ def test_department_staff_must_belong_to_a_department(db):
 def test_only_a_range_indicator_has_an_upper_bound(plan):
     base = {"plan": plan, "name": "x", "source_text": "x", "position": 99}
     with pytest.raises(IntegrityError), transaction.atomic():
-        Indicator.objects.create(comparator="gte", target_value=Decimal(1),
-                                 target_value_max=Decimal(2), **base)
+        Indicator.objects.create(
+            comparator="gte", target_value=Decimal(1), target_value_max=Decimal(2), **base
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
-        Indicator.objects.create(comparator="between", target_value=Decimal(3),
-                                 target_value_max=Decimal(2), **base)
+        Indicator.objects.create(
+            comparator="between", target_value=Decimal(3), target_value_max=Decimal(2), **base
+        )
 
 
 def test_one_status_update_per_task_and_period(plan, clerk):
     task = plan.tasks.get(code="1.1.01")
-    values = {"task": task, "period": dt.date(2020, 3, 1), "status": "on_schedule",
-              "progress": 20, "narrative": "推进中", "author": clerk}
+    values = {
+        "task": task,
+        "period": dt.date(2020, 3, 1),
+        "status": "on_schedule",
+        "progress": 20,
+        "narrative": "推进中",
+        "author": clerk,
+    }
     StatusUpdate.objects.create(**values)
     with pytest.raises(IntegrityError), transaction.atomic():
         StatusUpdate.objects.create(**values)

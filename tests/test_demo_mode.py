@@ -41,8 +41,9 @@ class Browser:
         body = urllib.parse.urlencode(
             {"username": username, "password": password, "csrfmiddlewaretoken": token}
         ).encode()
-        request = urllib.request.Request(self.base + path, data=body,
-                                         headers={"Referer": self.base + path})
+        request = urllib.request.Request(
+            self.base + path, data=body, headers={"Referer": self.base + path}
+        )
         with self.opener.open(request, timeout=30) as response:
             return response.status, response.read().decode("utf-8")
 
@@ -50,14 +51,20 @@ class Browser:
 @pytest.fixture
 def demo_server(tmp_path):
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "TEST_DATABASE_NAME")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "TEST_DATABASE_NAME")
+    }
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
     log = open(tmp_path / "demo.log", "w+", encoding="utf-8")
     started = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "manage.py", "run_demo", f"127.0.0.1:{port}"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -90,8 +97,9 @@ def test_the_demo_serves_the_home_page_and_admin_with_a_printed_login(demo_serve
     status, landing = browser.get("/")
     assert status == 200 and "高新区督查督办系统" in landing
 
-    status, admin_index = browser.login("/admin/login/?next=/admin/", "admin",
-                                        printed_password(output))
+    status, admin_index = browser.login(
+        "/admin/login/?next=/admin/", "admin", printed_password(output)
+    )
     assert status == 200
     assert "站点管理" in admin_index or "管理" in admin_index
     assert "任务" in admin_index

@@ -21,7 +21,13 @@ def test_it_loads_five_sections_fifteen_key_areas_and_over_a_hundred_tasks(plan)
     work_items = Task.objects.filter(plan=plan, kind=Task.Kind.WORK_ITEM)
     assert 100 <= work_items.count() <= 160
     assert not work_items.filter(key_area__isnull=True).exists()
-    assert [s.title[:4] for s in plan.sections.all()] == ["抢抓“双", "持续强化", "全面完善", "创新加强", "切实优化"]
+    assert [s.title[:4] for s in plan.sections.all()] == [
+        "抢抓“双",
+        "持续强化",
+        "全面完善",
+        "创新加强",
+        "切实优化",
+    ]
 
 
 def test_every_section_has_three_key_areas_in_report_order(plan):
@@ -66,7 +72,7 @@ def test_the_two_housing_numbers_are_two_indicators_of_one_item(plan):
 
 def test_every_source_text_is_verbatim_from_the_report(plan):
     report = (DATA_DIR / "zhuhai_gaoxin_2020_report.txt").read_text(encoding="utf-8")
-    plan_part = report[report.index("二、2020年工作计划"):]
+    plan_part = report[report.index("二、2020年工作计划") :]
     for task in Task.objects.filter(plan=plan):
         assert task.source_text in plan_part, task.code
 

@@ -390,8 +390,9 @@ def test_accepting_makes_the_report_the_state_of_record(client, clerk, superviso
 
 
 def test_the_plan_page_shows_a_department_only_its_own_tasks(client, plan, clerk, economic_bureau):
-    own = services.task_assign(actor=None, task=plan.tasks.get(code="1.1.01"),
-                               lead_department=economic_bureau)
+    own = services.task_assign(
+        actor=None, task=plan.tasks.get(code="1.1.01"), lead_department=economic_bureau
+    )
     client.force_login(clerk)
     page = client.get(f"/plans/{plan.pk}/").content.decode()
     assert own.title in page

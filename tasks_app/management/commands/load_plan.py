@@ -7,7 +7,9 @@ from tasks_app.plan_data import DEFAULT_PLAN_FILE, read_plan_file
 
 
 class Command(BaseCommand):
-    help = "Load a plan data file (default: the shipped 2020 plan); running it twice changes nothing."
+    help = (
+        "Load a plan data file (default: the shipped 2020 plan); running it twice changes nothing."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("path", nargs="?", default=str(DEFAULT_PLAN_FILE))
