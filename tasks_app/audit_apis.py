@@ -56,25 +56,7 @@ class CanAudit(drf_permissions.BasePermission):
 class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
-        fields = [
-            "seq",
-            "created_at",
-            "actor_id",
-            "actor_username",
-            "actor_role",
-            "actor_department",
-            "action",
-            "object_type",
-            "object_id",
-            "object_repr",
-            "before",
-            "after",
-            "ip",
-            "user_agent",
-            "request_id",
-            "prev_hash",
-            "hash",
-        ]
+        fields = list(exports.LEDGER_COLUMNS)
 
 
 class ExportJobSerializer(serializers.ModelSerializer):

@@ -117,3 +117,33 @@ def fresh_cache():
 def media_in_tmp(settings, tmp_path):
     """Uploaded files land in a per-test folder, never in the project."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Debian's headless chromium driven by Playwright (never a downloaded browser build).
+
+    Playwright's sync API runs an event loop in this thread while the ORM calls of fixtures and
+    tests stay synchronous; the variable is set per test so it never leaks into subprocesses.
+    """
+    from playwright import sync_api
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield chromium
+        chromium.close()
