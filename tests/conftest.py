@@ -95,6 +95,33 @@ def clerk(db, economic_bureau):
 
 
 @pytest.fixture
+def tech_clerk(tech_bureau):
+    """承办人 of the 科技创新和产业发展局."""
+    return services.user_create(
+        actor=None,
+        username="tech",
+        password="pw-tech-123456",
+        role=Role.STAFF,
+        department=tech_bureau,
+    )
+
+
+@pytest.fixture
+def leader(db):
+    return services.user_create(
+        actor=None, username="leader", password="pw-leader-123456", role=Role.LEADER
+    )
+
+
+@pytest.fixture
+def counted(economic_bureau, tech_bureau, clerk, tech_clerk, supervisor):
+    """A plan whose numbers were counted by hand (tests/stats_builders.py)."""
+    from tests.stats_builders import counted_plan
+
+    return counted_plan(economic_bureau, tech_bureau, clerk, tech_clerk, supervisor)
+
+
+@pytest.fixture
 def admin_user(db):
     return services.user_create(
         actor=None, username="root", password="pw-root-123456", role=Role.ADMIN

@@ -7,36 +7,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tasks_app import services
-from tasks_app.models import Role
-from tests.stats_builders import counted_plan
-
 pytestmark = pytest.mark.django_db
 
 STATIC = Path(__file__).resolve().parent.parent / "tasks_app" / "static" / "tasks_app"
-
-
-@pytest.fixture
-def tech_clerk(tech_bureau):
-    return services.user_create(
-        actor=None,
-        username="tech",
-        password="pw-tech-123456",
-        role=Role.STAFF,
-        department=tech_bureau,
-    )
-
-
-@pytest.fixture
-def leader(db):
-    return services.user_create(
-        actor=None, username="leader", password="pw-leader-123456", role=Role.LEADER
-    )
-
-
-@pytest.fixture
-def counted(economic_bureau, tech_bureau, clerk, tech_clerk, supervisor):
-    return counted_plan(economic_bureau, tech_bureau, clerk, tech_clerk, supervisor)
 
 
 @pytest.fixture

@@ -19,33 +19,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from tasks_app import services, stats
-from tasks_app.models import Role, TaskStatus
-from tests.stats_builders import JUNE_30, YEAR_END, at, counted_plan, report
+from tasks_app.models import TaskStatus
+from tests.stats_builders import JUNE_30, YEAR_END, at, report
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tech_clerk(tech_bureau):
-    return services.user_create(
-        actor=None,
-        username="tech",
-        password="pw-tech-123456",
-        role=Role.STAFF,
-        department=tech_bureau,
-    )
-
-
-@pytest.fixture
-def leader(db):
-    return services.user_create(
-        actor=None, username="leader", password="pw-leader-123456", role=Role.LEADER
-    )
-
-
-@pytest.fixture
-def counted(economic_bureau, tech_bureau, clerk, tech_clerk, supervisor):
-    return counted_plan(economic_bureau, tech_bureau, clerk, tech_clerk, supervisor)
 
 
 def snapshot(plan, day=JUNE_30, department_id=None):
