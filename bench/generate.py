@@ -60,8 +60,13 @@ def _setup() -> None:
     django.setup()
 
 
-def generate(*, scale: float = 1.0, seed: int = 7, months: int = 12) -> Counts:
-    """Create the province; returns how many rows of each kind were written."""
+def generate(
+    *, scale: float = 1.0, seed: int = 7, months: int = 12, without: tuple[str, ...] = ()
+) -> Counts:
+    """Create the province; returns how many rows of each kind were written.
+
+    without: fillers to leave out ("reminders", "ledger"), when a benchmark needs neither.
+    """
     from django.contrib.auth.hashers import make_password
     from django.db import transaction
     from django.utils import timezone
@@ -118,10 +123,14 @@ def generate(*, scale: float = 1.0, seed: int = 7, months: int = 12) -> Counts:
         counts.add("user", len(users))
         reset_sequences(Department, User, Plan, Section, KeyArea, Task, StatusUpdate, Review)
     # The rest of a year's rows, each kind filled by its own module (same seed, same scale).
-    from bench import ledgerfill, reminderfill
+    if "reminders" not in without:
+        from bench import reminderfill
 
-    reminderfill.fill(scale=scale, seed=seed, counts=counts)
-    ledgerfill.fill(scale=scale, seed=seed, counts=counts)
+        reminderfill.fill(scale=scale, seed=seed, counts=counts)
+    if "ledger" not in without:
+        from bench import ledgerfill
+
+        ledgerfill.fill(scale=scale, seed=seed, counts=counts)
     return counts
 
 

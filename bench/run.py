@@ -62,6 +62,13 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--only", action="append", choices=BENCHMARKS)
     parser.add_argument("--reuse", action="store_true", help="keep the generated database")
+    parser.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        choices=["reminders", "ledger"],
+        help="generate without these rows (while developing one benchmark)",
+    )
     parser.add_argument("--output", default=str(ROOT / "bench" / "results.json"))
     args = parser.parse_args()
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
@@ -83,7 +90,7 @@ def main() -> int:
         from bench.generate import generate
 
         started = time.monotonic()
-        counts = generate(scale=scale, seed=7).rows
+        counts = generate(scale=scale, seed=7, without=tuple(args.without)).rows
         print(f"generated {counts} in {time.monotonic() - started:.1f}s", flush=True)
     rows = []
     for name in args.only or BENCHMARKS:
