@@ -315,7 +315,7 @@ class TaskUpdatesApi(APIView):
         responses={201: s.StatusUpdateSerializer, **WRITE_ERRORS},
     )
     def post(self, request, pk: int):
-        task = selectors.task_get(user=request.user, pk=pk)
+        task = selectors.task_for_write(user=request.user, pk=pk)
 
         def submit():
             data = validated(s.StatusUpdateInSerializer, request.data)
@@ -328,7 +328,12 @@ class TaskUpdatesApi(APIView):
                 narrative=data["narrative"],
                 indicator_values=_indicator_values(data.get("indicator_values")),
             )
-            return _update_response(request, update, status.HTTP_201_CREATED)
+            update = selectors.update_just_submitted(update)
+            return Response(
+                s.StatusUpdateSerializer(update).data,
+                status=status.HTTP_201_CREATED,
+                headers={"ETag": etag(update)},
+            )
 
         return idempotent(request, f"task:{task.pk}:updates", submit)
 

@@ -184,11 +184,34 @@ def append(
             request_id=context.request_id[:64],
         )
         event.hash = event_hash(event)
+        _store(event)
+    return event
+
+
+def _store(event: AuditEvent) -> None:
+    """Insert the event and move the head to it: on PostgreSQL in one statement (one round trip
+    instead of two; the chain lock is held that much shorter)."""
+    if connection.vendor != "postgresql":
         event.save(force_insert=True)
         AuditChainHead.objects.filter(pk=HEAD_ID).update(
             seq=event.seq, hash=event.hash, updated_at=event.created_at
         )
-    return event
+        return
+    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH event AS (INSERT INTO tasks_app_auditevent ({columns}) "
+            f"VALUES ({placeholders}) RETURNING id), "
+            "head AS (UPDATE tasks_app_auditchainhead SET seq = %s, hash = %s, updated_at = %s "
+            "WHERE id = %s) SELECT id FROM event",
+            [*values, event.seq, event.hash, event.created_at, HEAD_ID],
+        )
+        event.pk = cursor.fetchone()[0]
+    event._state.adding = False
+    event._state.db = connection.alias
 
 
 def head() -> AuditChainHead:

@@ -16,6 +16,7 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -122,6 +123,16 @@ def task_get(*, user: User, pk: int) -> Task:
     return get_object_or_404(queryset, pk=pk)
 
 
+def task_for_write(*, user: User, pk: int) -> Task:
+    """One visible task, bare (no related rows): what a write endpoint needs to check and act.
+
+    Http404 when out of the caller's scope, exactly as task_get.
+    """
+    return get_object_or_404(
+        permissions.visible_tasks(user).select_related("lead_department"), pk=pk
+    )
+
+
 def update_get(*, user: User, pk: int) -> StatusUpdate:
     visible = permissions.visible_tasks(user)
     queryset = _update_relations(StatusUpdate.objects.filter(task__in=visible))
@@ -134,6 +145,20 @@ def _update_relations(queryset: QuerySet[StatusUpdate]) -> QuerySet[StatusUpdate
         Prefetch("evidence", queryset=Evidence.objects.order_by("created_at")),
         "values__indicator",
     )
+
+
+def update_just_submitted(update: StatusUpdate) -> StatusUpdate:
+    """An update its author has just created, ready to serialize without reading it back.
+
+    A new update has no reviews and no evidence yet, so those relations are filled as empty
+    (Django's own prefetch cache); only indicator values, when there are any, are read.
+    """
+    update._prefetched_objects_cache = {
+        "reviews": Review.objects.none(),
+        "evidence": Evidence.objects.none(),
+    }
+    prefetch_related_objects([update], "values__indicator")
+    return update
 
 
 def update_list(*, task: Task) -> QuerySet[StatusUpdate]:

@@ -582,6 +582,8 @@ def _check_report(task: Task, status: str, progress: int) -> None:
 
 
 def _indicator_rows(task: Task, values: dict[int, Decimal]) -> list[tuple[Indicator, Decimal]]:
+    if not values:
+        return []
     own = {i.pk: i for i in task.indicators.all()}
     unknown = [pk for pk in values if pk not in own]
     if unknown:

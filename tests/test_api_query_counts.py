@@ -148,3 +148,80 @@ def test_the_review_queue_makes_the_same_queries_for_one_update_and_fifty(
     fifty, sql = queries(client, "/api/v1/review-queue/")
     assert len(client.get("/api/v1/review-queue/").json()["results"]) == 50
     assert fifty == one, "\n".join(sql)
+
+
+def submit(client, task, period: dt.date, indicator_values=None):
+    """POST a report and return its status, body and the SQL it ran."""
+    body = {
+        "period": f"{period:%Y-%m}",
+        "status": "on_schedule",
+        "progress": 40,
+        "narrative": "推进。",
+    }
+    if indicator_values:
+        body["indicator_values"] = indicator_values
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(f"/api/v1/tasks/{task.pk}/updates/", body, format="json")
+    return response, [q["sql"] for q in captured.captured_queries]
+
+
+HISTORY_TABLES = (
+    "tasks_app_review",
+    "tasks_app_evidence",
+    "tasks_app_contribution",
+    "tasks_app_instruction",
+    "tasks_app_changerequest",
+    "tasks_app_milestone",
+)
+
+
+def test_a_clerk_submitting_a_report_pays_nothing_for_the_tasks_history(
+    plan, economic_bureau, clerk, supervisor, leader
+):
+    fresh, busy = assign(
+        plan.tasks.filter(code__in=["3.3.09", "3.3.10"]).order_by("code"),
+        lead=economic_bureau,
+        co=[],
+        leader=leader,
+        office=supervisor,
+    )
+    months = periods(31)
+    for n, month in enumerate(months[1:]):
+        report(busy, month, clerk=clerk, office=supervisor, returned=n % 3 == 0)
+    client = APIClient()
+    issued = client.post(
+        "/api/v1/auth/token/", {"username": "clerk", "password": "pw-clerk-123456"}, format="json"
+    )
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issued.json()['token']}")
+
+    first, first_sql = submit(client, fresh, months[0])
+    second, second_sql = submit(client, busy, months[0])
+
+    assert first.status_code == second.status_code == 201, second.content.decode()
+    assert len(first_sql) == len(second_sql), "\n".join(second_sql)
+    read_history = [q for q in second_sql if any(f'"{t}"' in q for t in HISTORY_TABLES)]
+    assert read_history == [], "\n".join(read_history)
+    body = second.json()
+    assert body["reviews"] == [] and body["evidence"] == []
+    assert body["author"]["username"] == "clerk" and body["period"] == f"{months[0]:%Y-%m}"
+
+
+def test_a_submitted_reports_answer_carries_its_indicator_values(
+    plan, economic_bureau, clerk, supervisor, leader
+):
+    [task] = assign(
+        plan.tasks.filter(indicators__isnull=False).order_by("pk")[:1],
+        lead=economic_bureau,
+        co=[],
+        leader=leader,
+        office=supervisor,
+    )
+    indicator = task.indicators.first()
+
+    response, _sql = submit(
+        api(clerk), task, periods(1)[0], [{"indicator": indicator.pk, "value": "12.5"}]
+    )
+
+    assert response.status_code == 201, response.content.decode()
+    [value] = response.json()["indicator_values"]
+    assert value["indicator"] == indicator.pk and float(value["value"]) == 12.5
