@@ -14,6 +14,7 @@ recreated each run unless --reuse) and, for the HTTP benchmark, `wrk` (Debian pa
 import argparse
 import importlib
 import json
+import math
 import os
 import platform
 import subprocess
@@ -44,6 +45,15 @@ def _table(rows) -> str:
             f"{row.goal} {mark}"
         )
     return "\n".join(lines)
+
+
+def _malformed(rows) -> list[str]:
+    """Figures that are not measurements: nothing timed, nothing to compare against."""
+    problems = []
+    for row in rows:
+        if not (row.system > 0 and row.baseline > 0 and math.isfinite(row.ratio)):
+            problems.append(f"{row.name}: system {row.system}, baseline {row.baseline}")
+    return problems
 
 
 def _cpu_model() -> str:
@@ -92,11 +102,14 @@ def main() -> int:
         started = time.monotonic()
         counts = generate(scale=scale, seed=7, without=tuple(args.without)).rows
         print(f"generated {counts} in {time.monotonic() - started:.1f}s", flush=True)
-    rows = []
+    rows, empty = [], []
     for name in args.only or BENCHMARKS:
         module = importlib.import_module(f"bench.{name}")
         started = time.monotonic()
-        for row in module.run(database_url, smoke=args.smoke):
+        produced = module.run(database_url, smoke=args.smoke)
+        if not produced:
+            empty.append(name)
+        for row in produced:
             print(
                 f"{row.name}: {row.system} vs {row.baseline} {row.unit}, ratio {row.ratio} "
                 f"({row.goal}: {'met' if row.meets_goal else 'MISSED'}) {row.notes}",
@@ -119,6 +132,10 @@ def main() -> int:
         "rows": [asdict(r) for r in rows],
     }
     print(_table(rows))
+    problems = _malformed(rows) + [f"bench.{name} gave no rows" for name in empty]
+    if problems:
+        print("FAIL: " + "; ".join(problems), file=sys.stderr)
+        return 1
     if not args.smoke and not args.only:
         Path(args.output).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
         print(f"wrote {args.output}")
