@@ -14,6 +14,7 @@ the export's own event is inside what it can cover), written, finished (manifest
 "audit.export.completed" event naming the file's SHA-256).
 """
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -569,6 +570,25 @@ def xlsx_file(job: ExportJob) -> str:
     return path
 
 
+class _WrittenFile(File):
+    """A finished file on disk: a file-system storage moves it into place instead of copying
+    it (a rename when both are on one file system: seconds saved on a million-row ledger)."""
+
+    def temporary_file_path(self) -> str:
+        return self.file.name
+
+
+def _scratch_dir(job: ExportJob) -> str | None:
+    """Where to write the file before storing it: beside the stored exports when the storage is
+    on the file system (so storing it is a rename), else the system's temporary folder."""
+    try:
+        folder = job.file.storage.path("audit_exports")
+    except NotImplementedError:
+        return None
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
 def export_job_run(*, job_id: int) -> ExportJob:
     """The background runner: claim a pending job, write its file to storage, save the manifest."""
     claimed = ExportJob.objects.filter(pk=job_id, state=ExportState.PENDING).update(
@@ -577,12 +597,14 @@ def export_job_run(*, job_id: int) -> ExportJob:
     job = ExportJob.objects.select_related("requested_by__department").get(pk=job_id)
     if not claimed:
         return job
-    handle, path = tempfile.mkstemp(suffix="." + job.format)
+    handle, path = tempfile.mkstemp(
+        prefix=".partial-", suffix="." + job.format, dir=_scratch_dir(job)
+    )
     os.close(handle)
     try:
         stats, digest, size = write_to_file(job, path)
         with open(path, "rb") as source:
-            job.file.save(file_name(job), File(source), save=False)
+            job.file.save(file_name(job), _WrittenFile(source), save=False)
         return _finish(job, stats, digest, size)
     except Exception as exc:  # recorded on the job for the auditor; the worker logs it too
         ExportJob.objects.filter(pk=job.pk).update(
@@ -590,4 +612,5 @@ def export_job_run(*, job_id: int) -> ExportJob:
         )
         raise
     finally:
-        os.unlink(path)
+        with contextlib.suppress(FileNotFoundError):  # moved into storage
+            os.unlink(path)
