@@ -1,7 +1,9 @@
 """The writes of the importer: drafts from report text, publishing them, aliases, breakdown sheets.
 
 Every write goes through tasks_app.services (audit_log / _create / _update / plan_load /
-task_assign) inside one transaction, so a failed import leaves nothing behind.
+task_assign) inside one transaction, so a failed import leaves nothing behind. A breakdown sheet
+of thousands of rows is written in bulk statements with its ledger events chained in one batch
+(ledger_batch), to the same result as those per-row services.
 """
 
 import copy
@@ -9,13 +11,13 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tasks_app import permissions, services
 from tasks_app.errors import Conflict, NotPermitted, ServiceError
-from tasks_app.importer import breakdown
+from tasks_app.importer import breakdown, ledger_batch
 from tasks_app.importer.deadlines import parse_deadline
 from tasks_app.importer.decoding import decode_report
 from tasks_app.importer.indicators import fold
@@ -30,6 +32,7 @@ from tasks_app.models import (
     Task,
     User,
 )
+from tasks_app.workcalendar import WorkingCalendar
 
 
 def _require_office(actor: User | None) -> None:
@@ -264,21 +267,43 @@ def _refuse_target_changes(changes: Changes) -> None:
 def _drop_surplus_indicators(actor: User | None, plan: Plan, data: dict) -> None:
     """plan_load upserts indicators by position; a target the text no longer states goes."""
     counts = {item["code"]: len(item.get("indicators", [])) for item in draft_tasks(data)}
+    stored = _indicators_by_code(plan)
     for code, count in counts.items():
-        for indicator in Indicator.objects.filter(plan=plan, task__code=code, position__gt=count):
+        for indicator in stored.get(code, []):
+            if indicator.position <= count:
+                continue
             before = services.snapshot(indicator, ["name", "target_value", "unit", "comparator"])
             services.audit_log(actor=actor, action="indicator.delete", obj=indicator, before=before)
             indicator.delete()
 
 
 def _store_kinds(actor: User | None, plan: Plan, data: dict) -> None:
+    """Each indicator's kind from the text, as services._update would set it one by one."""
+    stored = _indicators_by_code(plan)
+    events = ledger_batch.EventBatch(actor)
+    changed = []
     for item in draft_tasks(data):
         kinds = [spec.get("kind", "") for spec in item.get("indicators", [])]
         if not any(kinds):
             continue
-        stored = Indicator.objects.filter(plan=plan, task__code=item["code"]).order_by("position")
-        for indicator, kind in zip(stored, kinds, strict=False):
-            services._update(actor, "indicator.update", indicator, kind=kind or "")
+        for indicator, kind in zip(stored.get(item["code"], []), kinds, strict=False):
+            if _set_fields(events, "indicator.update", indicator, {"kind": kind or ""}):
+                changed.append(indicator)
+    _bulk_update(Indicator, changed, ["kind"])
+    events.write()
+
+
+def _indicators_by_code(plan: Plan) -> dict[str, list[Indicator]]:
+    """Task code -> the plan's indicators of that task by position, in one query."""
+    found: dict[str, list[Indicator]] = {}
+    indicators = (
+        Indicator.objects.filter(plan=plan, task__isnull=False)
+        .annotate(task_code=models.F("task__code"))
+        .order_by("task_id", "position")
+    )
+    for indicator in indicators:
+        found.setdefault(indicator.task_code, []).append(indicator)
+    return found
 
 
 # --- Department aliases -----------------------------------------------------------------------
@@ -348,7 +373,7 @@ def breakdown_import(*, actor: User | None, plan: Plan, data: bytes, filename: s
     planned, errors = _check_rows(plan, rows)
     if errors:
         raise BreakdownRejected(errors)
-    changed = [item.task.code for item in planned if _apply(actor, plan, item)]
+    changed = _apply_all(actor, plan, planned)
     return {"rows": len(planned), "changed": changed}
 
 
@@ -495,14 +520,163 @@ def _targets_differ(task: Task, targets: list[dict]) -> bool:
     return stored != wanted
 
 
-def _apply(actor: User | None, plan: Plan, item: _Planned) -> bool:
-    task = item.task
-    changed = services._update(actor, "task.update", task, title=item.title[:200])
+def _apply_all(actor: User | None, plan: Plan, planned: list[_Planned]) -> list[str]:
+    """Write the checked rows; the codes of the tasks that changed.
+
+    The result is what applying the rows one at a time through services._update,
+    services.task_assign and services._upsert wrote (tests/test_import_breakdown_bulk.py holds
+    that reference): the same field values, versions, lights, co-department links, indicators
+    and ledger events in the same order. Done in a number of queries that does not grow with
+    the rows: every task is locked and read once, the writes are bulk statements, and the
+    events are chained in one batch.
+    """
+    tasks = _locked_tasks(planned)
+    links = _co_links(tasks)
+    events = ledger_batch.EventBatch(actor)
+    writes = _Writes()
+    changed = []
+    for item in planned:
+        task = tasks[item.task.pk]
+        if _apply_row(events, writes, plan, item, task, links.get(task.pk, {})):
+            changed.append(task.code)
+    writes.save()
+    events.write()
+    return changed
+
+
+def _locked_tasks(planned: list[_Planned]) -> dict[int, Task]:
+    """The rows' tasks, locked as task_assign locks each one, read afresh with their milestones."""
+    ids = [item.task.pk for item in planned]
+    return {
+        task.pk: task
+        for task in Task.objects.select_for_update()
+        .filter(pk__in=ids)
+        .prefetch_related("milestones")
+    }
+
+
+def _co_links(tasks: dict[int, Task]) -> dict[int, dict[int, int]]:
+    """task id -> {department id: link row id} of the co-department links."""
+    links: dict[int, dict[int, int]] = {}
+    through = Task.co_departments.through
+    rows = through.objects.filter(task_id__in=list(tasks)).values_list(
+        "id", "task_id", "department_id"
+    )
+    for link_id, task_id, department_id in rows:
+        links.setdefault(task_id, {})[department_id] = link_id
+    return links
+
+
+@dataclass
+class _Writes:
+    """What the rows change, gathered to be written in bulk statements."""
+
+    task_fields: set[str] = field(default_factory=set)
+    tasks: dict[int, Task] = field(default_factory=dict)
+    refresh: list[Task] = field(default_factory=list)
+    links_added: list[tuple[int, int]] = field(default_factory=list)
+    links_removed: list[int] = field(default_factory=list)
+    indicators_new: list[Indicator] = field(default_factory=list)
+    indicators_changed: dict[int, Indicator] = field(default_factory=dict)
+    indicator_fields: set[str] = field(default_factory=set)
+    indicators_deleted: list[int] = field(default_factory=list)
+
+    def task_changed(self, task: Task, fields: list[str]) -> None:
+        self.tasks[task.pk] = task
+        self.task_fields.update(fields)
+
+    def save(self) -> None:
+        self._refresh_schedules()
+        _bulk_update(Task, list(self.tasks.values()), sorted(self.task_fields))
+        through = Task.co_departments.through
+        if self.links_removed:
+            through.objects.filter(pk__in=self.links_removed).delete()
+        if self.links_added:
+            through.objects.bulk_create(
+                [through(task_id=t, department_id=d) for t, d in self.links_added],
+                ignore_conflicts=True,
+            )
+        _bulk_update(
+            Indicator, list(self.indicators_changed.values()), sorted(self.indicator_fields)
+        )
+        if self.indicators_deleted:
+            Indicator.objects.filter(pk__in=self.indicators_deleted).delete()
+        if self.indicators_new:
+            Indicator.objects.bulk_create(self.indicators_new)
+
+    def _refresh_schedules(self) -> None:
+        """services.task_schedule_refresh for every reassigned task, on one working calendar."""
+        if not self.refresh:
+            return
+        as_of = services.local_today()
+        dates = [as_of, *(task.deadline for task in self.refresh if task.deadline)]
+        calendar = WorkingCalendar.load(min(dates), max(dates))
+        for task in self.refresh:
+            state = services._schedule_for(task, as_of, calendar)
+            task.expected_progress, task.light, task.schedule_as_of = (
+                state.expected_progress,
+                state.light,
+                as_of,
+            )
+            self.task_changed(task, ["expected_progress", "light", "schedule_as_of"])
+
+
+def _bulk_update(model: type[models.Model], objs: list, fields: list[str]) -> None:
+    """QuerySet.bulk_update(objs, fields); on PostgreSQL as one UPDATE ... FROM (VALUES ...).
+
+    Django's bulk_update writes a CASE WHEN per row and field, which costs seconds of Python
+    for a few thousand rows; the VALUES list is one statement whatever the number of rows.
+    """
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objs, fields)
+        return
+    quote = connection.ops.quote_name
+    key = model._meta.pk
+    changed = [model._meta.get_field(name) for name in fields]
+    columns = [key, *changed]
+    row = "(" + ", ".join(f"%s::{f.cast_db_type(connection)}" for f in columns) + ")"
+    params = [
+        f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in objs for f in columns
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(model._meta.db_table)} AS t SET "
+            + ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in changed)
+            + f" FROM (VALUES {', '.join([row] * len(objs))}) "
+            + f"AS v({', '.join(quote(f.column) for f in columns)}) "
+            + f"WHERE t.{quote(key.column)} = v.{quote(key.column)}",
+            params,
+        )
+
+
+_ASSIGNED = ["lead_department", "responsible_leader", "start_date", "deadline"]
+
+
+def _set_fields(
+    events: ledger_batch.EventBatch, action: str, obj: models.Model, values: dict
+) -> list[str]:
+    """services._update without the save: the changed field names, noted in the ledger."""
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
     if changed:
-        services._bump_version(task)
+        before = services.snapshot(obj, changed)
+        for name in changed:
+            setattr(obj, name, values[name])
+        events.note(action, obj, before=before, after=services.snapshot(obj, changed))
+    return changed
+
+
+def _apply_row(events, writes: _Writes, plan: Plan, item: _Planned, task: Task, links) -> bool:
+    """One row, as _apply did it: title, then task_assign, then the targets."""
+    changed = False
+    if _set_fields(events, "task.update", task, {"title": item.title[:200]}):
+        task.version += 1
+        writes.task_changed(task, ["title", "version"])
+        changed = True
     before = (
         task.lead_department_id,
-        sorted(d.pk for d in task.co_departments.all()),
+        sorted(links),
         task.responsible_leader_id,
         task.deadline,
     )
@@ -513,40 +687,83 @@ def _apply(actor: User | None, plan: Plan, item: _Planned) -> bool:
         item.deadline,
     )
     if before != wanted:
-        services.task_assign(
-            actor=actor,
-            task=task,
-            lead_department=item.lead,
-            co_departments=item.co,
-            responsible_leader=item.leader,
-            start_date=task.start_date,
-            deadline=item.deadline,
-        )
+        _assign(events, writes, task, item, links)
         changed = True
-    if item.targets is not None and _targets_differ(task, item.targets):
-        _apply_targets(actor, plan, task, item.targets)
+    if item.targets is not None and _targets_differ(item.task, item.targets):
+        _apply_targets(events, writes, plan, item.task, item.targets)
         changed = True
     return changed
 
 
-def _apply_targets(actor: User | None, plan: Plan, task: Task, targets: list[dict]) -> None:
-    result = services.LoadResult()
-    for position, target in enumerate(targets, start=1):
-        services._upsert(
-            actor,
-            result,
-            Indicator,
-            {"plan": plan, "task": task, "position": position},
-            {
-                "name": target["name"],
-                "unit": target["unit"][:20],
-                "comparator": target["comparator"],
-                "target_value": target["value"],
-                "target_value_max": target["value_max"],
-                "source_text": target["text"][:300],
-            },
+def _assign(events, writes: _Writes, task: Task, item: _Planned, links: dict[int, int]) -> None:
+    """services.task_assign(lead, co, leader, start_date unchanged, deadline), not yet saved."""
+    values = {
+        # Compared and snapshotted by id, as _update compares instances (no query per row).
+        "lead_department_id": item.lead.pk if item.lead else None,
+        "responsible_leader_id": item.leader.pk if item.leader else None,
+        "start_date": task.start_date,
+        "deadline": item.deadline,
+        "assignment_is_sample": False,
+    }
+    names = dict(zip(values, [*_ASSIGNED, "assignment_is_sample"], strict=True))
+    fields = [names[key] for key, value in values.items() if getattr(task, key) != value]
+    changed = bool(fields)
+    if fields:
+        before = services.snapshot(task, fields)
+        for key, value in values.items():
+            setattr(task, key, value)
+        events.note("task.assign", task, before=before, after=services.snapshot(task, fields))
+        writes.task_changed(task, fields)
+    wanted_co = sorted(d.pk for d in item.co)
+    if sorted(links) != wanted_co:
+        events.note(
+            "task.co_departments",
+            task,
+            before={"co_departments": sorted(links)},
+            after={"co_departments": wanted_co},
         )
-    for indicator in task.indicators.filter(position__gt=len(targets)):
-        before = services.snapshot(indicator, ["name", "target_value", "unit", "comparator"])
-        services.audit_log(actor=actor, action="indicator.delete", obj=indicator, before=before)
-        indicator.delete()
+        writes.links_removed += [link for dept, link in links.items() if dept not in wanted_co]
+        writes.links_added += [(task.pk, dept) for dept in wanted_co if dept not in links]
+        changed = True
+    if changed:
+        task.version += 1
+        writes.task_changed(task, ["version"])
+        writes.refresh.append(task)
+
+
+def _apply_targets(events, writes: _Writes, plan: Plan, task: Task, targets: list[dict]) -> None:
+    """services._upsert of each target by position, then the surplus positions deleted."""
+    stored = sorted(task.indicators.all(), key=lambda i: (i.plan_id, i.position, i.pk))
+    by_position = {}
+    for indicator in stored:
+        if indicator.plan_id == plan.pk:
+            by_position.setdefault(indicator.position, indicator)
+    for position, target in enumerate(targets, start=1):
+        values = {
+            "name": target["name"],
+            "unit": target["unit"][:20],
+            "comparator": target["comparator"],
+            "target_value": target["value"],
+            "target_value_max": target["value_max"],
+            "source_text": target["text"][:300],
+        }
+        indicator = by_position.get(position)
+        if indicator is None:
+            lookup = {"plan": plan, "task": task, "position": position}
+            indicator = Indicator(**lookup, **values)
+            writes.indicators_new.append(indicator)
+            events.note(
+                "indicator.create",
+                indicator,
+                after=services.snapshot(indicator, [*lookup, *values]),
+            )
+            continue
+        fields = _set_fields(events, "indicator.update", indicator, values)
+        if fields:
+            writes.indicators_changed[indicator.pk] = indicator
+            writes.indicator_fields.update(fields)
+    for indicator in stored:
+        if indicator.position > len(targets):
+            before = services.snapshot(indicator, ["name", "target_value", "unit", "comparator"])
+            events.note("indicator.delete", indicator, before=before)
+            writes.indicators_deleted.append(indicator.pk)
