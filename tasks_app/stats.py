@@ -28,8 +28,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DateField, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Trunc, TruncMonth
+from django.db.models import Count, DateField, F, OuterRef, Q, Subquery, Value, Window
+from django.db.models.functions import Coalesce, RowNumber, Trunc, TruncMonth
 from django.utils import timezone
 
 from tasks_app import permissions
@@ -37,7 +37,6 @@ from tasks_app.errors import NotPermitted
 from tasks_app.models import (
     ChangeRequest,
     Comparator,
-    Department,
     Indicator,
     IndicatorValue,
     KeyArea,
@@ -115,13 +114,22 @@ class PlanSnapshot:
     key_areas: dict[int, KeyArea]
     departments: dict[int, str]
     calendar: WorkingCalendar
-    # Per task: the accepted reviews up to as_of, oldest first: (created_at, status, progress).
-    history: dict[int, list[tuple[dt.datetime, str, int]]] = field(default_factory=dict)
     uses_stored_state: bool = False
+    _history: dict | None = field(default=None, repr=False)
+    _schedules: dict = field(default_factory=dict, repr=False)  # see _apply_schedule
 
     @property
     def end(self) -> dt.datetime:
         return end_of_day(self.as_of)
+
+    @property
+    def history(self) -> dict[int, list[tuple[dt.datetime, str, int]]]:
+        """Per task: the accepted reviews up to as_of, oldest first: (created_at, status,
+        progress). One query on first use; only the trend needs more than the latest."""
+        if self._history is None:
+            tasks = _scoped_tasks(self.plan, self.department_id)
+            self._history = _accepted_history(tasks, self.end)
+        return self._history
 
     def task_by_id(self) -> dict[int, TaskState]:
         return {t.id: t for t in self.tasks}
@@ -155,6 +163,51 @@ def _deadlines_before_changes(tasks, end: dt.datetime) -> dict[int, dt.date]:
     return earlier
 
 
+def _task_rows(tasks) -> list[dict]:
+    return list(
+        tasks.order_by("position", "code").values(
+            "id",
+            "code",
+            "title",
+            "kind",
+            "section_id",
+            "key_area_id",
+            "lead_department_id",
+            "start_date",
+            "deadline",
+            "status",
+            "progress",
+            "lead_department__name",
+        )
+    )
+
+
+def _outline(plan: Plan, states: list["TaskState"], department_id: int | None):
+    """The plan's sections and key areas in order, in one query (sections LEFT JOIN key areas);
+    for a department, only those holding its tasks."""
+    rows = (
+        Section.objects.filter(plan=plan)
+        .order_by("number", "key_areas__number")
+        .values_list(
+            "id", "number", "title", "key_areas__id", "key_areas__number", "key_areas__title"
+        )
+    )
+    sections, key_areas = {}, {}
+    for section_id, number, title, area_id, area_number, area_title in rows:
+        if section_id not in sections:
+            sections[section_id] = Section(id=section_id, plan=plan, number=number, title=title)
+        if area_id is not None:
+            key_areas[area_id] = KeyArea(
+                id=area_id, section=sections[section_id], number=area_number, title=area_title
+            )
+    if department_id is not None:
+        used_sections = {s.section_id for s in states}
+        used_areas = {s.key_area_id for s in states}
+        sections = {pk: s for pk, s in sections.items() if pk in used_sections}
+        key_areas = {pk: k for pk, k in key_areas.items() if pk in used_areas}
+    return sections, key_areas
+
+
 def _accepted_history(tasks, end: dt.datetime) -> dict[int, list]:
     rows = (
         Review.objects.filter(update__task__in=tasks, decision=ACCEPTED, created_at__lt=end)
@@ -165,6 +218,26 @@ def _accepted_history(tasks, end: dt.datetime) -> dict[int, list]:
     for task_id, created_at, status, progress in rows:
         history[task_id].append((created_at, status, progress))
     return history
+
+
+def _accepted_states(tasks, end: dt.datetime) -> dict[int, tuple[str, int]]:
+    """Per task: the status and progress of the update whose accepted review is the latest one
+    before `end` (the later review on a tie): what _state_at picks from the whole history, one
+    row per task instead of every review. A window over one join, not a subquery per task: the
+    planner may answer each of those by scanning all reviews when the table is small."""
+    latest_first = Window(
+        RowNumber(),
+        partition_by=F("update__task_id"),
+        order_by=[F("created_at").desc(), F("id").desc()],
+    )
+    rows = (
+        Review.objects.filter(update__task__in=tasks, decision=ACCEPTED, created_at__lt=end)
+        .order_by()
+        .annotate(newest=latest_first)
+        .filter(newest=1)
+        .values_list("update__task_id", "update__status", "update__progress")
+    )
+    return {task_id: (status, progress) for task_id, status, progress in rows}
 
 
 def _state_at(history: list, moment: dt.datetime) -> tuple[str, int]:
@@ -181,17 +254,25 @@ def _calendar_for(plan: Plan, as_of: dt.date, states: list[TaskState]) -> Workin
     return WorkingCalendar.load(min(dates), max(dates))
 
 
-def _apply_schedule(state: TaskState, day: dt.date, status: str, progress: int, calendar):
-    result = schedule_state(
-        start=state.start_date,
-        deadline=state.deadline,
-        milestone_dues=state.milestone_dues,
-        progress=progress,
-        status=status,
-        as_of=day,
-        calendar=calendar,
-        red_margin=RED_MARGIN_POINTS,
-    )
+def _apply_schedule(
+    state: TaskState, day: dt.date, status: str, progress: int, calendar, answers: dict
+):
+    """Set the task's state as of `day`. `answers` remembers schedule_state's answers for one
+    calendar: a plan's tasks mostly share start, deadline and milestones, and progress takes
+    few values, so most tasks ask a question already answered (it is a pure function)."""
+    key = (state.start_date, state.deadline, tuple(state.milestone_dues), status, progress, day)
+    result = answers.get(key)
+    if result is None:
+        result = answers[key] = schedule_state(
+            start=state.start_date,
+            deadline=state.deadline,
+            milestone_dues=state.milestone_dues,
+            progress=progress,
+            status=status,
+            as_of=day,
+            calendar=calendar,
+            red_margin=RED_MARGIN_POINTS,
+        )
     state.status, state.progress = status, progress
     state.expected_progress, state.lag, state.light = (
         result.expected_progress,
@@ -208,26 +289,14 @@ def plan_snapshot(
     as_of = as_of or local_today()
     end = end_of_day(as_of)
     tasks = _scoped_tasks(plan, department_id)
-    rows = list(
-        tasks.order_by("position", "code").values(
-            "id",
-            "code",
-            "title",
-            "kind",
-            "section_id",
-            "key_area_id",
-            "lead_department_id",
-            "start_date",
-            "deadline",
-            "status",
-            "progress",
-        )
-    )
+    rows = _task_rows(tasks)
     dues = defaultdict(list)
-    for task_id, due in Milestone.objects.filter(task__in=tasks).values_list("task_id", "due_date"):
+    milestones = Milestone.objects.filter(task__in=tasks).order_by()  # sorted per task below
+    for task_id, due in milestones.values_list("task_id", "due_date"):
         dues[task_id].append(due)
     earlier_deadlines = _deadlines_before_changes(tasks, end)
-    history = _accepted_history(tasks, end)
+    stored = as_of >= local_today()
+    accepted = {} if stored else _accepted_states(tasks, end)
     livelihood_plan = plan.kind == PlanKind.LIVELIHOOD
     states = [
         TaskState(
@@ -248,33 +317,29 @@ def plan_snapshot(
         for r in rows
     ]
     calendar = _calendar_for(plan, as_of, states)
-    stored = as_of >= local_today()
+    before_any = (TaskStatus.NOT_STARTED, 0)
+    answers = {}
     for state in states:
         if stored:
             status, progress = state.status, state.progress
         else:
-            status, progress = _state_at(history.get(state.id, []), end)
-        _apply_schedule(state, as_of, status, progress, calendar)
-    section_ids = {s.section_id for s in states}
-    sections = Section.objects.filter(plan=plan).order_by("number")
-    if department_id is not None:
-        sections = sections.filter(pk__in=section_ids)
-    key_areas = KeyArea.objects.filter(section__plan=plan).order_by("section__number", "number")
-    if department_id is not None:
-        key_areas = key_areas.filter(pk__in={s.key_area_id for s in states})
-    department_ids = {s.lead_department_id for s in states if s.lead_department_id}
-    departments = dict(Department.objects.filter(pk__in=department_ids).values_list("id", "name"))
+            status, progress = accepted.get(state.id, before_any)
+        _apply_schedule(state, as_of, status, progress, calendar, answers)
+    sections, key_areas = _outline(plan, states, department_id)
+    departments = {
+        r["lead_department_id"]: r["lead_department__name"] for r in rows if r["lead_department_id"]
+    }
     return PlanSnapshot(
         plan=plan,
         as_of=as_of,
         department_id=department_id,
         tasks=states,
-        sections={s.pk: s for s in sections},
-        key_areas={k.pk: k for k in key_areas},
+        sections=sections,
+        key_areas=key_areas,
         departments=departments,
         calendar=calendar,
-        history=history,
         uses_stored_state=stored,
+        _schedules=answers,
     )
 
 
@@ -702,7 +767,7 @@ def _tally_at(snapshot: PlanSnapshot, day: dt.date) -> dict:
     for current in snapshot.tasks:
         past = TaskState(**{**current.__dict__})
         status, progress = _state_at(snapshot.history.get(current.id, []), moment)
-        _apply_schedule(past, day, status, progress, snapshot.calendar)
+        _apply_schedule(past, day, status, progress, snapshot.calendar, snapshot._schedules)
         states.append(past)
     return tally(states)
 
