@@ -499,7 +499,8 @@ def _breakdown_row(office, tag: str, *, smoke: bool) -> Row:
     notes = (
         f"{size} rows, {len(data) // 1024} KiB XLSX; import {system:.2f} s median of {repeat} "
         f"(all rows change: lead, co, leader, deadline, 0-2 targets each); "
-        f"queries: {small_queries} at {SMALL_ROWS} rows, {queries} at {size} rows; "
+        f"queries: {small_queries} at {SMALL_ROWS} rows, {queries} at {size} rows "
+        "(+1 COPY of the ledger events, not seen by the counter); "
         f"export_xlsx of the register {export_seconds:.2f} s; setup {setup:.1f} s"
     )
     return time_row(

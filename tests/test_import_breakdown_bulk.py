@@ -434,3 +434,49 @@ def test_publishing_over_a_loaded_plan_drops_and_kinds_targets_as_one_by_one(pla
         > 10
     )
     assert ledger.verify().ok
+
+
+# --- The register the office downloads ----------------------------------------------------
+
+
+def export_by_append(plan) -> bytes:
+    """export_xlsx as it was: append a row, then style the sheet's last row (quadratic)."""
+    from openpyxl.styles import Alignment, Font
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "任务分解表"
+    sheet.append(breakdown.COLUMNS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in breakdown.register_rows(plan):
+        sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            cell.data_type = "s"
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for letter, width in zip("ABCDEFGH", (10, 60, 20, 30, 12, 16, 30, 16), strict=True):
+        sheet.column_dimensions[letter].width = width
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def cells(data: bytes) -> list[tuple]:
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    widths = {letter: sheet.column_dimensions[letter].width for letter in "ABCDEFGH"}
+    return [sheet.title, widths] + [
+        (c.coordinate, c.value, c.data_type, c.alignment.wrap_text, c.alignment.vertical, c.font.b)
+        for row in sheet.iter_rows()
+        for c in row
+    ]
+
+
+def test_the_exported_register_is_the_sheet_it_always_was_with_codes_kept_as_text(mixed_plan):
+    task = mixed_plan.tasks.get(code="H01")
+    task.code = "1.10"  # would read back as the number 1.1 from a numeric cell
+    task.save(update_fields=["code"])
+    exported = cells(breakdown.export_xlsx(mixed_plan))
+    assert exported == cells(export_by_append(mixed_plan))
+    codes = {cell[1]: cell[2] for cell in exported[2:] if cell[0].startswith("A")}
+    assert codes["1.10"] == "s"
+    assert len(exported) - 2 == 8 * (mixed_plan.tasks.count() + 1)

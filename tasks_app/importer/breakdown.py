@@ -320,12 +320,14 @@ def export_xlsx(plan) -> bytes:
     sheet.append(COLUMNS)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for row in register_rows(plan):
-        # Text cells throughout: a code like 1.10 must not become the number 1.1.
-        sheet.append(row)
-        for cell in sheet[sheet.max_row]:
+    wrapped = Alignment(wrap_text=True, vertical="top")
+    for number, row in enumerate(register_rows(plan), start=2):
+        # Cells by number: sheet.max_row (and sheet[n]) scan every cell, quadratic in the rows.
+        for column, value in enumerate(row, start=1):
+            cell = sheet.cell(row=number, column=column, value=value)
+            # Text cells throughout: a code like 1.10 must not become the number 1.1.
             cell.data_type = "s"
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.alignment = wrapped
     for letter, width in zip("ABCDEFGH", (10, 60, 20, 30, 12, 16, 30, 16), strict=True):
         sheet.column_dimensions[letter].width = width
     buffer = io.BytesIO()
