@@ -19,12 +19,13 @@ import contextvars
 import dataclasses
 import datetime as dt
 import hashlib
+import io
 import json
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from tasks_app.models import AuditChainHead, AuditCheckpoint, AuditEvent
@@ -143,49 +144,115 @@ def _create_head() -> None:
         AuditChainHead.objects.get_or_create(pk=HEAD_ID, defaults={"seq": seq, "hash": digest})
 
 
-def append(
-    *,
-    actor_id: int | None,
-    actor_username: str,
-    actor_role: str = "",
-    actor_department: str = "",
-    action: str,
-    object_type: str,
-    object_id: str,
-    object_repr: str,
-    before: Any = None,
-    after: Any = None,
-    context: RequestContext | None = None,
-) -> AuditEvent:
-    """Append one event to the chain, in the caller's transaction (or its own)."""
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """What the caller says about one event; the chain adds seq, prev_hash, time and hash."""
+
+    actor_id: int | None
+    actor_username: str
+    action: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    actor_role: str = ""
+    actor_department: str = ""
+    before: Any = None
+    after: Any = None
+
+
+def _locked_head() -> tuple[int, str]:
+    head = _lock_head()
+    if head is None:
+        _create_head()
+        head = _lock_head()
+    return head
+
+
+def _chained(entry: Entry, seq: int, prev_hash: str, context: RequestContext) -> AuditEvent:
+    event = AuditEvent(
+        seq=seq,
+        prev_hash=prev_hash,
+        created_at=timezone.now(),
+        actor_id=entry.actor_id,
+        actor_username=entry.actor_username[:150],
+        actor_role=entry.actor_role[:20],
+        actor_department=entry.actor_department[:100],
+        action=entry.action[:80],
+        object_type=entry.object_type[:50],
+        object_id=str(entry.object_id)[:50],
+        object_repr=entry.object_repr[:200],
+        before=jsonable(entry.before),
+        after=jsonable(entry.after),
+        ip=context.ip[:45],
+        user_agent=context.user_agent[:300],
+        request_id=context.request_id[:64],
+    )
+    event.hash = event_hash(event)
+    return event
+
+
+def append(*, context: RequestContext | None = None, **fields: Any) -> AuditEvent:
+    """Append one event (the fields of Entry) to the chain, in the caller's transaction."""
+    entry = Entry(**fields)
     context = context or current_context()
     with transaction.atomic(savepoint=False):
-        head = _lock_head()
-        if head is None:
-            _create_head()
-            head = _lock_head()
-        seq, prev_hash = head
-        event = AuditEvent(
-            seq=seq + 1,
-            prev_hash=prev_hash,
-            created_at=timezone.now(),
-            actor_id=actor_id,
-            actor_username=actor_username[:150],
-            actor_role=actor_role[:20],
-            actor_department=actor_department[:100],
-            action=action[:80],
-            object_type=object_type[:50],
-            object_id=str(object_id)[:50],
-            object_repr=object_repr[:200],
-            before=jsonable(before),
-            after=jsonable(after),
-            ip=context.ip[:45],
-            user_agent=context.user_agent[:300],
-            request_id=context.request_id[:64],
-        )
-        event.hash = event_hash(event)
+        seq, prev_hash = _locked_head()
+        event = _chained(entry, seq + 1, prev_hash, context)
         _store(event)
     return event
+
+
+def append_many(entries: list[Entry], *, context: RequestContext | None = None) -> list[AuditEvent]:
+    """Append entries in order under one lock of the head: the same events, hashes and chain as
+    one append() each, in three statements instead of two or three per event (on PostgreSQL the
+    rows go in by COPY). For bulk work such as a 2,000-row breakdown sheet's 5,000 events."""
+    if not entries:
+        return []
+    context = context or current_context()
+    with transaction.atomic(savepoint=False):
+        seq, prev_hash = _locked_head()
+        events = []
+        for entry in entries:
+            seq += 1
+            event = _chained(entry, seq, prev_hash, context)
+            prev_hash = event.hash
+            events.append(event)
+        _insert_many(events)
+        last = events[-1]
+        AuditChainHead.objects.filter(pk=HEAD_ID).update(
+            seq=last.seq, hash=last.hash, updated_at=last.created_at
+        )
+    return events
+
+
+def _insert_many(events: list[AuditEvent]) -> None:
+    """bulk_create(events); on PostgreSQL one COPY (Django's INSERT costs a second per 5,000)."""
+    if connection.vendor != "postgresql":
+        AuditEvent.objects.bulk_create(events)
+        return
+    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    buffer = io.StringIO()
+    for event in events:
+        cells = [_copy_text(f, getattr(event, f.attname)) for f in fields]
+        buffer.write("\t".join(cells) + "\n")
+    buffer.seek(0)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY {AuditEvent._meta.db_table} ({columns}) FROM STDIN", buffer
+        )
+
+
+def _copy_text(field, value: Any) -> str:
+    """A value in COPY's text format (before/after are already jsonable)."""
+    if value is None:
+        return r"\N"
+    if isinstance(field, models.JSONField):
+        value = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, dt.datetime):
+        value = value.isoformat()
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _store(event: AuditEvent) -> None:
