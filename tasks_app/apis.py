@@ -319,6 +319,7 @@ class TaskUpdatesApi(APIView):
 
         def submit():
             data = validated(s.StatusUpdateInSerializer, request.data)
+            values = _indicator_values(data.get("indicator_values"))
             update = services.status_update_submit(
                 actor=request.user,
                 task=task,
@@ -326,9 +327,9 @@ class TaskUpdatesApi(APIView):
                 status=data["status"],
                 progress=data["progress"],
                 narrative=data["narrative"],
-                indicator_values=_indicator_values(data.get("indicator_values")),
+                indicator_values=values,
             )
-            update = selectors.update_just_submitted(update)
+            update = selectors.update_just_submitted(update, with_values=bool(values))
             return Response(
                 s.StatusUpdateSerializer(update).data,
                 status=status.HTTP_201_CREATED,

@@ -28,6 +28,7 @@ from tasks_app.models import (
     Contribution,
     Department,
     Evidence,
+    IndicatorValue,
     Instruction,
     Plan,
     Review,
@@ -147,17 +148,20 @@ def _update_relations(queryset: QuerySet[StatusUpdate]) -> QuerySet[StatusUpdate
     )
 
 
-def update_just_submitted(update: StatusUpdate) -> StatusUpdate:
+def update_just_submitted(update: StatusUpdate, *, with_values: bool) -> StatusUpdate:
     """An update its author has just created, ready to serialize without reading it back.
 
     A new update has no reviews and no evidence yet, so those relations are filled as empty
-    (Django's own prefetch cache); only indicator values, when there are any, are read.
+    (Django's own prefetch cache); indicator values are read only when some were submitted.
     """
     update._prefetched_objects_cache = {
         "reviews": Review.objects.none(),
         "evidence": Evidence.objects.none(),
     }
-    prefetch_related_objects([update], "values__indicator")
+    if with_values:
+        prefetch_related_objects([update], "values__indicator")
+    else:
+        update._prefetched_objects_cache["values"] = IndicatorValue.objects.none()
     return update
 
 
