@@ -233,7 +233,7 @@ def _seed_report_row(office, tag: str, *, repeat: int) -> Row:
         f"median of {repeat}; baseline = COPY of those rows, no parse, no ledger"
     )
     return time_row(
-        "import: seed report, upload -> draft -> publish", system, baseline, "s", None, notes
+        "6a. import: seed report, upload -> draft -> publish", system, baseline, "s", None, notes
     )
 
 
@@ -504,7 +504,7 @@ def _breakdown_row(office, tag: str, *, smoke: bool) -> Row:
         f"export_xlsx of the register {export_seconds:.2f} s; setup {setup:.1f} s"
     )
     return time_row(
-        f"import: {size}-row breakdown XLSX, validate + apply",
+        f"6b. import: {size}-row breakdown XLSX, validate + apply",
         system,
         baseline,
         "s",

@@ -128,7 +128,7 @@ def run(database_url: str, *, smoke: bool) -> list:
     system_rate = system["rows"] / system["seconds"]
     baseline_rate = baseline["rows"] / baseline["seconds"]
     row = throughput_row(
-        "ledger CSV export (export job) vs psql \\copy, rows/s",
+        "4. ledger CSV export (export job) vs psql \\copy, rows/s",
         system_rate,
         baseline_rate,
         "rows/s",

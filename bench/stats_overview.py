@@ -401,7 +401,7 @@ def run(database_url: str, *, smoke: bool) -> list[Row]:
         )
         rows.append(
             time_row(
-                f"stats overview {as_of}: one plan ({one_tasks} tasks), province DB",
+                f"2. stats overview {as_of}: one plan ({one_tasks} tasks), province DB",
                 system_one * 1000,
                 baseline_one * 1000,
                 "ms",
@@ -417,7 +417,7 @@ def run(database_url: str, *, smoke: bool) -> list[Row]:
         )
         rows.append(
             time_row(
-                f"stats overview {as_of}: all {len(plan_ids)} plans, a call each",
+                f"2. stats overview {as_of}: all {len(plan_ids)} plans, a call each",
                 system_all,
                 baseline_all,
                 "s",
