@@ -490,6 +490,12 @@ class StatusUpdate(models.Model):
                 name="statusupdate_review_queue_idx",
                 condition=Q(review_state="submitted"),
             ),
+            # The reminder sweep's reports awaiting review or resubmission, every minute.
+            models.Index(
+                fields=["task"],
+                name="statusupdate_waiting_idx",
+                condition=Q(review_state__in=["returned", "submitted"]),
+            ),
         ]
 
     def __str__(self):
@@ -969,6 +975,13 @@ class Reminder(models.Model):
                 fields=["remind_on"],
                 name="reminder_unassembled_idx",
                 condition=Q(assembled_at__isnull=True),
+            ),
+            # The sweep looks up which of today's candidates an earlier sweep already decided
+            # (covering on PostgreSQL: the lookup reads the index only).
+            models.Index(
+                fields=["remind_on", "step"],
+                include=["task", "item"],
+                name="reminder_day_step_idx",
             ),
         ]
 

@@ -25,11 +25,26 @@ import urllib.parse
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -127,8 +142,7 @@ def next_window_start(now: dt.datetime, calendar: WorkingCalendar | None = None)
 # --- What falls due ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DueItem:
+class DueItem(NamedTuple):  # a tuple, not a dataclass: a province sweep makes thousands
     task_id: int
     plan_id: int
     item: str
@@ -152,36 +166,79 @@ def report_due_date(period: dt.date, *, report_day: int, quarterly: bool) -> dt.
     return _add_months(period, 3 if quarterly else 1).replace(day=report_day)
 
 
-def _report_items(task: dict, today: dt.date, reported: set) -> list[DueItem]:
+class _ReportSchedule:
+    """The report periods due around today, worked out once per (frequency, report day, start,
+    deadline) rather than once per task: a province has tens of thousands of tasks and a
+    handful of schedules."""
+
+    def __init__(self, today: dt.date):
+        self.since = today - dt.timedelta(days=REPORT_LOOKBACK_DAYS)
+        self.horizon = today + dt.timedelta(days=LOOKAHEAD_DAYS)
+        self._cache: dict[tuple, list[tuple]] = {}
+        # Every period any task can be asked about: each month from the lookback's quarter.
+        period, self.bits = _period_of(self.since, quarterly=True), {}
+        while period <= self.horizon:
+            self.bits[period] = 1 << len(self.bits)
+            period = _add_months(period, 1)
+
+    def reported(self) -> Subquery:
+        """A task's reported candidate periods as one number, a bit per period: the database
+        answers "which of these periods has a report" without sending every report over."""
+        bit = Case(
+            *[When(period=period, then=Value(bit)) for period, bit in self.bits.items()],
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        reports = StatusUpdate.objects.filter(task=OuterRef("pk"), period__in=list(self.bits))
+        return Subquery(
+            reports.order_by().values("task").annotate(bits=Sum(bit)).values("bits"),
+            output_field=IntegerField(),
+        )
+
+    def periods(self, quarterly: bool, report_day: int, start: dt.date, deadline: dt.date | None):
+        """(period, due, item, bit) from start (or the lookback) up to the deadline's period
+        whose report is due by the horizon; tasks share start days and deadlines."""
+        key = (quarterly, report_day, start, deadline)
+        if key not in self._cache:
+            first = _period_of(max(start, self.since), quarterly)
+            last = _period_of(deadline, quarterly) if deadline else None
+            self._cache[key] = self._periods(quarterly, report_day, first, last)
+        return self._cache[key]
+
+    def _periods(self, quarterly, report_day, period, last) -> list[tuple]:
+        rows = []
+        while last is None or period <= last:
+            due = report_due_date(period, report_day=report_day, quarterly=quarterly)
+            if due > self.horizon:
+                break
+            rows.append((period, due, f"report:{period}", self.bits[period]))
+            period = _add_months(period, 3 if quarterly else 1)
+        return rows
+
+
+def _report_items(task: dict, plan: dict, schedule: _ReportSchedule) -> list[DueItem]:
     quarterly = task["report_frequency"] == ReportFrequency.QUARTERLY
-    start = task["start_date"] or (task["published"] or dt.date(task["plan__year"], 1, 1))
-    period = _period_of(max(start, today - dt.timedelta(days=REPORT_LOOKBACK_DAYS)), quarterly)
-    horizon = today + dt.timedelta(days=LOOKAHEAD_DAYS)
-    last = _period_of(task["deadline"], quarterly) if task["deadline"] else None
-    items = []
-    while last is None or period <= last:
-        due = report_due_date(period, report_day=task["plan__report_day"], quarterly=quarterly)
-        if due > horizon:
-            break
-        if (task["id"], period) not in reported:
-            items.append(
-                DueItem(task["id"], task["plan_id"], f"report:{period}", due, opened=period)
-            )
-        period = _add_months(period, 3 if quarterly else 1)
-    return items
+    start = task["start_date"] or (plan["published"] or dt.date(plan["year"], 1, 1))
+    periods = schedule.periods(quarterly, plan["report_day"], start, task["deadline"])
+    reported = task["reported"] or 0
+    return [
+        DueItem(task["id"], task["plan_id"], item, due, period)
+        for period, due, item, bit in periods
+        if not reported & bit
+    ]
 
 
-def _task_items(task: dict, today: dt.date, reported: set, calendar) -> list[DueItem]:
+def _task_items(task: dict, plan: dict, schedule: _ReportSchedule, calendar) -> list[DueItem]:
     items = []
     status_open = task["status"] not in (TaskStatus.DONE, TaskStatus.ONGOING)
     if task["deadline"] and status_open:
-        opened = task["start_date"] or task["published"]
+        opened = task["start_date"] or plan["published"]
         items.append(DueItem(task["id"], task["plan_id"], "deadline", task["deadline"], opened))
-    if task["received_at"] is None:
-        due = calendar.add_working_days(task["published"], RECEIPT_WORKING_DAYS)
-        items.append(DueItem(task["id"], task["plan_id"], "receipt", due, task["published"]))
+    if not task["received"]:
+        due = calendar.add_working_days(plan["published"], RECEIPT_WORKING_DAYS)
+        items.append(DueItem(task["id"], task["plan_id"], "receipt", due, plan["published"]))
     if task["status"] != TaskStatus.DONE:
-        items.extend(_report_items(task, today, reported))
+        items.extend(_report_items(task, plan, schedule))
     return items
 
 
@@ -189,32 +246,45 @@ def _open_tasks() -> QuerySet[Task]:
     return Task.objects.filter(plan__status=Plan.Status.PUBLISHED, lead_department__isnull=False)
 
 
+def _chased_tasks() -> QuerySet[Task]:
+    """Open tasks with anything of their own to chase: not done, or not yet received."""
+    return _open_tasks().filter(Q(received_at__isnull=True) | ~Q(status=TaskStatus.DONE))
+
+
 def due_items(*, today: dt.date, calendar: WorkingCalendar) -> list[DueItem]:
-    """Everything that falls due around today; five queries, whatever the number of tasks."""
-    since = today - dt.timedelta(days=REPORT_LOOKBACK_DAYS + 31)
-    tasks = list(
-        _open_tasks().values(
+    """Everything that falls due around today; four queries, whatever the number of tasks.
+
+    Done tasks that were received are not read; each task comes with its reported periods as
+    bits; a plan's year, report day and publication day are read once, not once per task.
+    """
+    schedule = _ReportSchedule(today)
+    plans = {
+        plan["id"]: dict(plan, published=local_now(plan["published_at"]).date())
+        for plan in Plan.objects.filter(status=Plan.Status.PUBLISHED).values(
+            "id", "year", "report_day", "published_at"
+        )
+    }
+    tasks = (
+        _chased_tasks()
+        .annotate(
+            reported=schedule.reported(),
+            received=ExpressionWrapper(Q(received_at__isnull=False), output_field=BooleanField()),
+        )
+        .order_by()  # items become rows keyed by their own unique key: any order will do
+        .values(
             "id",
             "plan_id",
-            "plan__year",
-            "plan__report_day",
-            "plan__published_at",
             "status",
             "start_date",
             "deadline",
-            "received_at",
             "report_frequency",
-        )
-    )
-    reported = set(
-        StatusUpdate.objects.filter(task__in=_open_tasks(), period__gte=since).values_list(
-            "task_id", "period"
+            "received",
+            "reported",
         )
     )
     items = []
     for task in tasks:
-        task["published"] = local_now(task["plan__published_at"]).date()
-        items.extend(_guarded(_task_items, task, today, reported, calendar))
+        items.extend(_guarded(_task_items, task, plans[task["plan_id"]], schedule, calendar))
     items.extend(_milestone_items(today))
     items.extend(_update_items(calendar))
     return items
@@ -310,28 +380,42 @@ def _effective_due(due: dt.date, calendar: WorkingCalendar) -> dt.date:
     return due if calendar.is_working_day(due) else calendar.add_working_days(due, -1)
 
 
-def _reminders_for(item: DueItem, steps, today, calendar, catch_up) -> list[Reminder]:
-    due = _effective_due(item.due, calendar)
-    k = calendar.working_days_between(due, today)
-    rows = []
+def _firing(steps, due: dt.date, today, calendar, catch_up) -> list[tuple[ReminderStep, dt.date]]:
+    """(step, remind_on) for each rung that fires today for an item due on due."""
+    effective = _effective_due(due, calendar)
+    k = calendar.working_days_between(effective, today)
+    fired = []
     for step in steps:
         occurrence = step_occurrence(step, k, catch_up)
-        if occurrence is None:
-            continue
-        remind_on = calendar.add_working_days(due, occurrence)
-        if remind_on < item.opened:
-            continue
-        rows.append(
-            Reminder(
-                task_id=item.task_id,
-                step=step,
-                item=item.item,
-                due_date=item.due,
-                remind_on=remind_on,
-                level=step.level,
-            )
-        )
-    return rows
+        if occurrence is not None:
+            fired.append((step, calendar.add_working_days(effective, occurrence)))
+    return fired
+
+
+class _Ladder:
+    """The rungs firing today, worked out once per (ladder, due day): items share due days."""
+
+    def __init__(self, today: dt.date, calendar: WorkingCalendar):
+        self.today, self.calendar = today, calendar
+        self.by_plan = ladders()
+        self.catch_up = settings.REMINDER_CATCH_UP_WORKING_DAYS
+        self._cache: dict[tuple, list | ValueError] = {}
+
+    def fired(self, item: DueItem) -> list[tuple[ReminderStep, dt.date]]:
+        """Raises ValueError when the due day is outside the loaded calendar."""
+        key = (item.plan_id, item.due)
+        if key not in self._cache:
+            steps = self.by_plan.get(item.plan_id) or self.by_plan.get(None, [])
+            try:
+                self._cache[key] = _firing(
+                    steps, item.due, self.today, self.calendar, self.catch_up
+                )
+            except ValueError as exc:
+                self._cache[key] = exc
+        fired = self._cache[key]
+        if isinstance(fired, ValueError):
+            raise fired
+        return [(step, day) for step, day in fired if day >= item.opened]
 
 
 @dataclass
@@ -343,29 +427,63 @@ class SweepResult:
 
 
 def reminders_decide(*, now: dt.datetime, calendar: WorkingCalendar | None = None) -> int:
-    """Insert today's reminder decisions (insert-or-ignore); the number of candidate rows."""
+    """Insert today's reminder decisions (insert-or-ignore); the number of candidate rows.
+
+    Most candidates were decided by an earlier sweep (a rung fires on one day and is caught up
+    for a few): those are looked up in one query and not sent to the database again.
+    """
     today = local_now(now).date()
     calendar = calendar or _calendar_around(today)
-    steps_by_plan = ladders()
-    catch_up = settings.REMINDER_CATCH_UP_WORKING_DAYS
-    rows = []
+    ladder = _Ladder(today, calendar)
+    candidates = []  # (key as the unique constraint has it, item, step)
     for item in due_items(today=today, calendar=calendar):
-        steps = steps_by_plan.get(item.plan_id) or steps_by_plan.get(None, [])
         try:
-            rows.extend(_reminders_for(item, steps, today, calendar, catch_up))
+            fired = ladder.fired(item)
         except ValueError:  # a due date outside the loaded calendar years: too old to matter
             logger.info("skipping %s of task %s due %s", item.item, item.task_id, item.due)
+            continue
+        candidates.extend(
+            ((item.task_id, step.id, item.item, day), item, step) for step, day in fired
+        )
+    decided = _decided(candidates)
+    rows = [
+        Reminder(
+            task_id=item.task_id,
+            step_id=step.id,
+            item=item.item,
+            due_date=item.due,
+            remind_on=key[3],
+            level=step.level,
+        )
+        for key, item, step in candidates
+        if key not in decided
+    ]
     with transaction.atomic():
         Reminder.objects.bulk_create(rows, ignore_conflicts=True)
-        if rows:
+        if candidates:
             audit_log(
                 actor=None,
                 action="reminders.decide",
                 object_type="reminder",
                 object_repr=f"{today}",
-                after={"day": str(today), "candidates": len(rows)},
+                after={"day": str(today), "candidates": len(candidates)},
             )
-    return len(rows)
+    return len(candidates)
+
+
+def _decided(candidates) -> set[tuple[int, int, str, dt.date]]:
+    """The candidates' keys that are already rows: one query over their (step, day) pairs."""
+    pairs = {(key[1], key[3]) for key, _item, _step in candidates}
+    if not pairs:
+        return set()
+    # One statement, a UNION ALL branch per pair: each reads the covering index alone, where
+    # an OR of the pairs makes PostgreSQL visit the table.
+    keys = ("task_id", "step_id", "item", "remind_on")
+    first, *rest = [
+        Reminder.objects.filter(step_id=step_id, remind_on=day).order_by().values_list(*keys)
+        for step_id, day in sorted(pairs)
+    ]
+    return set(first.union(*rest, all=True) if rest else first)
 
 
 # --- Digests ----------------------------------------------------------------------------------
