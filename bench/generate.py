@@ -42,6 +42,9 @@ DEPARTMENT_NAMES = [
     "公安分局",
     "司法局",
 ]
+# Published on the report day at 10:00 and received by each lead department an hour later, as
+# a real year starts (otherwise every task would be chased as "not received" all year).
+PUBLISHED_AT = dt.datetime(YEAR, 1, 15, 10, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 STATUS_PATH = ["not_started", "on_schedule", "on_schedule", "behind", "on_schedule", "done"]
 
 
@@ -178,7 +181,7 @@ def _government(g, rng, ids, password, now, reviewer_id, months):
         "kind": "work_report",
         "status": "published",
         "report_date": dt.date(YEAR, 1, 15),
-        "published_at": now,
+        "published_at": PUBLISHED_AT,
         "created_at": now,
     }
     departments, users = [], []
@@ -290,6 +293,8 @@ def _government(g, rng, ids, password, now, reviewer_id, months):
                 "expected_progress": 0,
                 "version": 1,
                 "assignment_is_sample": True,
+                "received_at": PUBLISHED_AT + dt.timedelta(hours=1),
+                "received_by_id": author["id"],
                 "created_at": now,
                 "updated_at": now,
             }

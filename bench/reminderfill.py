@@ -12,9 +12,8 @@ Python and loading the rows with COPY; the rules are the sweep's:
 - deadline, from the task's start until the task is done;
 - review:<update>:<revision>, from submission until the office's review (goes to the office).
 
-The generator publishes plans at the wall clock's "now"; a plan published after its own year
-could not have been reported on, so the plans are published on their report day and each task
-received an hour later (otherwise every task is "not received" all year, ~7M receipt chases).
+The generator publishes each plan on its report day and has each task received an hour later
+(bench.generate.PUBLISHED_AT), so no receipt is chased.
 """
 
 import datetime as dt
@@ -39,7 +38,6 @@ def fill(*, scale: float, seed: int, counts) -> None:
     del scale, seed  # everything follows from the generated rows
     with transaction.atomic():
         _skip_capture()
-        _publish_and_receive()
         _ensure_default_ladder()
         state = _State.load(history_end=SWEEP_AT.date() - dt.timedelta(days=1))
         reminders = state.reminders()
@@ -52,22 +50,6 @@ def _skip_capture() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('gaoxin.audited', 'on', true)")
-
-
-def _publish_and_receive() -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE tasks_app_plan SET published_at = (report_date + time '10:00') "
-            "AT TIME ZONE 'Asia/Shanghai' WHERE status = 'published' AND report_date IS NOT NULL "
-            "AND published_at > make_timestamptz(year + 1, 1, 1, 0, 0, 0, 'Asia/Shanghai')"
-        )
-        cursor.execute(
-            "UPDATE tasks_app_task t SET received_at = p.published_at + interval '1 hour' "
-            "FROM tasks_app_plan p WHERE p.id = t.plan_id AND p.status = 'published' "
-            "AND t.received_at IS NULL AND t.lead_department_id IS NOT NULL"
-        )
 
 
 def _ensure_default_ladder() -> None:
