@@ -1,0 +1,158 @@
+"""Manual chasing (催办) and the departments' robots (admin)."""
+
+import datetime as dt
+import urllib.parse
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tasks_app import permissions
+from tasks_app.errors import NotPermitted, ServiceError
+from tasks_app.models import (
+    Department,
+    DepartmentWebhook,
+    ManualChase,
+    Task,
+    TaskStatus,
+    User,
+)
+from tasks_app.reminders.due import _open_tasks
+from tasks_app.reminders.events import (
+    _enqueue_keys,
+    _notify_users,
+    _robot_deliveries,
+    department_contacts,
+)
+from tasks_app.services import _create, audit_log, snapshot
+
+
+class RateLimited(ServiceError):
+    status = 429
+
+
+# --- Manual chasing (催办) ----------------------------------------------------------------------
+
+
+def _check_chase(actor: User, department: Department, task: Task | None, note: str, now):
+    if not permissions.is_office(actor):
+        raise NotPermitted(_("只有督查室可以催办。"))
+    if not note.strip():
+        raise ServiceError("note_required", _("请填写催办说明。"), field="note")
+    if len(note) > 1000:
+        raise ServiceError("note_too_long", _("催办说明不能超过1000字。"), field="note")
+    since = now - dt.timedelta(minutes=settings.REMINDER_CHASE_INTERVAL_MINUTES)
+    recent = ManualChase.objects.filter(department=department, created_at__gte=since)
+    recent = recent.filter(task=task) if task else recent.filter(task__isnull=True)
+    if recent.exists():
+        raise RateLimited(
+            "chase_rate_limited",
+            _("%(minutes)s分钟内已催办过,请稍后再试。")
+            % {"minutes": settings.REMINDER_CHASE_INTERVAL_MINUTES},
+        )
+
+
+def _chase(*, actor, department, task, note, now) -> ManualChase:
+    department = Department.objects.select_for_update().get(pk=department.pk)
+    _check_chase(actor, department, task, note, now)
+    chase = _create(
+        actor,
+        "chase.create",
+        ManualChase,
+        chased_by=actor,
+        task=task,
+        department=department,
+        note=note.strip(),
+        created_at=now,
+    )
+    if task:
+        title = _("督查室催办:%(code)s %(title)s") % {"code": task.code, "title": task.title}
+        body = note.strip()
+    else:
+        open_tasks = (
+            _open_tasks()
+            .filter(lead_department=department)
+            .exclude(status=TaskStatus.DONE)
+            .order_by("code")
+            .values_list("code", "title")
+        )
+        title = _("督查室催办:%(department)s") % {"department": department.name}
+        body = note.strip() + "\n" + "\n".join(f"- {c} {t}" for c, t in open_tasks)
+    key = f"chase:{chase.pk}"
+    rows = _notify_users(
+        department_contacts(department),
+        kind="chase",
+        title=title,
+        body=body,
+        task=task,
+        key=key,
+        now=now,
+    )
+    rows += _robot_deliveries(department, title=title, body=body, task=task, key=key, now=now)
+    _enqueue_keys([d.key for d in rows])
+    return chase
+
+
+@transaction.atomic
+def chase_task(*, actor: User, task: Task, note: str, now: dt.datetime | None = None):
+    if task.lead_department_id is None:
+        raise ServiceError("task_unassigned", _("该任务尚未确定牵头单位,无法催办。"))
+    return _chase(
+        actor=actor,
+        department=task.lead_department,
+        task=task,
+        note=note,
+        now=now or timezone.now(),
+    )
+
+
+@transaction.atomic
+def chase_department(
+    *, actor: User, department: Department, note: str, now: dt.datetime | None = None
+):
+    return _chase(
+        actor=actor, department=department, task=None, note=note, now=now or timezone.now()
+    )
+
+
+# --- Department robots (admin) ------------------------------------------------------------------
+
+_WEBHOOK_FIELDS = ["department", "kind", "url", "secret", "is_active"]
+
+
+def _webhook_snapshot(hook: DepartmentWebhook, fields: list[str]) -> dict:
+    """Audited values with the robot's credentials (the URL's key or token, the secret) hidden."""
+    values = snapshot(hook, [f for f in fields if f in _WEBHOOK_FIELDS])
+    if "url" in values:
+        values["url"] = urllib.parse.urlsplit(hook.url)._replace(query="***").geturl()
+    if "secret" in values:
+        values["secret"] = "***" if hook.secret else ""
+    return values
+
+
+@transaction.atomic
+def webhook_save(*, actor: User, hook: DepartmentWebhook, changed: list[str], is_new: bool):
+    before = (
+        None if is_new else _webhook_snapshot(DepartmentWebhook.objects.get(pk=hook.pk), changed)
+    )
+    hook.save()
+    audit_log(
+        actor=actor,
+        action="departmentwebhook.create" if is_new else "departmentwebhook.update",
+        obj=hook,
+        before=before,
+        after=_webhook_snapshot(hook, _WEBHOOK_FIELDS if is_new else changed),
+    )
+    return hook
+
+
+@transaction.atomic
+def webhook_delete(*, actor: User, hook: DepartmentWebhook) -> None:
+    audit_log(
+        actor=actor,
+        action="departmentwebhook.delete",
+        obj=hook,
+        before=_webhook_snapshot(hook, _WEBHOOK_FIELDS),
+    )
+    hook.delete()

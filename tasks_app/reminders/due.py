@@ -1,0 +1,252 @@
+"""What falls due: report cycles, deadlines, milestones, receipts and reviews."""
+
+import datetime as dt
+import logging
+from typing import NamedTuple
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    ExpressionWrapper,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+
+from tasks_app.models import (
+    Milestone,
+    Plan,
+    ReportFrequency,
+    ReviewState,
+    StatusUpdate,
+    Task,
+    TaskStatus,
+)
+from tasks_app.reminders.window import local_now
+from tasks_app.workcalendar import WorkingCalendar
+
+logger = logging.getLogger("gaoxin.reminders")
+
+
+RECEIPT_WORKING_DAYS = 2  # a published task is to be received (签收) within this
+RESUBMIT_WORKING_DAYS = 3  # a returned report is to be resubmitted within this
+REVIEW_WORKING_DAYS = 3  # the office reviews a submitted report within this
+LOOKAHEAD_DAYS = 45  # calendar days ahead that the earliest ladder step may look
+REPORT_LOOKBACK_DAYS = 120  # unreported periods older than this are left to manual chasing
+
+
+# --- What falls due ---------------------------------------------------------------------------
+
+
+class DueItem(NamedTuple):  # a tuple, not a dataclass: a province sweep makes thousands
+    task_id: int
+    plan_id: int
+    item: str
+    due: dt.date
+    opened: dt.date  # reminders before the item existed make no sense
+    office_only: bool = False
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _period_of(day: dt.date, quarterly: bool) -> dt.date:
+    month = (day.month - 1) // 3 * 3 + 1 if quarterly else day.month
+    return dt.date(day.year, month, 1)
+
+
+def report_due_date(period: dt.date, *, report_day: int, quarterly: bool) -> dt.date:
+    """A period's report is due on the plan's report day of the month after the period."""
+    return _add_months(period, 3 if quarterly else 1).replace(day=report_day)
+
+
+class _ReportSchedule:
+    """The report periods due around today, worked out once per (frequency, report day, start,
+    deadline) rather than once per task: a province has tens of thousands of tasks and a
+    handful of schedules."""
+
+    def __init__(self, today: dt.date):
+        self.since = today - dt.timedelta(days=REPORT_LOOKBACK_DAYS)
+        self.horizon = today + dt.timedelta(days=LOOKAHEAD_DAYS)
+        self._cache: dict[tuple, list[tuple]] = {}
+        # Every period any task can be asked about: each month from the lookback's quarter.
+        period, self.bits = _period_of(self.since, quarterly=True), {}
+        while period <= self.horizon:
+            self.bits[period] = 1 << len(self.bits)
+            period = _add_months(period, 1)
+
+    def reported(self) -> Subquery:
+        """A task's reported candidate periods as one number, a bit per period: the database
+        answers "which of these periods has a report" without sending every report over."""
+        bit = Case(
+            *[When(period=period, then=Value(bit)) for period, bit in self.bits.items()],
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        reports = StatusUpdate.objects.filter(task=OuterRef("pk"), period__in=list(self.bits))
+        return Subquery(
+            reports.order_by().values("task").annotate(bits=Sum(bit)).values("bits"),
+            output_field=IntegerField(),
+        )
+
+    def periods(self, quarterly: bool, report_day: int, start: dt.date, deadline: dt.date | None):
+        """(period, due, item, bit) from start (or the lookback) up to the deadline's period
+        whose report is due by the horizon; tasks share start days and deadlines."""
+        key = (quarterly, report_day, start, deadline)
+        if key not in self._cache:
+            first = _period_of(max(start, self.since), quarterly)
+            last = _period_of(deadline, quarterly) if deadline else None
+            self._cache[key] = self._periods(quarterly, report_day, first, last)
+        return self._cache[key]
+
+    def _periods(self, quarterly, report_day, period, last) -> list[tuple]:
+        rows = []
+        while last is None or period <= last:
+            due = report_due_date(period, report_day=report_day, quarterly=quarterly)
+            if due > self.horizon:
+                break
+            rows.append((period, due, f"report:{period}", self.bits[period]))
+            period = _add_months(period, 3 if quarterly else 1)
+        return rows
+
+
+def _report_items(task: dict, plan: dict, schedule: _ReportSchedule) -> list[DueItem]:
+    quarterly = task["report_frequency"] == ReportFrequency.QUARTERLY
+    start = task["start_date"] or (plan["published"] or dt.date(plan["year"], 1, 1))
+    periods = schedule.periods(quarterly, plan["report_day"], start, task["deadline"])
+    reported = task["reported"] or 0
+    return [
+        DueItem(task["id"], task["plan_id"], item, due, period)
+        for period, due, item, bit in periods
+        if not reported & bit
+    ]
+
+
+def _task_items(task: dict, plan: dict, schedule: _ReportSchedule, calendar) -> list[DueItem]:
+    items = []
+    status_open = task["status"] not in (TaskStatus.DONE, TaskStatus.ONGOING)
+    if task["deadline"] and status_open:
+        opened = task["start_date"] or plan["published"]
+        items.append(DueItem(task["id"], task["plan_id"], "deadline", task["deadline"], opened))
+    if not task["received"]:
+        due = calendar.add_working_days(plan["published"], RECEIPT_WORKING_DAYS)
+        items.append(DueItem(task["id"], task["plan_id"], "receipt", due, plan["published"]))
+    if task["status"] != TaskStatus.DONE:
+        items.extend(_report_items(task, plan, schedule))
+    return items
+
+
+def _open_tasks() -> QuerySet[Task]:
+    return Task.objects.filter(plan__status=Plan.Status.PUBLISHED, lead_department__isnull=False)
+
+
+def _chased_tasks() -> QuerySet[Task]:
+    """Open tasks with anything of their own to chase: not done, or not yet received."""
+    return _open_tasks().filter(Q(received_at__isnull=True) | ~Q(status=TaskStatus.DONE))
+
+
+def due_items(*, today: dt.date, calendar: WorkingCalendar) -> list[DueItem]:
+    """Everything that falls due around today; four queries, whatever the number of tasks.
+
+    Done tasks that were received are not read; each task comes with its reported periods as
+    bits; a plan's year, report day and publication day are read once, not once per task.
+    """
+    schedule = _ReportSchedule(today)
+    plans = {
+        plan["id"]: dict(plan, published=local_now(plan["published_at"]).date())
+        for plan in Plan.objects.filter(status=Plan.Status.PUBLISHED).values(
+            "id", "year", "report_day", "published_at"
+        )
+    }
+    tasks = (
+        _chased_tasks()
+        .annotate(
+            reported=schedule.reported(),
+            received=ExpressionWrapper(Q(received_at__isnull=False), output_field=BooleanField()),
+        )
+        .order_by()  # items become rows keyed by their own unique key: any order will do
+        .values(
+            "id",
+            "plan_id",
+            "status",
+            "start_date",
+            "deadline",
+            "report_frequency",
+            "received",
+            "reported",
+        )
+    )
+    items = []
+    for task in tasks:
+        items.extend(_guarded(_task_items, task, plans[task["plan_id"]], schedule, calendar))
+    items.extend(_milestone_items(today))
+    items.extend(_update_items(calendar))
+    return items
+
+
+def _guarded(function, *args) -> list[DueItem]:
+    """Dates outside the loaded calendar (years away from today) are skipped, not fatal."""
+    try:
+        return function(*args)
+    except ValueError as exc:
+        logger.warning("reminders skipped some items: %s", exc)
+        return []
+
+
+def _milestone_items(today: dt.date) -> list[DueItem]:
+    milestones = Milestone.objects.filter(
+        task__in=_open_tasks().exclude(status=TaskStatus.DONE),
+        done_date__isnull=True,
+        due_date__lte=today + dt.timedelta(days=LOOKAHEAD_DAYS),
+    ).values("id", "task_id", "task__plan_id", "task__start_date", "due_date")
+    return [
+        DueItem(
+            m["task_id"],
+            m["task__plan_id"],
+            f"milestone:{m['id']}",
+            m["due_date"],
+            m["task__start_date"] or m["due_date"] - dt.timedelta(days=366),
+        )
+        for m in milestones
+    ]
+
+
+def _update_items(calendar: WorkingCalendar) -> list[DueItem]:
+    """Returned reports waiting to be resubmitted; submitted ones waiting for the office."""
+    updates = (
+        StatusUpdate.objects.filter(
+            task__in=_open_tasks(),
+            review_state__in=[ReviewState.RETURNED, ReviewState.SUBMITTED],
+        )
+        .annotate(returned_at=Max("reviews__created_at"))
+        .values(
+            "id",
+            "task_id",
+            "task__plan_id",
+            "revision",
+            "review_state",
+            "submitted_at",
+            "returned_at",
+        )
+    )
+    return [item for u in updates for item in _guarded(_update_item, u, calendar)]
+
+
+def _update_item(u: dict, calendar: WorkingCalendar) -> list[DueItem]:
+    if u["review_state"] == ReviewState.RETURNED:
+        opened = local_now(u["returned_at"] or u["submitted_at"]).date()
+        due = calendar.add_working_days(opened, RESUBMIT_WORKING_DAYS)
+        item, office_only = f"returned:{u['id']}:{u['revision']}", False
+    else:
+        opened = local_now(u["submitted_at"]).date()
+        due = calendar.add_working_days(opened, REVIEW_WORKING_DAYS)
+        item, office_only = f"review:{u['id']}:{u['revision']}", True
+    return [DueItem(u["task_id"], u["task__plan_id"], item, due, opened, office_only)]
