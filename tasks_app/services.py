@@ -1,4 +1,4 @@
-"""Every write in gaoxin: <entity>_<action>(*, actor, ...), one transaction, one audit row per change.
+"""Every write: <entity>_<action>(*, actor, ...), one transaction, one audit row per change.
 
 Nothing outside this module saves a model. A service that finds nothing to change writes nothing,
 not even an audit row, so that re-running an import or a demo seed is a no-op.
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -551,6 +551,16 @@ def _require(condition: bool, message=None) -> None:
         raise NotPermitted() if message is None else NotPermitted(message)
 
 
+def _violates(error: IntegrityError, constraint: str) -> bool:
+    """Whether error is the named unique constraint failing (PostgreSQL names it; SQLite names
+    the constraint's columns, so the caller's constraint must be the table's only unique one
+    on those columns)."""
+    diag = getattr(error.__cause__, "diag", None)
+    if diag is not None:
+        return diag.constraint_name == constraint
+    return "UNIQUE constraint failed" in str(error)
+
+
 def _locked_task(task: Task) -> Task:
     return Task.objects.select_for_update().get(pk=task.pk)
 
@@ -609,21 +619,26 @@ def status_update_submit(
     _require(permissions.leads(actor, task), _("只有牵头单位可以报送进展。"))
     _check_period(period)
     _check_report(task, status, progress)
-    task = _locked_task(task)
     rows = _indicator_rows(task, indicator_values or {})
-    if StatusUpdate.objects.filter(task=task, period=period).exists():
-        raise Conflict("duplicate_period", _("该任务本期已报送,请修改已有报送。"))
-    update = _create(
-        actor,
-        "status_update.submit",
-        StatusUpdate,
-        task=task,
-        period=period,
-        status=status,
-        progress=progress,
-        narrative=narrative,
-        author=actor,
-    )
+    # One report per task and period is the database's rule (statusupdate_one_per_period): the
+    # INSERT itself is the check, so two clerks racing for a period cannot both win, and a
+    # submission takes no lock and no look-up first. The failed INSERT ends the transaction.
+    try:
+        update = _create(
+            actor,
+            "status_update.submit",
+            StatusUpdate,
+            task=task,
+            period=period,
+            status=status,
+            progress=progress,
+            narrative=narrative,
+            author=actor,
+        )
+    except IntegrityError as error:
+        if not _violates(error, "statusupdate_one_per_period"):
+            raise
+        raise Conflict("duplicate_period", _("该任务本期已报送,请修改已有报送。")) from error
     IndicatorValue.objects.bulk_create(
         [IndicatorValue(update=update, indicator=ind, value=value) for ind, value in rows]
     )

@@ -218,3 +218,32 @@ def test_concurrent_retries_with_an_idempotency_key_are_written_once(tasks, cler
         r for r in responses if r is None or isinstance(r, Exception)
     ]
     assert_written_once(jobs, responses)
+
+
+# --- One report per task and period, however many clerks race for it --------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_twenty_clerks_racing_to_report_one_period_leave_one_report_and_one_ledger_event(
+    task, clerk
+):
+    from tasks_app import ledger
+    from tasks_app.models import AuditEvent
+
+    events_before = AuditEvent.objects.filter(action="status_update.submit").count()
+
+    def march_report(client, i):
+        body = {"period": "2020-03", "status": "on_schedule", "progress": 30 + i, "narrative": "三"}
+        return client.post(f"/api/v1/tasks/{task.pk}/updates/", body, format="json")
+
+    responses = race(clerk, THREADS, march_report)
+
+    assert _statuses(responses) == [201] + [409] * (THREADS - 1)
+    assert all(r.json()["code"] == "duplicate_period" for r in responses if r.status_code == 409)
+    winner = next(i for i, r in enumerate(responses) if r.status_code == 201)
+    [update] = StatusUpdate.objects.filter(task=task)
+    assert update.progress == 30 + winner
+    submitted = AuditEvent.objects.filter(action="status_update.submit").count()
+    assert submitted == events_before + 1
+    assert ledger.verify().ok

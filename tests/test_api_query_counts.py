@@ -201,6 +201,8 @@ def test_a_clerk_submitting_a_report_pays_nothing_for_the_tasks_history(
     assert len(first_sql) == len(second_sql), "\n".join(second_sql)
     read_history = [q for q in second_sql if any(f'"{t}"' in q for t in HISTORY_TABLES)]
     assert read_history == [], "\n".join(read_history)
+    looked_up = [q for q in second_sql if q.startswith("SELECT") and "tasks_app_statusupdate" in q]
+    assert looked_up == [], "the unique constraint is the duplicate check:\n" + "\n".join(looked_up)
     body = second.json()
     assert body["reviews"] == [] and body["evidence"] == []
     assert body["author"]["username"] == "clerk" and body["period"] == f"{months[0]:%Y-%m}"

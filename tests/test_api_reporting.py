@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tasks_app import services
-from tasks_app.models import AuditEvent, Role, StatusUpdate, Task
+from tasks_app.models import AuditEvent, Notification, Role, StatusUpdate, Task
 
 pytestmark = pytest.mark.django_db
 
@@ -196,3 +196,28 @@ def test_a_script_gets_a_token_and_can_revoke_it(clerk):
     assert client.post("/api/v1/auth/token/revoke/").status_code == 204
     assert client.get("/api/v1/tasks/").status_code == 401
     assert AuditEvent.objects.filter(action="auth.login", object_repr="clerk").exists()
+
+
+def test_a_clerk_reporting_a_period_twice_is_told_so_and_nothing_more_is_written(
+    plan, economic_bureau, clerk, supervisor
+):
+    task = services.task_assign(
+        actor=supervisor,
+        task=plan.tasks.get(code="3.3.09"),
+        lead_department=economic_bureau,
+        start_date=dt.date(2020, 1, 21),
+        deadline=dt.date(2020, 12, 31),
+    )
+    client = APIClient()
+    client.force_authenticate(clerk)
+    url = f"/api/v1/tasks/{task.pk}/updates/"
+    body = {"period": "2020-04", "status": "on_schedule", "progress": 40, "narrative": "四月。"}
+    assert client.post(url, body, format="json").status_code == 201
+    counts = [model.objects.count() for model in (StatusUpdate, AuditEvent, Notification)]
+
+    again = client.post(url, {**body, "progress": 45}, format="json")
+
+    assert (again.status_code, again.json()["code"]) == (409, "duplicate_period")
+    assert again.json()["message"] == "该任务本期已报送,请修改已有报送。"
+    assert [model.objects.count() for model in (StatusUpdate, AuditEvent, Notification)] == counts
+    assert StatusUpdate.objects.get(task=task).progress == 40
