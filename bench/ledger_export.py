@@ -120,11 +120,15 @@ def run(database_url: str, *, smoke: bool) -> list:
         copy_path = os.path.join(folder, "copy.csv")
         head = _head_seq()
         copies = [_baseline(database_url, head, copy_path)]
-        system = _system(database_url, media=folder)
-        Path(system["path"]).unlink()
-        if not smoke:
-            copies.append(_baseline(database_url, system["last_seq"], copy_path))
+        systems = []
+        for _turn in range(1 if smoke else 2):  # in turns, best of each: the disk is noisy
+            systems.append(_system(database_url, media=folder))
+            Path(systems[-1]["path"]).unlink()
+            if not smoke:
+                copies.append(_baseline(database_url, systems[-1]["last_seq"], copy_path))
     baseline = min(copies, key=lambda c: c["seconds"])
+    system = min(systems, key=lambda c: c["seconds"])
+    peak = max(c["peak_mb"] for c in systems)
     system_rate = system["rows"] / system["seconds"]
     baseline_rate = baseline["rows"] / baseline["seconds"]
     row = throughput_row(
@@ -135,12 +139,13 @@ def run(database_url: str, *, smoke: bool) -> list:
         GOAL_RATIO,
         notes=(
             f"{system['rows']} rows (every event up to the chain head); "
-            f"system {system['seconds']:.1f}s, peak RSS {system['peak_mb']:.0f} MB "
+            f"system {system['seconds']:.1f}s (best of {len(systems)}), "
+            f"peak RSS {peak:.0f} MB "
             f"(goal < {GOAL_PEAK_MB}), file {system['bytes'] / 1e6:.1f} MB; "
             f"COPY {baseline['seconds']:.1f}s (best of {len(copies)}), "
             f"file {baseline['bytes'] / 1e6:.1f} MB"
         ),
     )
-    row.meets_goal = row.meets_goal and system["peak_mb"] < GOAL_PEAK_MB
+    row.meets_goal = row.meets_goal and peak < GOAL_PEAK_MB
     row.goal += f" and peak RSS < {GOAL_PEAK_MB} MB"
     return [row]
