@@ -6,21 +6,25 @@ The baseline: one SQL statement over the same connection that computes the same 
 by section, key area, lead department and livelihood: total, done, completion rate, overdue,
 by status, by light) as of the same date, from the same history of accepted reviews.
 
-Two rows per date: (a) one government's plan inside the province database (the endpoint once
-against the statement restricted to that plan), and (b) the province leader's round, the
-overview of every plan (one call per plan) against the statement once, grouped by plan.
+Three rows per date: (a) one government's plan inside the province database (the endpoint once
+against the statement restricted to that plan), (b) the province leader's round, the overview
+of every plan (one call per plan) against the statement once, grouped by plan, and (c) the
+province's overview in one call (GET /api/v1/stats/plans/: every published plan's top-level
+numbers) against the same statement once. The statement also computes the breakdowns by
+section, key area and department that (c) does not answer: it is the same baseline as (b).
 
 Before anything is timed the statement's numbers are checked against the endpoint's for every
-plan and date; a difference stops the benchmark. The statement models what the bench data holds:
-deadlines (changed ones at their value before the change), start dates, the working calendar for
-"due soon", red margin 20; not milestones (the province has none; the benchmark refuses to run
-if there are any). Completion rates are compared to 1e-4 (SQL rounds half away from zero,
-Python half to even).
+plan and date, and its totals against the province call's; a difference stops the benchmark.
+The statement models what the bench data holds: deadlines (changed ones at their value before
+the change), start dates, the working calendar for "due soon", red margin 20; not milestones
+(the province has none; the benchmark refuses to run if there are any). Completion rates are
+compared to 1e-4 (SQL rounds half away from zero, Python half to even).
 
 Timing: medians, system and baseline measured turn about (the machine is shared). Planner
 statistics are refreshed first (ANALYZE, as autovacuum would after the bulk load). Query counts
 of the endpoint are also taken for plans of 10, 200 and 1,000 tasks built inside a transaction
-that is rolled back; a count that varies with size fails every row.
+that is rolled back; a count that varies with size fails every row. The province call's count
+is taken again with those plans published too; a different count fails its rows.
 """
 
 import datetime as dt
@@ -209,6 +213,31 @@ def check_equal(client, plan_ids, as_of: dt.date, sql_rows) -> None:
             )
 
 
+def check_province_equal(client, plan_ids, as_of: dt.date, sql_rows) -> int:
+    """Fail loudly unless the province call lists every plan with the statement's totals;
+    answers the number of queries the call made."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sql = numbers_from_sql(sql_rows)
+    with CaptureQueriesContext(connection) as captured:
+        body = _province(client, as_of)
+    rows = {row["id"]: row for row in body["results"]}
+    if set(rows) != set(plan_ids):
+        raise AssertionError(f"province call lists plans {sorted(rows)}, not {sorted(plan_ids)}")
+    for plan_id, row in rows.items():
+        mine = {k: row[k] for k in ("total", "done", "completion_rate", "overdue")}
+        mine.update(by_status=row["by_status"], by_light=row["by_light"])
+        theirs = sql.get(plan_id, {}).get(("totals", None))
+        if theirs is None and not row["total"]:
+            continue
+        if theirs is None or not _same({"t": mine}, {"t": theirs}):
+            raise AssertionError(
+                f"plan {plan_id} as of {as_of}: the province call says {mine}, the SQL {theirs}"
+            )
+    return len(captured)
+
+
 # --- The system side -------------------------------------------------------------------------
 
 
@@ -233,6 +262,13 @@ def _get(client, plan_id: int, as_of: dt.date) -> dict:
     return response.json()
 
 
+def _province(client, as_of: dt.date) -> dict:
+    response = client.get("/api/v1/stats/plans/", {"as_of": as_of.isoformat()})
+    if response.status_code != 200:
+        raise RuntimeError(f"province: {response.status_code} {response.content[:300]!r}")
+    return response.json()
+
+
 def query_count(client, plan_id: int, as_of: dt.date) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -242,12 +278,18 @@ def query_count(client, plan_id: int, as_of: dt.date) -> int:
     return len(captured)
 
 
-def _sized_plan_query_counts(client, as_of: dt.date, sizes=(10, 1000)) -> dict[int, int]:
+def _sized_plan_query_counts(client, as_of: dt.date, sizes=(10, 1000)) -> tuple[dict, int]:
     """Endpoint queries for plans of other sizes, built in a transaction that is rolled back
-    (the bench database is shared with the other benchmarks); their numbers are checked too."""
-    from django.db import transaction
+    (the bench database is shared with the other benchmarks); their numbers are checked too.
+    Also the province call's queries once those plans are published as well."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from tasks_app.models import Plan
 
     counts = {}
+    province = None
 
     class Rollback(Exception):
         pass
@@ -259,10 +301,16 @@ def _sized_plan_query_counts(client, as_of: dt.date, sizes=(10, 1000)) -> dict[i
                 for day in DATES:
                     check_equal(client, [plan_id], day, sql_overview(day, plan_id))
                 counts[size] = query_count(client, plan_id, as_of)
+                Plan.objects.filter(pk=plan_id).update(
+                    status=Plan.Status.PUBLISHED, published_at=timezone.now()
+                )
+            with CaptureQueriesContext(connection) as captured:
+                _province(client, as_of)
+            province = len(captured)
             raise Rollback
     except Rollback:
         pass
-    return counts
+    return counts, province
 
 
 def _build_plan(size: int) -> int:
@@ -387,7 +435,8 @@ def run(database_url: str, *, smoke: bool) -> list[Row]:
     plan_ids = list(Plan.objects.order_by("pk").values_list("pk", flat=True))
     one = plan_ids[len(plan_ids) // 2]
     one_tasks = Task.objects.filter(plan_id=one).count()
-    repeat_one, repeat_all = (3, 1) if smoke else (30, 3)
+    repeat_one, repeat_all, repeat_province = (3, 1, 1) if smoke else (30, 3, 5)
+    province_counts, province_rows = set(), []
     rows = []
     for as_of in DATES:
         started = time.monotonic()
@@ -426,11 +475,39 @@ def run(database_url: str, *, smoke: bool) -> list[Row]:
                 f"{len(plan_ids) * queries} queries vs 1",
             )
         )
-    sizes = _sized_plan_query_counts(client, DATES[0], sizes=(10, 200, 1000))
+        province_queries = check_province_equal(client, plan_ids, as_of, sql_overview(as_of))
+        province_counts.add(province_queries)
+        system_province, baseline_province = _interleaved(
+            lambda: _province(client, as_of),  # noqa: B023
+            lambda: sql_overview(as_of),  # noqa: B023
+            repeat_province,
+        )
+        rows.append(
+            time_row(
+                f"2. stats overview {as_of}: province, one call for all {len(plan_ids)} plans",
+                system_province,
+                baseline_province,
+                "s",
+                GOAL,
+                notes=f"{province_queries} queries vs 1; totals checked equal for every plan",
+            )
+        )
+        province_rows.append(rows[-1])
+    sizes, province_more = _sized_plan_query_counts(client, DATES[0], sizes=(10, 200, 1000))
     counts = ", ".join(f"{n} tasks: {q}" for n, q in sizes.items())
     constant = len(set(sizes.values()) | {queries}) == 1
     for row in rows:
+        if row in province_rows:
+            continue
         row.notes += f"; queries by plan size ({counts}) {'constant' if constant else 'VARY'}"
         if not constant:
+            row.meets_goal = False
+    province_constant = len(province_counts | {province_more}) == 1
+    for row in province_rows:
+        row.notes += (
+            f"; with 3 more plans (10, 200, 1000 tasks) published: {province_more} queries, "
+            f"{'constant' if province_constant else 'VARY'}"
+        )
+        if not province_constant:
             row.meets_goal = False
     return rows

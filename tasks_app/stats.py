@@ -7,6 +7,10 @@ queries, however many tasks or departments), then ask it as often as needed::
     snapshot = plan_snapshot(plan=plan, as_of=date(2020, 6, 30), department_id=None)
     stats_overview(snapshot); stats_exceptions(snapshot); plan_summary(snapshot)
 
+Many plans at once: `plans_snapshot(plans, as_of=...)` builds every plan's snapshot in the same
+fixed number of queries (plan_snapshot is plans_snapshot of one plan); `province_overview` uses
+it for every published plan's totals.
+
 Rules, stated once:
 - State of record as of D: a task's status and progress are those of its update whose accepted
   review is the latest one created at or before the end of D (Asia/Shanghai); before any accepted
@@ -110,8 +114,8 @@ class PlanSnapshot:
     as_of: dt.date
     department_id: int | None
     tasks: list[TaskState]
-    sections: dict[int, Section]
-    key_areas: dict[int, KeyArea]
+    sections: dict[int, Section] | None  # None: not read (plans_snapshot(outline=False))
+    key_areas: dict[int, KeyArea] | None
     departments: dict[int, str]
     calendar: WorkingCalendar
     uses_stored_state: bool = False
@@ -139,7 +143,12 @@ class PlanSnapshot:
 
 
 def _scoped_tasks(plan: Plan, department_id: int | None):
-    tasks = Task.objects.filter(plan=plan)
+    return _tasks_of([plan], department_id)
+
+
+def _tasks_of(plans: list[Plan], department_id: int | None):
+    """The tasks of the plans (of one lead department's, when given) as an unevaluated query."""
+    tasks = Task.objects.filter(plan_id__in=[plan.pk for plan in plans])
     if department_id is not None:
         tasks = tasks.filter(lead_department_id=department_id)
     return tasks
@@ -165,8 +174,9 @@ def _deadlines_before_changes(tasks, end: dt.datetime) -> dict[int, dt.date]:
 
 def _task_rows(tasks) -> list[dict]:
     return list(
-        tasks.order_by("position", "code").values(
+        tasks.order_by("plan_id", "position", "code").values(
             "id",
+            "plan_id",
             "code",
             "title",
             "kind",
@@ -182,30 +192,43 @@ def _task_rows(tasks) -> list[dict]:
     )
 
 
-def _outline(plan: Plan, states: list["TaskState"], department_id: int | None):
-    """The plan's sections and key areas in order, in one query (sections LEFT JOIN key areas);
-    for a department, only those holding its tasks."""
+def _outlines(plans: list[Plan], states: dict[int, list["TaskState"]], department_id):
+    """Each plan's sections and key areas in order, in one query (sections LEFT JOIN key areas);
+    for a department, only those holding its tasks. {plan id: (sections, key_areas)}."""
+    by_pk = {plan.pk: plan for plan in plans}
     rows = (
-        Section.objects.filter(plan=plan)
-        .order_by("number", "key_areas__number")
+        Section.objects.filter(plan_id__in=list(by_pk))
+        .order_by("plan_id", "number", "key_areas__number")
         .values_list(
-            "id", "number", "title", "key_areas__id", "key_areas__number", "key_areas__title"
+            "plan_id",
+            "id",
+            "number",
+            "title",
+            "key_areas__id",
+            "key_areas__number",
+            "key_areas__title",
         )
     )
-    sections, key_areas = {}, {}
-    for section_id, number, title, area_id, area_number, area_title in rows:
+    outlines = {pk: ({}, {}) for pk in by_pk}
+    for plan_id, section_id, number, title, area_id, area_number, area_title in rows:
+        sections, key_areas = outlines[plan_id]
         if section_id not in sections:
-            sections[section_id] = Section(id=section_id, plan=plan, number=number, title=title)
+            sections[section_id] = Section(
+                id=section_id, plan=by_pk[plan_id], number=number, title=title
+            )
         if area_id is not None:
             key_areas[area_id] = KeyArea(
                 id=area_id, section=sections[section_id], number=area_number, title=area_title
             )
     if department_id is not None:
-        used_sections = {s.section_id for s in states}
-        used_areas = {s.key_area_id for s in states}
-        sections = {pk: s for pk, s in sections.items() if pk in used_sections}
-        key_areas = {pk: k for pk, k in key_areas.items() if pk in used_areas}
-    return sections, key_areas
+        for plan_id, (sections, key_areas) in outlines.items():
+            used_sections = {s.section_id for s in states[plan_id]}
+            used_areas = {s.key_area_id for s in states[plan_id]}
+            outlines[plan_id] = (
+                {pk: s for pk, s in sections.items() if pk in used_sections},
+                {pk: k for pk, k in key_areas.items() if pk in used_areas},
+            )
+    return outlines
 
 
 def _accepted_history(tasks, end: dt.datetime) -> dict[int, list]:
@@ -248,8 +271,11 @@ def _state_at(history: list, moment: dt.datetime) -> tuple[str, int]:
     return status, progress
 
 
-def _calendar_for(plan: Plan, as_of: dt.date, states: list[TaskState]) -> WorkingCalendar:
-    dates = [dt.date(plan.year, 1, 1), dt.date(plan.year, 12, 31), as_of]
+def _calendar_for(plans: list[Plan], as_of: dt.date, states: list[TaskState]) -> WorkingCalendar:
+    """One calendar covering every plan's year, the date and every deadline (whole years; a
+    wider range answers the same for the days inside a narrower one)."""
+    dates = [as_of]
+    dates += [dt.date(plan.year, month, day) for plan in plans for month, day in ((1, 1), (12, 31))]
     dates += [t.deadline for t in states if t.deadline]
     return WorkingCalendar.load(min(dates), max(dates))
 
@@ -286,9 +312,27 @@ def plan_snapshot(
     *, plan: Plan, as_of: dt.date | None = None, department_id: int | None = None
 ) -> PlanSnapshot:
     """Every task of the plan (or of one lead department) as of a date, in a fixed few queries."""
+    return plans_snapshot([plan], as_of=as_of, department_id=department_id)[plan.pk]
+
+
+def plans_snapshot(
+    plans: list[Plan],
+    *,
+    as_of: dt.date | None = None,
+    department_id: int | None = None,
+    outline: bool = True,
+) -> dict[int, PlanSnapshot]:
+    """plan_snapshot for many plans at once, in the same fixed few queries however many plans:
+    {plan id: snapshot}, each the same as plan_snapshot's for that plan. The snapshots share one
+    working calendar (covering all their years) and one memo of schedule answers.
+
+    outline=False leaves the sections and key areas unread (sections and key_areas are None):
+    for callers that only tally the tasks, such as the province's overview.
+    """
     as_of = as_of or local_today()
     end = end_of_day(as_of)
-    tasks = _scoped_tasks(plan, department_id)
+    plans = list(plans)
+    tasks = _tasks_of(plans, department_id)
     rows = _task_rows(tasks)
     dues = defaultdict(list)
     milestones = Milestone.objects.filter(task__in=tasks).order_by()  # sorted per task below
@@ -297,50 +341,57 @@ def plan_snapshot(
     earlier_deadlines = _deadlines_before_changes(tasks, end)
     stored = as_of >= local_today()
     accepted = {} if stored else _accepted_states(tasks, end)
-    livelihood_plan = plan.kind == PlanKind.LIVELIHOOD
-    states = [
-        TaskState(
-            id=r["id"],
-            code=r["code"],
-            title=r["title"],
-            kind=r["kind"],
-            section_id=r["section_id"],
-            key_area_id=r["key_area_id"],
-            lead_department_id=r["lead_department_id"],
-            start_date=r["start_date"],
-            deadline=earlier_deadlines.get(r["id"], r["deadline"]),
-            milestone_dues=sorted(dues[r["id"]]),
-            livelihood=livelihood_plan or r["kind"] == TaskKind.LIVELIHOOD,
-            status=r["status"],
-            progress=r["progress"],
+    livelihood_plans = {plan.pk for plan in plans if plan.kind == PlanKind.LIVELIHOOD}
+    states = defaultdict(list)
+    for r in rows:
+        states[r["plan_id"]].append(
+            TaskState(
+                id=r["id"],
+                code=r["code"],
+                title=r["title"],
+                kind=r["kind"],
+                section_id=r["section_id"],
+                key_area_id=r["key_area_id"],
+                lead_department_id=r["lead_department_id"],
+                start_date=r["start_date"],
+                deadline=earlier_deadlines.get(r["id"], r["deadline"]),
+                milestone_dues=sorted(dues[r["id"]]),
+                livelihood=r["plan_id"] in livelihood_plans or r["kind"] == TaskKind.LIVELIHOOD,
+                status=r["status"],
+                progress=r["progress"],
+            )
         )
-        for r in rows
-    ]
-    calendar = _calendar_for(plan, as_of, states)
+    everything = [state for plan_states in states.values() for state in plan_states]
+    calendar = _calendar_for(plans, as_of, everything)
     before_any = (TaskStatus.NOT_STARTED, 0)
     answers = {}
-    for state in states:
+    for state in everything:
         if stored:
             status, progress = state.status, state.progress
         else:
             status, progress = accepted.get(state.id, before_any)
         _apply_schedule(state, as_of, status, progress, calendar, answers)
-    sections, key_areas = _outline(plan, states, department_id)
-    departments = {
-        r["lead_department_id"]: r["lead_department__name"] for r in rows if r["lead_department_id"]
-    }
-    return PlanSnapshot(
-        plan=plan,
-        as_of=as_of,
-        department_id=department_id,
-        tasks=states,
-        sections=sections,
-        key_areas=key_areas,
-        departments=departments,
-        calendar=calendar,
-        uses_stored_state=stored,
-        _schedules=answers,
-    )
+    outlines = _outlines(plans, states, department_id) if outline else {}
+    departments = defaultdict(dict)
+    for r in rows:
+        if r["lead_department_id"]:
+            departments[r["plan_id"]][r["lead_department_id"]] = r["lead_department__name"]
+    snapshots = {}
+    for plan in plans:
+        sections, key_areas = outlines.get(plan.pk, (None, None))
+        snapshots[plan.pk] = PlanSnapshot(
+            plan=plan,
+            as_of=as_of,
+            department_id=department_id,
+            tasks=states[plan.pk],
+            sections=sections,
+            key_areas=key_areas,
+            departments=departments[plan.pk],
+            calendar=calendar,
+            uses_stored_state=stored,
+            _schedules=answers,
+        )
+    return snapshots
 
 
 # --- Totals ----------------------------------------------------------------------------------
@@ -401,6 +452,48 @@ def stats_overview(snapshot: PlanSnapshot) -> dict:
         ],
         "livelihood": tally([s for s in states if s.livelihood]),
     }
+
+
+# --- The province: every plan's totals at once ------------------------------------------------
+
+
+def _exceptions_first(row: dict) -> tuple:
+    """The largest share of red lights first, then the lowest completion rate, then the most
+    overdue tasks; ties by government, title and id."""
+    red_share = row["by_light"][Light.RED] / row["total"] if row["total"] else 0.0
+    return (-red_share, row["completion_rate"], -row["overdue"], row["government"], row["title"])
+
+
+def province_overview(
+    *, as_of: dt.date | None = None, year: int | None = None, department_id: int | None = None
+) -> list[dict]:
+    """Every published plan (of one year, when given) with its top-level tally as of the date,
+    the same numbers as stats_overview(...)["totals"] for that plan, exceptions first (see
+    _exceptions_first); in a fixed number of queries however many plans and tasks.
+
+    With department_id, each tally covers the tasks that department leads, and plans where it
+    leads none are left out (as its own per-plan overview would show only zeros)."""
+    as_of = as_of or local_today()
+    plans = Plan.objects.filter(status=Plan.Status.PUBLISHED).order_by("pk")
+    if year is not None:
+        plans = plans.filter(year=year)
+    snapshots = plans_snapshot(list(plans), as_of=as_of, department_id=department_id, outline=False)
+    rows = []
+    for snapshot in snapshots.values():
+        if department_id is not None and not snapshot.tasks:
+            continue
+        plan = snapshot.plan
+        rows.append(
+            {
+                "id": plan.pk,
+                "title": plan.title,
+                "government": plan.government,
+                "year": plan.year,
+                **tally(snapshot.tasks),
+            }
+        )
+    rows.sort(key=lambda row: (*_exceptions_first(row), row["id"]))
+    return rows
 
 
 # --- Exceptions first --------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Leaders' numbers over the API: /api/v1/stats/plans/{id}/... and /api/v1/plans/{id}/summary/.
+"""Leaders' numbers over the API: /api/v1/stats/plans/{id}/... and /api/v1/plans/{id}/summary/,
+and the province's overview of every plan at once, /api/v1/stats/plans/.
 
 Every endpoint takes ?as_of=YYYY-MM-DD (default today; 2000-01-01..2100-12-31) and answers the
 numbers as they stood at the end of that day (Asia/Shanghai); see tasks_app.stats for the rules.
@@ -6,7 +7,9 @@ numbers as they stood at the end of that day (Asia/Shanghai); see tasks_app.stat
 Scope: leaders, the supervision office, administrators and auditors see the whole plan. A
 department's staff and head get their own department's numbers only: every count covers just the
 tasks their department leads, and the ranking holds just their department's row (with its rank
-among all lead departments). Users with neither answer 403; an unknown plan answers 404.
+among all lead departments); in the province's overview they get the plans where their
+department leads tasks, each counted over those tasks. Users with neither answer 403; an unknown
+plan answers 404.
 """
 
 import datetime as dt
@@ -22,6 +25,7 @@ from rest_framework.views import APIView
 from tasks_app import stats
 from tasks_app.apis import ERRORS, validated
 from tasks_app.models import Light, Plan, ReviewState, TaskStatus
+from tasks_app.services import local_today
 
 AS_OF_MIN, AS_OF_MAX = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 
@@ -37,6 +41,12 @@ class AsOfSerializer(serializers.Serializer):
                 _("统计日期须在2000-01-01至2100-12-31之间。"), code="as_of_out_of_range"
             )
         return value
+
+
+class ProvinceQuerySerializer(AsOfSerializer):
+    year = serializers.IntegerField(
+        required=False, min_value=2000, max_value=2100, help_text="only the plans of this year"
+    )
 
 
 # --- Response shapes (documentation and rendering) ------------------------------------------
@@ -97,6 +107,26 @@ class OverviewSerializer(serializers.Serializer):
     by_key_area = KeyAreaTallySerializer(many=True)
     by_department = DepartmentTallySerializer(many=True)
     livelihood = TallySerializer(help_text="livelihood projects (民生实事) on their own")
+
+
+class ProvincePlanSerializer(TallySerializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    government = serializers.CharField(allow_blank=True)
+    year = serializers.IntegerField()
+
+
+class ProvinceOverviewSerializer(serializers.Serializer):
+    as_of = serializers.DateField()
+    year = serializers.IntegerField(allow_null=True, help_text="the year asked for, if any")
+    department_id = serializers.IntegerField(
+        allow_null=True, help_text="set when the numbers cover one department's tasks only"
+    )
+    results = ProvincePlanSerializer(
+        many=True,
+        help_text="largest share of red lights first, then lowest completion rate, then most "
+        "overdue; ties by government, title, id",
+    )
 
 
 class LatestReportSerializer(serializers.Serializer):
@@ -281,6 +311,40 @@ class PlanStatsApi(APIView):
     )
     def get(self, request, pk: int):
         return _answer(OverviewSerializer, stats.stats_overview(snapshot_for(request, pk)))
+
+
+class ProvinceStatsApi(APIView):
+    """GET /api/v1/stats/plans/?as_of=YYYY-MM-DD[&year=YYYY]: the province leader's overview.
+
+    Every published plan (of `year`, when given), each with its id, title, government, year and
+    the same top-level tally as /api/v1/stats/plans/{id}/'s `totals` at that as_of; exceptions
+    first: the largest share of red lights, then the lowest completion rate, then the most
+    overdue tasks (ties by government, title, id). A fixed number of queries however many
+    plans and tasks (tasks_app.stats.province_overview). Scope as for the per-plan overview:
+    leaders, the office, administrators and auditors see every plan; a department's members
+    see the plans where their department leads tasks, counted over those tasks; others 403.
+    """
+
+    @extend_schema(
+        operation_id="v1_stats_plans_list",
+        summary="Every published plan's totals at once, exceptions first (the province view)",
+        parameters=[ProvinceQuerySerializer],
+        responses={200: ProvinceOverviewSerializer, **ERRORS},
+    )
+    def get(self, request):
+        query = validated(ProvinceQuerySerializer, request.query_params)
+        department_id = stats.stats_scope(request.user)
+        as_of = query.get("as_of") or local_today()
+        rows = stats.province_overview(
+            as_of=as_of, year=query.get("year"), department_id=department_id
+        )
+        data = {
+            "as_of": as_of,
+            "year": query.get("year"),
+            "department_id": department_id,
+            "results": rows,
+        }
+        return _answer(ProvinceOverviewSerializer, data)
 
 
 class PlanExceptionsApi(APIView):

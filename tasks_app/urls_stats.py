@@ -6,6 +6,7 @@ from tasks_app import stats_apis
 from tasks_app.web import dashboard
 
 api_urlpatterns: list = [
+    path("stats/plans/", stats_apis.ProvinceStatsApi.as_view(), name="api-stats-plans"),
     path("stats/plans/<int:pk>/", stats_apis.PlanStatsApi.as_view(), name="api-stats-plan"),
     path(
         "stats/plans/<int:pk>/exceptions/",
