@@ -25,25 +25,7 @@ from django.db import connection, transaction
 from tasks_app import ledger
 
 BATCH = 20_000
-COLUMNS = (
-    "seq",
-    "prev_hash",
-    "hash",
-    "actor_id",
-    "actor_username",
-    "actor_role",
-    "actor_department",
-    "action",
-    "object_type",
-    "object_id",
-    "object_repr",
-    "before",
-    "after",
-    "ip",
-    "user_agent",
-    "request_id",
-    "created_at",
-)
+COLUMNS = (*ledger.HASHED_FIELDS, "hash")  # every hashed field, and the hash
 USER_AGENTS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/120.0.0.0 Safari/537.36",
