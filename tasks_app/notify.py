@@ -1,7 +1,7 @@
 """The channels a message goes out by: email, in-app notifications, department group robots.
 
 Each sender takes a rendered message and returns the provider's message id, or raises
-DeliveryFailed with the reason; it never touches the Delivery row (reminders.py records the
+DeliveryFailed with the reason; it never touches the Delivery row (tasks_app.reminders records the
 attempt). Webhooks follow the group-robot formats of WeCom (企业微信) and DingTalk (钉钉):
 
 - WeCom: POST {"msgtype": "markdown", "markdown": {"content": ...}} to the robot's URL
