@@ -124,26 +124,6 @@ def _copy_cell(value) -> str:
     return str(value).translate(_COPY_ESCAPES)
 
 
-def _lock_head() -> tuple[int, str]:
-    """Take the chain-head row lock (as ledger.append does); create the head when missing."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE tasks_app_auditchainhead SET seq = seq WHERE id = %s RETURNING seq, hash",
-            [ledger.HEAD_ID],
-        )
-        row = cursor.fetchone()
-        if row:
-            return row[0], row[1]
-        cursor.execute("SELECT seq, hash FROM tasks_app_auditevent ORDER BY seq DESC LIMIT 1")
-        row = cursor.fetchone() or (0, ledger.GENESIS)
-        cursor.execute(
-            "INSERT INTO tasks_app_auditchainhead (id, seq, hash, updated_at) "
-            "VALUES (%s, %s, %s, now())",
-            [ledger.HEAD_ID, row[0], row[1]],
-        )
-        return row[0], row[1]
-
-
 def _move_head(chain: Chain) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -427,7 +407,7 @@ def fill(*, scale: float, seed: int, counts) -> None:
     """Write the year's ledger for the rows already generated; counts.add('auditevent', n)."""
     rng = random.Random(f"ledger-{seed}")
     with transaction.atomic():
-        seq, prev_hash = _lock_head()
+        seq, prev_hash = ledger.lock_head()
         chain = Chain(seq, prev_hash)
         people = People(rng)
         _setup(chain, people, _office(people))

@@ -160,7 +160,11 @@ class Entry:
     after: Any = None
 
 
-def _locked_head() -> tuple[int, str]:
+def lock_head() -> tuple[int, str]:
+    """Take the chain-head lock (held to the end of the transaction): the head's seq and hash.
+
+    Creates the head from the ledger's last event when it is missing. For writers that chain
+    events themselves, such as the benchmark's filler, which must then move the head."""
     head = _lock_head()
     if head is None:
         _create_head()
@@ -196,7 +200,7 @@ def append(*, context: RequestContext | None = None, **fields: Any) -> AuditEven
     entry = Entry(**fields)
     context = context or current_context()
     with transaction.atomic(savepoint=False):
-        seq, prev_hash = _locked_head()
+        seq, prev_hash = lock_head()
         event = _chained(entry, seq + 1, prev_hash, context)
         _store(event)
     return event
@@ -210,7 +214,7 @@ def append_many(entries: list[Entry], *, context: RequestContext | None = None) 
         return []
     context = context or current_context()
     with transaction.atomic(savepoint=False):
-        seq, prev_hash = _locked_head()
+        seq, prev_hash = lock_head()
         events = []
         for entry in entries:
             seq += 1
