@@ -65,8 +65,8 @@ def run(database_url: str, *, smoke: bool) -> list[Row]:
 
 
 def _office(tag: str):
-    from tasks_app import services
     from tasks_app.models import Role
+    from tasks_app.plans import services
 
     return services.user_create(
         actor=None,

@@ -44,7 +44,7 @@ def _work(count: int, offset_year: int) -> list[tuple]:
 
 
 def _submit(item) -> None:
-    from tasks_app import services
+    from tasks_app.reporting import services
 
     actor, task, period = item
     services.status_update_submit(
@@ -59,7 +59,7 @@ def _submit(item) -> None:
 
 def _unchained_append(**fields):
     """The same event row as ledger.append writes, minus the chain (lock, hash, head)."""
-    from tasks_app import ledger
+    from tasks_app.audit import ledger
     from tasks_app.models import AuditEvent
 
     context = fields.pop("context", None) or ledger.current_context()
@@ -89,7 +89,7 @@ def _unchained_append(**fields):
 
 @contextlib.contextmanager
 def _unchained():
-    from tasks_app import ledger
+    from tasks_app.audit import ledger
 
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {UNCHAINED_TABLE}")
@@ -157,7 +157,7 @@ def run(database_url: str, *, smoke: bool) -> list[Row]:
         raise RuntimeError(f"only {len(work)} free (task, period) pairs; need {per_side * 4}")
     batches = [work[i * per_side : (i + 1) * per_side] for i in range(4)]
     _rate(batches[0][:10], 1)  # warm up the connection and caches (these rows are not counted)
-    from tasks_app import ledger
+    from tasks_app.audit import ledger
 
     first_seq = ledger.head().seq + 1
     before = AuditEvent.objects.count()

@@ -64,8 +64,8 @@ print(json.dumps({
 
 
 def _auditor() -> None:
-    from tasks_app import services
     from tasks_app.models import Role, User
+    from tasks_app.plans import services
 
     if not User.objects.filter(username=AUDITOR).exists():
         services.user_create(
@@ -99,7 +99,7 @@ def _baseline(database_url: str, last_seq: int, path: str) -> dict:
 
 
 def _head_seq() -> int:
-    from tasks_app import ledger
+    from tasks_app.audit import ledger
 
     return ledger.head().seq + 1  # the export's own event, which it includes
 

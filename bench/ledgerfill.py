@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
-from tasks_app import ledger
+from tasks_app.audit import ledger
 
 BATCH = 20_000
 COLUMNS = (*ledger.HASHED_FIELDS, "hash")  # every hashed field, and the hash

@@ -114,15 +114,15 @@ SELECT task_id, plan_id,
 def _params(today: dt.date, calendar) -> dict:
     from django.conf import settings
 
-    from tasks_app import reminders
+    from tasks_app.reminders import due
 
-    since = today - dt.timedelta(days=reminders.REPORT_LOOKBACK_DAYS)
-    horizon = today + dt.timedelta(days=reminders.LOOKAHEAD_DAYS)
-    period = reminders._period_of(since, quarterly=True)  # a quarter starts on or before it
+    since = today - dt.timedelta(days=due.REPORT_LOOKBACK_DAYS)
+    horizon = today + dt.timedelta(days=due.LOOKAHEAD_DAYS)
+    period = due.period_of(since, quarterly=True)  # a quarter starts on or before it
     periods = []
     while period <= horizon:
         periods.append(period)
-        period = reminders._add_months(period, 1)
+        period = due.add_months(period, 1)
     return {
         "periods": periods,
         "first_period": periods[0],
@@ -131,9 +131,9 @@ def _params(today: dt.date, calendar) -> dict:
         "tz": settings.REMINDER_TIMEZONE,
         "since": since,
         "horizon": horizon,
-        "receipt": reminders.RECEIPT_WORKING_DAYS,
-        "resubmit": reminders.RESUBMIT_WORKING_DAYS,
-        "review": reminders.REVIEW_WORKING_DAYS,
+        "receipt": due.RECEIPT_WORKING_DAYS,
+        "resubmit": due.RESUBMIT_WORKING_DAYS,
+        "review": due.REVIEW_WORKING_DAYS,
     }
 
 
@@ -156,10 +156,10 @@ def _key(item) -> tuple:
 def _check_same(today: dt.date) -> tuple[int, dict]:
     from collections import Counter
 
-    from tasks_app import reminders
+    from tasks_app.reminders import due, window
 
-    calendar = reminders._calendar_around(today)
-    system = Counter(_key(i) for i in reminders.due_items(today=today, calendar=calendar))
+    calendar = window.calendar_around(today)
+    system = Counter(_key(i) for i in due.due_items(today=today, calendar=calendar))
     sql = Counter(tuple(row) for row in baseline(today, calendar))
     if system != sql:
         only_system = list((system - sql).items())[:5]
@@ -179,14 +179,14 @@ def _sweep(now: dt.datetime, *, decided_before: bool):
     """
     from django.db import transaction
 
-    from tasks_app import reminders
+    from tasks_app.reminders import ladder
 
     def run() -> float:
         with transaction.atomic():
             if decided_before:
-                reminders.reminders_decide(now=now)
+                ladder.reminders_decide(now=now)
             started = time.perf_counter()
-            reminders.reminders_decide(now=now)
+            ladder.reminders_decide(now=now)
             elapsed = time.perf_counter() - started
             transaction.set_rollback(True)
         _vacuum("reminder")  # the rolled-back rows would pile up in the indexes, run after run
@@ -222,13 +222,13 @@ def _first_sweep(now: dt.datetime) -> tuple[int, int, int, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tasks_app import reminders
     from tasks_app.models import Plan, Reminder
+    from tasks_app.reminders import ladder
 
     def sweep() -> tuple[int, int, int]:
         before = Reminder.objects.count()
         with CaptureQueriesContext(connection) as captured:
-            candidates = reminders.reminders_decide(now=now)
+            candidates = ladder.reminders_decide(now=now)
         return candidates, Reminder.objects.count() - before, len(captured)
 
     def one_government() -> int:
@@ -244,12 +244,12 @@ def _later_queries(now: dt.datetime) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tasks_app import reminders
+    from tasks_app.reminders import ladder
 
     def sweep() -> int:
-        reminders.reminders_decide(now=now)
+        ladder.reminders_decide(now=now)
         with CaptureQueriesContext(connection) as captured:
-            reminders.reminders_decide(now=now)
+            ladder.reminders_decide(now=now)
         return len(captured)
 
     return _rolled_back(sweep)
@@ -279,23 +279,23 @@ def _vacuum(*tables: str) -> None:
 
 def run(database_url: str, *, smoke: bool) -> list[Row]:
     from bench.reminderfill import SWEEP_AT
-    from tasks_app import reminders
     from tasks_app.models import Plan, Reminder, Task
+    from tasks_app.reminders import due, window
 
-    today = reminders.local_now(SWEEP_AT).date()
+    today = window.local_now(SWEEP_AT).date()
     _vacuum("plan", "task", "statusupdate", "review", "milestone", "reminder")
     items, kinds = _check_same(today)
     for day in (dt.date(today.year, 3, 10), dt.date(today.year, 9, 8)):
         _check_same(day)  # other mornings of the year: the same rules, other periods
     repeat = 3 if smoke else 9
-    calendar_day = reminders._calendar_around(today)
+    calendar_day = window.calendar_around(today)
     timed = _interleaved(
         {
             "sql": _timed(lambda: baseline(today, calendar_day)),
             "first": _sweep(SWEEP_AT, decided_before=False),
             "later": _sweep(SWEEP_AT, decided_before=True),
             "select": _timed(
-                lambda: reminders.due_items(today=today, calendar=reminders._calendar_around(today))
+                lambda: due.due_items(today=today, calendar=window.calendar_around(today))
             ),
         },
         repeat,

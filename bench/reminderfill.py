@@ -70,9 +70,10 @@ class _State:
 
     @classmethod
     def load(cls, history_end: dt.date) -> "_State":
-        from tasks_app import reminders
         from tasks_app.models import Department, Role, StatusUpdate, User
-        from tasks_app.workcalendar import WorkingCalendar
+        from tasks_app.plans.workcalendar import WorkingCalendar
+        from tasks_app.reminders import due as reminders_due
+        from tasks_app.reminders import ladder
 
         self = cls()
         self.history_end = history_end
@@ -81,25 +82,25 @@ class _State:
         first = dt.date(YEAR - 1, 1, 1)
         days = (first + dt.timedelta(days=i) for i in range(366 * 3))
         self.working = [d for d in days if d <= calendar.last and calendar.is_working_day(d)]
-        self.steps = reminders.ladders()
+        self.steps = ladder.ladders()
         self.office = list(User.objects.filter(is_active=True, role=Role.SUPERVISOR))
         others = User.objects.filter(is_active=True, role__in=[Role.HEAD, Role.LEADER])
         contacts = Department.objects.filter(contact_person__isnull=False)
         if others.exists() or contacts.exists():
             raise RuntimeError("reminderfill knows only the office as a recipient; extend it")
         self.tasks = list(
-            reminders._open_tasks().values(
+            reminders_due.open_tasks().values(
                 "id", "plan_id", "plan__report_day", "start_date", "deadline", "status"
             )
         )
         self.updates = defaultdict(list)
-        rows = StatusUpdate.objects.filter(task__in=reminders._open_tasks()).values_list(
+        rows = StatusUpdate.objects.filter(task__in=reminders_due.open_tasks()).values_list(
             "id", "task_id", "period", "status", "revision", "submitted_at", "review_state"
         )
         for row in rows.order_by("task_id", "period"):
             self.updates[row[1]].append(row)
         self.reviewed = dict(
-            StatusUpdate.objects.filter(task__in=reminders._open_tasks())
+            StatusUpdate.objects.filter(task__in=reminders_due.open_tasks())
             .values_list("id")
             .annotate(last=_max_review())
         )
@@ -123,7 +124,7 @@ class _State:
 
     def _items(self, task: dict):
         """(item, due, opened, last day it is still due) for each item of the task's year."""
-        from tasks_app import reminders
+        from tasks_app.reminders import due as reminders_due
 
         done_on = None
         end = self.history_end
@@ -135,7 +136,7 @@ class _State:
             if state == "returned":
                 raise RuntimeError("reminderfill does not replay returned reports; extend it")
             review_day = reviewed.astimezone(SHANGHAI).date() if reviewed else end
-            due = self.calendar.add_working_days(day, reminders.REVIEW_WORKING_DAYS)
+            due = self.calendar.add_working_days(day, reminders_due.REVIEW_WORKING_DAYS)
             yield f"review:{update_id}:{revision}", due, day, review_day
         if task["status"] == "ongoing":
             return
@@ -143,18 +144,18 @@ class _State:
         if task["deadline"]:
             yield "deadline", task["deadline"], task["start_date"], task_end
         reported = {row[2]: row[5].astimezone(SHANGHAI).date() for row in self.updates[task["id"]]}
-        period = reminders._period_of(task["start_date"], quarterly=False)
-        last_period = reminders._period_of(task["deadline"], quarterly=False)
+        period = reminders_due.period_of(task["start_date"], quarterly=False)
+        last_period = reminders_due.period_of(task["deadline"], quarterly=False)
         while period <= last_period:
-            due = reminders.report_due_date(
+            due = reminders_due.report_due_date(
                 period, report_day=task["plan__report_day"], quarterly=False
             )
-            lookback = reminders._add_months(period, 1) + dt.timedelta(
-                days=reminders.REPORT_LOOKBACK_DAYS - 1
+            lookback = reminders_due.add_months(period, 1) + dt.timedelta(
+                days=reminders_due.REPORT_LOOKBACK_DAYS - 1
             )
             last = min(reported.get(period, end), lookback, task_end)
             yield f"report:{period}", due, period, last
-            period = reminders._add_months(period, 1)
+            period = reminders_due.add_months(period, 1)
 
     def _fire(self, task_id, steps, item, due, opened, last) -> list[dict]:
         """One row per working day in [opened, last] on which a rung of the ladder fires."""

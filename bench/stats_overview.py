@@ -136,7 +136,7 @@ SELECT plan_id,
 
 
 def _end(as_of: dt.date) -> dt.datetime:
-    from tasks_app.stats import end_of_day
+    from tasks_app.stats.snapshot import end_of_day
 
     return end_of_day(as_of)
 

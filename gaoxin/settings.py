@@ -44,7 +44,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "tasks_app.middleware.HealthCheckMiddleware",
+    "tasks_app.common.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -54,7 +54,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
-    "tasks_app.middleware.RequestContextMiddleware",
+    "tasks_app.common.middleware.RequestContextMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [
@@ -81,7 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "tasks_app.context_processors.sample_data",
+                "tasks_app.common.context_processors.sample_data",
             ],
         },
     },
@@ -214,12 +214,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "tasks_app.authentication.TokenAuthentication",
+        "tasks_app.accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "tasks_app.pagination.NoCountCursorPagination",
-    "EXCEPTION_HANDLER": "tasks_app.apis.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "tasks_app.common.pagination.NoCountCursorPagination",
+    "EXCEPTION_HANDLER": "tasks_app.common.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_RATE", "30/min")},
 }
 SPECTACULAR_SETTINGS = {

@@ -8,19 +8,24 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from tasks_app import services
+from tasks_app.audit import services
 from tasks_app.models import (
     AuditEvent,
+    Delivery,
+    DeliveryAttempt,
     Department,
+    DepartmentWebhook,
     Indicator,
     KeyArea,
     Milestone,
     Plan,
+    ReminderStep,
     Section,
     StatusUpdate,
     Task,
     User,
 )
+from tasks_app.reminders import chasing
 
 admin.site.site_header = _("高新区督查督办系统")
 admin.site.site_title = _("督查督办")
@@ -189,14 +194,6 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 # --- Reminders ---
 
-from tasks_app import reminders  # noqa: E402  (kept with its section)
-from tasks_app.models import (  # noqa: E402
-    Delivery,
-    DeliveryAttempt,
-    DepartmentWebhook,
-    ReminderStep,
-)
-
 
 @admin.register(ReminderStep)
 class ReminderStepAdmin(AuditedAdmin):
@@ -227,16 +224,16 @@ class DepartmentWebhookAdmin(admin.ModelAdmin):
     list_filter = ["kind", "is_active"]
 
     def save_model(self, request, obj, form, change):
-        reminders.webhook_save(
+        chasing.webhook_save(
             actor=request.user, hook=obj, changed=list(form.changed_data), is_new=not change
         )
 
     def delete_model(self, request, obj):
-        reminders.webhook_delete(actor=request.user, hook=obj)
+        chasing.webhook_delete(actor=request.user, hook=obj)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
-            reminders.webhook_delete(actor=request.user, hook=obj)
+            chasing.webhook_delete(actor=request.user, hook=obj)
 
 
 class DeliveryAttemptInline(admin.TabularInline):

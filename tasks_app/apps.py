@@ -8,7 +8,7 @@ class TasksAppConfig(AppConfig):
     verbose_name = _("督查督办")
 
     def ready(self):
-        from tasks_app import signals  # noqa: F401  (connects the login receivers)
-        from tasks_app.reminders import connect_signals
+        from tasks_app.accounts import receivers  # noqa: F401  (connects the login receivers)
+        from tasks_app.reminders.events import connect_signals
 
         connect_signals()  # reports and returns notify the office / the department

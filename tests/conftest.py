@@ -9,9 +9,9 @@ import os
 import pytest
 from django.db import connection
 
-from tasks_app import services
 from tasks_app.models import Plan, Role
-from tasks_app.plan_data import read_plan_file
+from tasks_app.plans import services
+from tasks_app.plans.plan_data import read_plan_file
 
 REQUIRE_SERVICES = os.environ.get("GAOXIN_REQUIRE_SERVICES") == "1"
 
@@ -116,7 +116,7 @@ def leader(db):
 @pytest.fixture
 def counted(economic_bureau, tech_bureau, clerk, tech_clerk, supervisor):
     """A plan whose numbers were counted by hand (tests/stats_builders.py)."""
-    from tests.stats_builders import counted_plan
+    from tests.stats.stats_builders import counted_plan
 
     return counted_plan(economic_bureau, tech_bureau, clerk, tech_clerk, supervisor)
 

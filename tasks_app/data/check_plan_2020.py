@@ -32,7 +32,10 @@ def check(cond, msg):
 def main():
     with open(TXT_PATH, encoding="utf-8") as f:
         lines = f.read().split("\n")
-    line = lambda n: lines[n - 1]
+
+    def line(n):
+        return lines[n - 1]
+
     check(line(PLAN_FIRST).startswith("二、2020年工作计划"), "line 26 is not the plan heading")
 
     with open(JSON_PATH, encoding="utf-8") as f:
@@ -133,7 +136,8 @@ def main():
                         covered[c] = True
                 check_indicators(code, t)
             # every character of the paragraph must be covered by some task (except separators)
-            gaps = "".join(ch for ch, cv in zip(para, covered) if not cv and ch not in SEPARATORS)
+            pairs = zip(para, covered, strict=False)
+            gaps = "".join(ch for ch, cv in pairs if not cv and ch not in SEPARATORS)
             check(gaps == "", f"{si}.{ki}: paragraph text not covered by tasks: {gaps[:40]}")
         per_section.append(sec_tasks)
     check(n_ka == 15, f"expected 15 key areas, got {n_ka}")

@@ -4,7 +4,7 @@ import re
 
 from django.utils.translation import gettext_lazy as _
 
-from tasks_app.errors import ServiceError
+from tasks_app.common.errors import ServiceError
 
 # A work report is 50-100 KB; 5 MB is fifty reports. Anything larger is not a report, and parsing it
 # would tie up a web worker: it is refused before decoding.

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import models
 
-from tasks_app import ledger
+from tasks_app.audit import ledger
 from tasks_app.models import AuditEvent, User
 
 

@@ -15,8 +15,9 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tasks_app import permissions, services
-from tasks_app.errors import Conflict, NotPermitted, ServiceError
+from tasks_app.audit import services as audit_services
+from tasks_app.common import permissions
+from tasks_app.common.errors import Conflict, NotPermitted, ServiceError
 from tasks_app.importer import breakdown, ledger_batch
 from tasks_app.importer.deadlines import parse_deadline
 from tasks_app.importer.decoding import decode_report
@@ -32,7 +33,10 @@ from tasks_app.models import (
     Task,
     User,
 )
-from tasks_app.workcalendar import WorkingCalendar
+from tasks_app.plans import selectors
+from tasks_app.plans import services as plans_services
+from tasks_app.plans.schedule import local_today
+from tasks_app.plans.workcalendar import WorkingCalendar
 
 
 def _require_office(actor: User | None) -> None:
@@ -75,7 +79,7 @@ def import_draft_create(
         data=draft_data,
         created_by=actor,
     )
-    services.audit_log(
+    audit_services.audit_log(
         actor=actor,
         action="importdraft.create",
         obj=draft,
@@ -237,12 +241,12 @@ def import_draft_publish(*, actor: User | None, draft: ImportDraft) -> tuple[Pla
     data, changes, existing_plan = draft_match(draft.data)
     if existing_plan and existing_plan.status == Plan.Status.PUBLISHED:
         _refuse_target_changes(changes)
-    plan, result = services.plan_load(actor=actor, data=data)
+    plan, result = plans_services.plan_load(actor=actor, data=data)
     _drop_surplus_indicators(actor, plan, data)
     _store_kinds(actor, plan, data)
-    services.plan_publish(actor=actor, plan=plan)
+    plans_services.plan_publish(actor=actor, plan=plan)
     summary = {**changes.as_dict(), "created": result.created, "updated": result.updated}
-    services._update(
+    audit_services.update_audited(
         actor,
         "importdraft.publish",
         draft,
@@ -272,13 +276,17 @@ def _drop_surplus_indicators(actor: User | None, plan: Plan, data: dict) -> None
         for indicator in stored.get(code, []):
             if indicator.position <= count:
                 continue
-            before = services.snapshot(indicator, ["name", "target_value", "unit", "comparator"])
-            services.audit_log(actor=actor, action="indicator.delete", obj=indicator, before=before)
+            before = audit_services.snapshot(
+                indicator, ["name", "target_value", "unit", "comparator"]
+            )
+            audit_services.audit_log(
+                actor=actor, action="indicator.delete", obj=indicator, before=before
+            )
             indicator.delete()
 
 
 def _store_kinds(actor: User | None, plan: Plan, data: dict) -> None:
-    """Each indicator's kind from the text, as services._update would set it one by one."""
+    """Each indicator's kind from the text, as update_audited would set it one by one."""
     stored = _indicators_by_code(plan)
     events = ledger_batch.EventBatch(actor)
     changed = []
@@ -323,7 +331,7 @@ def department_alias_create(
         )
     if DepartmentAlias.objects.filter(alias=alias).exists():
         raise Conflict("alias_exists", _("别名“%(alias)s”已存在。") % {"alias": alias})
-    return services._create(
+    return audit_services.create_audited(
         actor, "departmentalias.create", DepartmentAlias, department=department, alias=alias
     )
 
@@ -523,7 +531,7 @@ def _targets_differ(task: Task, targets: list[dict]) -> bool:
 def _apply_all(actor: User | None, plan: Plan, planned: list[_Planned]) -> list[str]:
     """Write the checked rows; the codes of the tasks that changed.
 
-    The result is what applying the rows one at a time through services._update,
+    The result is what applying the rows one at a time through audit_services.update_audited,
     services.task_assign and services._upsert wrote (tests/test_import_breakdown_bulk.py holds
     that reference): the same field values, versions, lights, co-department links, indicators
     and ledger events in the same order. Done in a number of queries that does not grow with
@@ -608,11 +616,11 @@ class _Writes:
         """services.task_schedule_refresh for every reassigned task, on one working calendar."""
         if not self.refresh:
             return
-        as_of = services.local_today()
+        as_of = local_today()
         dates = [as_of, *(task.deadline for task in self.refresh if task.deadline)]
         calendar = WorkingCalendar.load(min(dates), max(dates))
         for task in self.refresh:
-            state = services._schedule_for(task, as_of, calendar)
+            state = selectors.schedule_for(task, as_of, calendar)
             task.expected_progress, task.light, task.schedule_as_of = (
                 state.expected_progress,
                 state.light,
@@ -657,13 +665,13 @@ _ASSIGNED = ["lead_department", "responsible_leader", "start_date", "deadline"]
 def _set_fields(
     events: ledger_batch.EventBatch, action: str, obj: models.Model, values: dict
 ) -> list[str]:
-    """services._update without the save: the changed field names, noted in the ledger."""
+    """update_audited without the save: the changed field names, noted in the ledger."""
     changed = [name for name, value in values.items() if getattr(obj, name) != value]
     if changed:
-        before = services.snapshot(obj, changed)
+        before = audit_services.snapshot(obj, changed)
         for name in changed:
             setattr(obj, name, values[name])
-        events.note(action, obj, before=before, after=services.snapshot(obj, changed))
+        events.note(action, obj, before=before, after=audit_services.snapshot(obj, changed))
     return changed
 
 
@@ -709,10 +717,10 @@ def _assign(events, writes: _Writes, task: Task, item: _Planned, links: dict[int
     fields = [names[key] for key, value in values.items() if getattr(task, key) != value]
     changed = bool(fields)
     if fields:
-        before = services.snapshot(task, fields)
+        before = audit_services.snapshot(task, fields)
         for key, value in values.items():
             setattr(task, key, value)
-        events.note("task.assign", task, before=before, after=services.snapshot(task, fields))
+        events.note("task.assign", task, before=before, after=audit_services.snapshot(task, fields))
         writes.task_changed(task, fields)
     wanted_co = sorted(d.pk for d in item.co)
     if sorted(links) != wanted_co:
@@ -755,7 +763,7 @@ def _apply_targets(events, writes: _Writes, plan: Plan, task: Task, targets: lis
             events.note(
                 "indicator.create",
                 indicator,
-                after=services.snapshot(indicator, [*lookup, *values]),
+                after=audit_services.snapshot(indicator, [*lookup, *values]),
             )
             continue
         fields = _set_fields(events, "indicator.update", indicator, values)
@@ -764,6 +772,8 @@ def _apply_targets(events, writes: _Writes, plan: Plan, task: Task, targets: lis
             writes.indicator_fields.update(fields)
     for indicator in stored:
         if indicator.position > len(targets):
-            before = services.snapshot(indicator, ["name", "target_value", "unit", "comparator"])
+            before = audit_services.snapshot(
+                indicator, ["name", "target_value", "unit", "comparator"]
+            )
             events.note("indicator.delete", indicator, before=before)
             writes.indicators_deleted.append(indicator.pk)

@@ -6,7 +6,7 @@ Suggestions are shown to the supervision office next to each item; nothing assig
 import json
 from functools import cache
 
-from tasks_app.plan_data import DATA_DIR
+from tasks_app.plans.plan_data import DATA_DIR
 
 KEYWORDS_FILE = DATA_DIR / "department_keywords.json"
 MAX_CO = 2

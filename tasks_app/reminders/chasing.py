@@ -8,8 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tasks_app import permissions
-from tasks_app.errors import NotPermitted, ServiceError
+from tasks_app.audit.services import audit_log, create_audited, snapshot
+from tasks_app.common import permissions
+from tasks_app.common.errors import NotPermitted, ServiceError
 from tasks_app.models import (
     Department,
     DepartmentWebhook,
@@ -18,14 +19,13 @@ from tasks_app.models import (
     TaskStatus,
     User,
 )
-from tasks_app.reminders.due import _open_tasks
+from tasks_app.reminders.due import open_tasks
 from tasks_app.reminders.events import (
     _enqueue_keys,
     _notify_users,
     _robot_deliveries,
     department_contacts,
 )
-from tasks_app.services import _create, audit_log, snapshot
 
 
 class RateLimited(ServiceError):
@@ -56,7 +56,7 @@ def _check_chase(actor: User, department: Department, task: Task | None, note: s
 def _chase(*, actor, department, task, note, now) -> ManualChase:
     department = Department.objects.select_for_update().get(pk=department.pk)
     _check_chase(actor, department, task, note, now)
-    chase = _create(
+    chase = create_audited(
         actor,
         "chase.create",
         ManualChase,
@@ -70,15 +70,15 @@ def _chase(*, actor, department, task, note, now) -> ManualChase:
         title = _("督查室催办:%(code)s %(title)s") % {"code": task.code, "title": task.title}
         body = note.strip()
     else:
-        open_tasks = (
-            _open_tasks()
+        pending = (
+            open_tasks()
             .filter(lead_department=department)
             .exclude(status=TaskStatus.DONE)
             .order_by("code")
             .values_list("code", "title")
         )
         title = _("督查室催办:%(department)s") % {"department": department.name}
-        body = note.strip() + "\n" + "\n".join(f"- {c} {t}" for c, t in open_tasks)
+        body = note.strip() + "\n" + "\n".join(f"- {c} {t}" for c, t in pending)
     key = f"chase:{chase.pk}"
     rows = _notify_users(
         department_contacts(department),

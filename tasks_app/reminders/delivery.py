@@ -13,7 +13,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from tasks_app import notify
+from tasks_app.audit.services import audit_log
 from tasks_app.models import (
     Channel,
     Delivery,
@@ -21,9 +21,9 @@ from tasks_app.models import (
     DeliveryStatus,
     Digest,
 )
+from tasks_app.reminders import channels as notify
 from tasks_app.reminders.digests import render_digest
 from tasks_app.reminders.window import in_window, next_window_start
-from tasks_app.services import audit_log
 
 logger = logging.getLogger("gaoxin.reminders")
 
@@ -191,7 +191,7 @@ def delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -> str:
 
 def enqueue_deliveries(delivery_ids: list[int]) -> int:
     """Nudge workers; a broker outage is logged, never raised (the sweep retries later)."""
-    from tasks_app.tasks import deliver
+    from tasks_app.reminders.tasks import deliver
 
     sent = 0
     for delivery_id in delivery_ids:

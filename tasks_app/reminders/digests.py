@@ -10,7 +10,7 @@ from django.db.models import (
 )
 from django.utils.translation import gettext as _
 
-from tasks_app import notify
+from tasks_app.audit.services import audit_log
 from tasks_app.models import (
     Channel,
     Delivery,
@@ -22,9 +22,9 @@ from tasks_app.models import (
     Role,
     User,
 )
-from tasks_app.reminders.window import _calendar_around, _zone, local_now, next_window_start
-from tasks_app.services import audit_log
-from tasks_app.workcalendar import WorkingCalendar
+from tasks_app.plans.workcalendar import WorkingCalendar
+from tasks_app.reminders import channels as notify
+from tasks_app.reminders.window import calendar_around, local_now, local_zone, next_window_start
 
 # --- Digests ----------------------------------------------------------------------------------
 
@@ -131,7 +131,7 @@ def _deliveries(digests, hooks, send_at) -> list[Delivery]:
 def digests_assemble(*, now: dt.datetime, calendar: WorkingCalendar | None = None) -> int:
     """File each unassembled reminder into its recipients' digests; the number of digests."""
     today = local_now(now).date()
-    calendar = calendar or _calendar_around(today)
+    calendar = calendar or calendar_around(today)
     reminders = list(
         Reminder.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(assembled_at__isnull=True, remind_on__lte=today)
@@ -153,7 +153,7 @@ def digests_assemble(*, now: dt.datetime, calendar: WorkingCalendar | None = Non
     next_day = calendar.next_working_day(today, include_today=False)
     tomorrow = _open_digests(later, next_day) if later else {}
     next_start = next_window_start(
-        dt.datetime.combine(next_day, dt.time(0, 0), tzinfo=_zone()), calendar
+        dt.datetime.combine(next_day, dt.time(0, 0), tzinfo=local_zone()), calendar
     )
     Delivery.objects.bulk_create(
         _deliveries(digests.values(), hooks, now)

@@ -28,8 +28,8 @@ from tasks_app.models import (
     Task,
     TaskStatus,
 )
+from tasks_app.plans.workcalendar import WorkingCalendar
 from tasks_app.reminders.window import local_now
-from tasks_app.workcalendar import WorkingCalendar
 
 logger = logging.getLogger("gaoxin.reminders")
 
@@ -53,19 +53,19 @@ class DueItem(NamedTuple):  # a tuple, not a dataclass: a province sweep makes t
     office_only: bool = False
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
+def add_months(day: dt.date, months: int) -> dt.date:
     index = day.year * 12 + day.month - 1 + months
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _period_of(day: dt.date, quarterly: bool) -> dt.date:
+def period_of(day: dt.date, quarterly: bool) -> dt.date:
     month = (day.month - 1) // 3 * 3 + 1 if quarterly else day.month
     return dt.date(day.year, month, 1)
 
 
 def report_due_date(period: dt.date, *, report_day: int, quarterly: bool) -> dt.date:
     """A period's report is due on the plan's report day of the month after the period."""
-    return _add_months(period, 3 if quarterly else 1).replace(day=report_day)
+    return add_months(period, 3 if quarterly else 1).replace(day=report_day)
 
 
 class _ReportSchedule:
@@ -78,10 +78,10 @@ class _ReportSchedule:
         self.horizon = today + dt.timedelta(days=LOOKAHEAD_DAYS)
         self._cache: dict[tuple, list[tuple]] = {}
         # Every period any task can be asked about: each month from the lookback's quarter.
-        period, self.bits = _period_of(self.since, quarterly=True), {}
+        period, self.bits = period_of(self.since, quarterly=True), {}
         while period <= self.horizon:
             self.bits[period] = 1 << len(self.bits)
-            period = _add_months(period, 1)
+            period = add_months(period, 1)
 
     def reported(self) -> Subquery:
         """A task's reported candidate periods as one number, a bit per period: the database
@@ -102,8 +102,8 @@ class _ReportSchedule:
         whose report is due by the horizon; tasks share start days and deadlines."""
         key = (quarterly, report_day, start, deadline)
         if key not in self._cache:
-            first = _period_of(max(start, self.since), quarterly)
-            last = _period_of(deadline, quarterly) if deadline else None
+            first = period_of(max(start, self.since), quarterly)
+            last = period_of(deadline, quarterly) if deadline else None
             self._cache[key] = self._periods(quarterly, report_day, first, last)
         return self._cache[key]
 
@@ -114,7 +114,7 @@ class _ReportSchedule:
             if due > self.horizon:
                 break
             rows.append((period, due, f"report:{period}", self.bits[period]))
-            period = _add_months(period, 3 if quarterly else 1)
+            period = add_months(period, 3 if quarterly else 1)
         return rows
 
 
@@ -144,13 +144,13 @@ def _task_items(task: dict, plan: dict, schedule: _ReportSchedule, calendar) -> 
     return items
 
 
-def _open_tasks() -> QuerySet[Task]:
+def open_tasks() -> QuerySet[Task]:
     return Task.objects.filter(plan__status=Plan.Status.PUBLISHED, lead_department__isnull=False)
 
 
 def _chased_tasks() -> QuerySet[Task]:
     """Open tasks with anything of their own to chase: not done, or not yet received."""
-    return _open_tasks().filter(Q(received_at__isnull=True) | ~Q(status=TaskStatus.DONE))
+    return open_tasks().filter(Q(received_at__isnull=True) | ~Q(status=TaskStatus.DONE))
 
 
 def due_items(*, today: dt.date, calendar: WorkingCalendar) -> list[DueItem]:
@@ -203,7 +203,7 @@ def _guarded(function, *args) -> list[DueItem]:
 
 def _milestone_items(today: dt.date) -> list[DueItem]:
     milestones = Milestone.objects.filter(
-        task__in=_open_tasks().exclude(status=TaskStatus.DONE),
+        task__in=open_tasks().exclude(status=TaskStatus.DONE),
         done_date__isnull=True,
         due_date__lte=today + dt.timedelta(days=LOOKAHEAD_DAYS),
     ).values("id", "task_id", "task__plan_id", "task__start_date", "due_date")
@@ -223,7 +223,7 @@ def _update_items(calendar: WorkingCalendar) -> list[DueItem]:
     """Returned reports waiting to be resubmitted; submitted ones waiting for the office."""
     updates = (
         StatusUpdate.objects.filter(
-            task__in=_open_tasks(),
+            task__in=open_tasks(),
             review_state__in=[ReviewState.RETURNED, ReviewState.SUBMITTED],
         )
         .annotate(returned_at=Max("reviews__created_at"))

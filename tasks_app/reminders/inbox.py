@@ -7,6 +7,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from tasks_app.audit.services import audit_log
 from tasks_app.models import (
     Delivery,
     DigestItem,
@@ -15,7 +16,6 @@ from tasks_app.models import (
     Task,
     User,
 )
-from tasks_app.services import audit_log
 
 # --- In-app notifications: reads and the one write --------------------------------------------
 

@@ -8,15 +8,15 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from tasks_app.audit.services import audit_log
 from tasks_app.models import (
     Reminder,
     ReminderRepeat,
     ReminderStep,
 )
+from tasks_app.plans.workcalendar import WorkingCalendar
 from tasks_app.reminders.due import DueItem, due_items
-from tasks_app.reminders.window import _calendar_around, local_now
-from tasks_app.services import audit_log
-from tasks_app.workcalendar import WorkingCalendar
+from tasks_app.reminders.window import calendar_around, local_now
 
 logger = logging.getLogger("gaoxin.reminders")
 
@@ -99,7 +99,7 @@ def reminders_decide(*, now: dt.datetime, calendar: WorkingCalendar | None = Non
     for a few): those are looked up in one query and not sent to the database again.
     """
     today = local_now(now).date()
-    calendar = calendar or _calendar_around(today)
+    calendar = calendar or calendar_around(today)
     ladder = _Ladder(today, calendar)
     candidates = []  # (key as the unique constraint has it, item, step)
     for item in due_items(today=today, calendar=calendar):

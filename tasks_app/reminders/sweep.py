@@ -10,7 +10,7 @@ from django.utils import timezone
 from tasks_app.reminders.delivery import deliveries_due, delivery_send
 from tasks_app.reminders.digests import digests_assemble
 from tasks_app.reminders.ladder import reminders_decide
-from tasks_app.reminders.window import _calendar_around, in_window, local_now
+from tasks_app.reminders.window import calendar_around, in_window, local_now
 
 logger = logging.getLogger("gaoxin.reminders")
 
@@ -28,7 +28,7 @@ class SweepResult:
 
 def reminders_sweep(*, now: dt.datetime) -> SweepResult:
     """Decide, assemble and list due deliveries, inside the sending window only."""
-    calendar = _calendar_around(local_now(now).date())
+    calendar = calendar_around(local_now(now).date())
     if not in_window(now, calendar):
         return SweepResult(in_window=False)
     result = SweepResult(in_window=True)

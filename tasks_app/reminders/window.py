@@ -6,12 +6,12 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 
-from tasks_app.workcalendar import WorkingCalendar
+from tasks_app.plans.workcalendar import WorkingCalendar
 
 # --- The sending window -----------------------------------------------------------------------
 
 
-def _zone() -> ZoneInfo:
+def local_zone() -> ZoneInfo:
     return ZoneInfo(settings.REMINDER_TIMEZONE)
 
 
@@ -21,10 +21,10 @@ def _clock(value: str) -> dt.time:
 
 
 def local_now(now: dt.datetime) -> dt.datetime:
-    return timezone.localtime(now, _zone())
+    return timezone.localtime(now, local_zone())
 
 
-def _calendar_around(day: dt.date) -> WorkingCalendar:
+def calendar_around(day: dt.date) -> WorkingCalendar:
     """The years a sweep looks at: overdue items of the past year, due dates of the next weeks."""
     return WorkingCalendar.load(day - dt.timedelta(days=366), day + dt.timedelta(days=60))
 
@@ -50,4 +50,4 @@ def next_window_start(now: dt.datetime, calendar: WorkingCalendar | None = None)
     if settings.REMINDER_WORKING_DAYS_ONLY:
         calendar = calendar or WorkingCalendar.load(day, day + dt.timedelta(days=30))
         day = calendar.next_working_day(day)
-    return dt.datetime.combine(day, start, tzinfo=_zone())
+    return dt.datetime.combine(day, start, tzinfo=local_zone())

@@ -2,7 +2,8 @@
 
 from django import template
 
-from tasks_app import permissions, reminders
+from tasks_app.common import permissions
+from tasks_app.reminders import inbox as reminders
 
 register = template.Library()
 

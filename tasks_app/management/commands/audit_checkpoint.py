@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from tasks_app import ledger
+from tasks_app.audit import ledger
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tasks_app.errors import ServiceError
+from tasks_app.common.errors import ServiceError
 from tasks_app.importer import services as importer
 from tasks_app.models import Plan
 

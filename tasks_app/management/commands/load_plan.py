@@ -2,8 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tasks_app import services
-from tasks_app.plan_data import DEFAULT_PLAN_FILE, read_plan_file
+from tasks_app.plans import services
+from tasks_app.plans.plan_data import DEFAULT_PLAN_FILE, read_plan_file
 
 
 class Command(BaseCommand):
@@ -22,7 +22,8 @@ class Command(BaseCommand):
         plan, result = services.plan_load(actor=None, data=data)
         if result.changed:
             self.stdout.write(
-                f"{plan}: created {result.created or 'nothing'}, updated {result.updated or 'nothing'}"
+                f"{plan}: created {result.created or 'nothing'}, "
+                f"updated {result.updated or 'nothing'}"
             )
         else:
             self.stdout.write(f"{plan}: already up to date, nothing changed")

@@ -2,10 +2,10 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from tasks_app import reminders
-from tasks_app.demo import DEMO_PASSWORD, demo_seed
 from tasks_app.models import Plan
-from tasks_app.plan_data import read_plan_file
+from tasks_app.plans.demo import DEMO_PASSWORD, demo_seed
+from tasks_app.plans.plan_data import read_plan_file
+from tasks_app.reminders import sweep as reminders
 
 
 class Command(BaseCommand):

@@ -1,0 +1,172 @@
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models.fields.files import FieldFile
+
+from tasks_app.models import (
+    AuditEvent,
+    Task,
+    User,
+)
+
+# --- The audit helper -----------------------------------------------------------------------
+
+_MASKED_FIELDS = {"password", "secret", "token"}
+
+
+def json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, FieldFile):
+        return value.name
+    return value
+
+
+def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
+    """The audited values of obj: foreign keys as ids, secrets masked."""
+    values = {}
+    for name in fields:
+        if name in _MASKED_FIELDS:
+            values[name] = "***"
+            continue
+        model_field = obj._meta.get_field(name)
+        if model_field.many_to_many:
+            values[name] = sorted(obj.pk and getattr(obj, name).values_list("pk", flat=True) or [])
+        elif model_field.is_relation:
+            values[name] = getattr(obj, model_field.attname)
+        else:
+            values[name] = json_value(getattr(obj, name))
+    return values
+
+
+def audit_log(
+    *,
+    actor: User | None,
+    action: str,
+    obj: models.Model | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+) -> AuditEvent:
+    """The one place that writes the ledger. Call it inside the service's transaction.
+
+    The event joins the hash chain (tasks_app.ledger) and carries the request's IP, user agent
+    and request id. On PostgreSQL it also marks the transaction as audited, so that the capture
+    triggers do not record the service's own changes a second time.
+    """
+    from tasks_app.audit import ledger
+
+    department = getattr(actor, "department", None)
+    return ledger.append(
+        actor_id=actor.pk if actor else None,
+        actor_username=actor.username if actor else "system",
+        actor_role=actor.role if actor else "",
+        actor_department=department.name if department else "",
+        action=action,
+        object_type=obj._meta.model_name if obj is not None else object_type,
+        object_id=str(obj.pk) if obj is not None else object_id,
+        object_repr=str(obj) if obj is not None else object_repr,
+        before=before,
+        after=after,
+    )
+
+
+def create_audited(actor: User | None, action: str, model: type[models.Model], **values) -> Any:
+    obj = model.objects.create(**values)
+    audit_log(actor=actor, action=action, obj=obj, after=snapshot(obj, list(values)))
+    return obj
+
+
+def update_audited(actor: User | None, action: str, obj: models.Model, **values) -> bool:
+    """Set the changed values on obj and save them; False (and no audit row) when none changed."""
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    if not changed:
+        return False
+    before = snapshot(obj, changed)
+    for name in changed:
+        setattr(obj, name, values[name])
+    obj.save(update_fields=changed)
+    audit_log(actor=actor, action=action, obj=obj, before=before, after=snapshot(obj, changed))
+    return True
+
+
+# --- Admin writes ---------------------------------------------------------------------------
+
+
+def _concrete_field_names(obj: models.Model) -> list[str]:
+    return [f.name for f in obj._meta.concrete_fields if f.name not in ("id", "last_login")]
+
+
+@transaction.atomic
+def admin_save(
+    *, actor: User, obj: models.Model, changed_fields: list[str], is_new: bool
+) -> models.Model:
+    """A save from the Django admin form, audited with the fields the form changed."""
+    kind = obj._meta.model_name
+    fields = [f for f in changed_fields if f in _concrete_field_names(obj)]
+    if is_new:
+        obj.save()
+        audit_log(
+            actor=actor,
+            action=f"{kind}.create",
+            obj=obj,
+            after=snapshot(obj, _concrete_field_names(obj)),
+        )
+        return obj
+    original = type(obj).objects.get(pk=obj.pk)
+    before = snapshot(original, fields)
+    obj.save()
+    audit_log(
+        actor=actor, action=f"{kind}.update", obj=obj, before=before, after=snapshot(obj, fields)
+    )
+    return obj
+
+
+@transaction.atomic
+def admin_save_related(*, actor: User, obj: models.Model, save) -> None:
+    """Inline rows and many-to-many fields saved by an admin form: audited as one change."""
+    related = ["co_departments"] if isinstance(obj, Task) else []
+    before = snapshot(obj, related)
+    before["indicators"] = (
+        list(obj.indicators.values("id", "name", "target_value")) if isinstance(obj, Task) else []
+    )
+    save()
+    after = snapshot(obj, related)
+    after["indicators"] = (
+        list(obj.indicators.values("id", "name", "target_value")) if isinstance(obj, Task) else []
+    )
+    if before != after:
+        audit_log(
+            actor=actor,
+            action=f"{obj._meta.model_name}.update_related",
+            obj=obj,
+            before=_jsonable_tree(before),
+            after=_jsonable_tree(after),
+        )
+
+
+def _jsonable_tree(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable_tree(v) for v in value]
+    return json_value(value)
+
+
+@transaction.atomic
+def admin_delete(*, actor: User, obj: models.Model) -> None:
+    audit_log(
+        actor=actor,
+        action=f"{obj._meta.model_name}.delete",
+        obj=obj,
+        before=snapshot(obj, _concrete_field_names(obj)),
+    )
+    obj.delete()

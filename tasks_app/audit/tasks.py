@@ -1,0 +1,21 @@
+from celery import shared_task
+
+# --- Audit ledger ---
+
+
+@shared_task(name="tasks_app.audit_checkpoint", acks_late=True)
+def audit_checkpoint() -> int | None:
+    """Hourly: record the ledger's chain head (seq, hash, time) as a checkpoint."""
+    from tasks_app.audit import ledger
+
+    checkpoint = ledger.checkpoint_record(created_by="beat")
+    return checkpoint.seq if checkpoint else None
+
+
+# Large exports take longer than the default five-minute limit.
+@shared_task(name="tasks_app.run_export_job", acks_late=True, time_limit=3600, soft_time_limit=3540)
+def run_export_job(job_id: int) -> str:
+    """Write one background export (ledger or progress log) and its manifest."""
+    from tasks_app.audit import export_jobs as exports
+
+    return exports.export_job_run(job_id=job_id).state

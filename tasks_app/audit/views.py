@@ -1,0 +1,257 @@
+"""Auditor pages (审计): the ledger with filters, progress logs, exports, verification. Read only.
+
+Auditors, the supervision office and administrators only; everybody else gets 403. Searches,
+downloads and verifications are themselves ledger events.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from tasks_app.audit import export_jobs, exports, ledger, services
+from tasks_app.audit.api import can_audit, export_or_job, start_background
+from tasks_app.common.errors import ServiceError
+from tasks_app.models import (
+    AuditCheckpoint,
+    AuditEvent,
+    Department,
+    ExportFormat,
+    ExportJob,
+    ExportKind,
+    ExportState,
+    Plan,
+    Section,
+)
+
+PAGE_SIZE = 50
+PROGRESS_PAGE_SIZE = 200
+
+
+def auditor_only(view):
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not can_audit(request.user):
+            raise PermissionDenied(_("只有审计人员、督查室和系统管理员可以查看审计日志。"))
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _choices() -> dict:
+    return {
+        "plans": Plan.objects.order_by("-year", "title"),
+        "departments": Department.objects.order_by("name"),
+        "sections": Section.objects.select_related("plan").order_by("plan", "number"),
+    }
+
+
+def _filters_or_error(request, kind: str) -> tuple[dict, ServiceError | None]:
+    try:
+        return exports.parse_filters(request.GET, kind), None
+    except ServiceError as error:
+        return {}, error
+
+
+@auditor_only
+def ledger_page(request):
+    """The ledger, newest first, filtered; 50 events a page, paged by seq."""
+    filters, error = _filters_or_error(request, ExportKind.LEDGER)
+    before = request.GET.get("before", "")
+    events = exports.ledger_events(filters).order_by("-seq")
+    if before.isdigit():
+        events = events.filter(seq__lt=int(before))
+    page = list(events[: PAGE_SIZE + 1]) if error is None else []
+    if error is None:
+        services.audit_log(
+            actor=request.user,
+            action="audit.search",
+            object_type="ledger",
+            object_repr="ledger",
+            after={"filters": filters, "before": before},
+        )
+    query = request.GET.copy()
+    query.pop("before", None)
+    context = {
+        **_choices(),
+        "events": page[:PAGE_SIZE],
+        "filters": filters,
+        "error": error,
+        "next_before": page[PAGE_SIZE - 1].seq if len(page) > PAGE_SIZE else None,
+        "query": query.urlencode(),
+        "head": ledger.head(),
+    }
+    return render(request, "tasks_app/audit/ledger.html", context, status=400 if error else 200)
+
+
+@auditor_only
+def event_page(request, seq: int):
+    event = get_object_or_404(AuditEvent, seq=seq)
+    before, after = event.before or {}, event.after or {}
+    keys = (
+        sorted(set(before) | set(after))
+        if isinstance(before, dict) and isinstance(after, dict)
+        else []
+    )
+    changes = [
+        {
+            "field": key,
+            "before": before.get(key),
+            "after": after.get(key),
+            "changed": before.get(key) != after.get(key),
+        }
+        for key in keys
+    ]
+    return render(
+        request,
+        "tasks_app/audit/event.html",
+        {
+            "event": event,
+            "changes": changes,
+            "raw_before": ledger.canonical(event.before),
+            "raw_after": ledger.canonical(event.after),
+        },
+    )
+
+
+@auditor_only
+def progress_page(request):
+    """Status updates with their reviews, by plan, section, department, task and period."""
+    filters, error = _filters_or_error(request, ExportKind.PROGRESS)
+    updates = [] if error else list(exports.progress_updates(filters)[: PROGRESS_PAGE_SIZE + 1])
+    if error is None and filters:
+        services.audit_log(
+            actor=request.user,
+            action="audit.search",
+            object_type="progress",
+            object_repr="progress log",
+            after={"filters": filters},
+        )
+    return render(
+        request,
+        "tasks_app/audit/progress.html",
+        {
+            **_choices(),
+            "updates": updates[:PROGRESS_PAGE_SIZE],
+            "truncated": len(updates) > PROGRESS_PAGE_SIZE,
+            "filters": filters,
+            "error": error,
+            "query": request.GET.urlencode(),
+        },
+        status=400 if error else 200,
+    )
+
+
+@auditor_only
+def exports_page(request):
+    """Exports with their manifests; GET ?download=1 exports now, POST queues a background job."""
+    if request.method == "POST":
+        return _queue_export(request)
+    if request.GET.get("download"):
+        return _download_now(request)
+    jobs = ExportJob.objects.select_related("requested_by")[:50]
+    return render(
+        request,
+        "tasks_app/audit/exports.html",
+        {
+            **_choices(),
+            "jobs": jobs,
+            "kinds": ExportKind.choices,
+            "formats": ExportFormat.choices,
+        },
+    )
+
+
+def _queue_export(request) -> HttpResponse:
+    try:
+        kind = exports.parse_choice(request.POST.get("kind"), ExportKind, "kind", "ledger")
+        format = exports.parse_choice(request.POST.get("format"), ExportFormat, "format", "csv")
+        filters = exports.parse_filters(request.POST, kind)
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect("audit-exports")
+    job = start_background(user=request.user, kind=kind, format=format, filters=filters)
+    messages.success(request, _("已提交后台导出(编号 %(id)s),完成后可在此下载。") % {"id": job.pk})
+    return redirect("audit-exports")
+
+
+def _download_now(request) -> HttpResponse:
+    try:
+        kind = exports.parse_choice(request.GET.get("kind"), ExportKind, "kind", "ledger")
+        job, response = export_or_job(user=request.user, query=request.GET, kind=kind)
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect("audit-exports")
+    if response is None:
+        messages.info(
+            request, _("数据量较大,已转为后台导出(编号 %(id)s),完成后可在此下载。") % {"id": job.pk}
+        )
+        return redirect("audit-exports")
+    return response
+
+
+def _done_job(job_id: int) -> ExportJob:
+    job = get_object_or_404(ExportJob, pk=job_id)
+    if job.state != ExportState.DONE:
+        raise PermissionDenied(_("导出尚未完成。"))
+    return job
+
+
+@auditor_only
+def export_download(request, job_id: int):
+    job = _done_job(job_id)
+    if not job.file:
+        messages.error(request, _("该导出为即时下载,未保存文件;请重新导出。"))
+        return redirect("audit-exports")
+    services.audit_log(
+        actor=request.user,
+        action="audit.download",
+        obj=job,
+        after={"file_sha256": job.manifest["file_sha256"]},
+    )
+    return FileResponse(
+        job.file.open("rb"),
+        as_attachment=True,
+        filename=export_jobs.file_name(job),
+        content_type=exports.CONTENT_TYPES[job.format],
+    )
+
+
+@auditor_only
+def export_manifest(request, job_id: int):
+    job = _done_job(job_id)
+    response = JsonResponse(job.manifest, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    name = export_jobs.file_name(job).rsplit(".", 1)[0] + ".manifest.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@auditor_only
+def verify_page(request):
+    """Walk the whole chain now and show the result, the head and the latest checkpoint."""
+    result = ledger.verify()
+    services.audit_log(
+        actor=request.user,
+        action="audit.verify",
+        object_type="ledger",
+        object_repr="ledger",
+        after={
+            "ok": result.ok,
+            "checked": result.checked,
+            "broken_seq": result.broken and result.broken.seq,
+        },
+    )
+    return render(
+        request,
+        "tasks_app/audit/verify.html",
+        {
+            "result": result,
+            "checkpoint": AuditCheckpoint.objects.first(),
+            "checkpoint_count": AuditCheckpoint.objects.count(),
+        },
+        status=200,
+    )

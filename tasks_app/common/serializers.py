@@ -1,0 +1,72 @@
+import datetime as dt
+import re
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from tasks_app.models import (
+    Department,
+    User,
+)
+
+NARRATIVE_MAX = 5000
+
+
+_HTML = re.compile(r"<\s*[a-zA-Z!/?]")
+
+
+def reject_html(value: str) -> str:
+    if _HTML.search(value):
+        raise serializers.ValidationError(
+            _("内容不能包含 HTML 标签或脚本。"), code="html_not_allowed"
+        )
+    return value
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2020-03"})
+class PeriodField(serializers.Field):
+    """A reporting period written YYYY-MM, stored as the month's first day."""
+
+    default_error_messages = {"invalid": _("报送期格式应为 YYYY-MM,例如 2020-03。")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not re.fullmatch(r"\d{4}-\d{2}", data):
+            self.fail("invalid")
+        try:
+            return dt.date(int(data[:4]), int(data[5:]), 1)
+        except ValueError:
+            self.fail("invalid")
+
+    def to_representation(self, value):
+        return value.strftime("%Y-%m")
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error response: a stable code, a Chinese message, and field errors when any."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+    errors = serializers.DictField(child=ErrorDetailSerializer(many=True), required=False)
+
+
+# --- Output ---------------------------------------------------------------------------------
+
+
+class DepartmentRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Department
+        fields = ["id", "name"]
+
+
+class UserRefSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="__str__")
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name"]

@@ -1,0 +1,214 @@
+"""Pages of the supervision office for importing: report text -> draft -> publish; breakdown sheets.
+
+Only the office (督查室, 系统管理员) sees these pages; everyone else gets 403.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from tasks_app.common import permissions
+from tasks_app.common.errors import ServiceError
+from tasks_app.importer import breakdown
+from tasks_app.importer import services as importer
+from tasks_app.importer.decoding import MAX_TEXT_BYTES
+from tasks_app.models import Department, DepartmentAlias, ImportDraft, Plan
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ReportUploadForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("工作报告文本(TXT,UTF-8 或 GBK)"))
+    year = forms.IntegerField(label=gettext_lazy("年度"), min_value=2000, max_value=2100)
+    government = forms.CharField(label=gettext_lazy("政府"), max_length=100, required=False)
+    title = forms.CharField(
+        label=gettext_lazy("计划名称"),
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy("留空则为“政府+年度+政府工作报告”"),
+    )
+
+
+class BreakdownUploadForm(forms.Form):
+    plan = forms.ModelChoiceField(label=gettext_lazy("计划"), queryset=Plan.objects.all())
+    file = forms.FileField(label=gettext_lazy("任务分解表(.xlsx 或 .csv)"))
+
+
+class AliasForm(forms.Form):
+    department = forms.ModelChoiceField(
+        label=gettext_lazy("部门"), queryset=Department.objects.all()
+    )
+    alias = forms.CharField(label=gettext_lazy("别名"), max_length=100)
+
+
+def _require_office(user) -> None:
+    if not permissions.is_office(user):
+        raise PermissionDenied
+
+
+def _read_upload(uploaded) -> bytes:
+    """The upload's bytes; an oversized file is refused before it is read into memory."""
+    if uploaded.size > MAX_TEXT_BYTES:
+        raise ServiceError("file_too_large", _("文件超过5 MB,请检查后重新上传。"), field="file")
+    return uploaded.read()
+
+
+@login_required
+def index(request):
+    _require_office(request.user)
+    return _render_index(request)
+
+
+def _render_index(
+    request, *, report_form=None, breakdown_form=None, alias_form=None, row_errors=None, status=200
+):
+    context = {
+        "report_form": report_form or ReportUploadForm(),
+        "breakdown_form": breakdown_form or BreakdownUploadForm(),
+        "alias_form": alias_form or AliasForm(),
+        "drafts": ImportDraft.objects.select_related("plan", "created_by")[:50],
+        "plans": Plan.objects.all(),
+        "aliases": DepartmentAlias.objects.select_related("department"),
+        "row_errors": row_errors,
+        "max_mb": MAX_TEXT_BYTES // (1024 * 1024),
+    }
+    return render(request, "tasks_app/imports/index.html", context, status=status)
+
+
+@login_required
+@require_POST
+def report_upload(request):
+    _require_office(request.user)
+    form = ReportUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_index(request, report_form=form, status=400)
+    uploaded = form.cleaned_data["file"]
+    try:
+        draft = importer.import_draft_create(
+            actor=request.user,
+            data=_read_upload(uploaded),
+            source_name=uploaded.name,
+            year=form.cleaned_data["year"],
+            title=form.cleaned_data["title"],
+            government=form.cleaned_data["government"],
+        )
+    except ServiceError as error:
+        form.add_error("file" if error.field in (None, "file") else error.field, error.message)
+        return _render_index(request, report_form=form, status=error.status)
+    return redirect("imports-draft", draft_id=draft.pk)
+
+
+@login_required
+def draft_detail(request, draft_id: int):
+    _require_office(request.user)
+    draft = get_object_or_404(ImportDraft, pk=draft_id)
+    _, changes, existing = importer.draft_match(draft.data)
+    data = draft.data
+    for item in importer.draft_tasks(data):
+        for spec in item.get("indicators", []):
+            spec["display"] = breakdown.format_spec(spec)
+    context = {
+        "draft": draft,
+        "data": data,
+        "counts": importer.draft_counts(draft.data),
+        "changes": draft.changes
+        if draft.status == ImportDraft.Status.PUBLISHED
+        else changes.as_dict(),
+        "existing_plan": existing,
+        "known_departments": set(importer.department_lookup()),
+    }
+    return render(request, "tasks_app/imports/draft.html", context)
+
+
+@login_required
+@require_POST
+def draft_publish(request, draft_id: int):
+    _require_office(request.user)
+    draft = get_object_or_404(ImportDraft, pk=draft_id)
+    try:
+        plan, changes = importer.import_draft_publish(actor=request.user, draft=draft)
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect("imports-draft", draft_id=draft.pk)
+    messages.success(
+        request,
+        _("已发布“%(plan)s”:新增 %(new)d 项,变更 %(changed)d 项,未变 %(same)d 项。")
+        % {
+            "plan": plan,
+            "new": len(changes["new"]),
+            "changed": len(changes["changed"]),
+            "same": len(changes["unchanged"]),
+        },
+    )
+    return redirect("imports-draft", draft_id=draft.pk)
+
+
+@login_required
+@require_POST
+def breakdown_upload(request):
+    _require_office(request.user)
+    form = BreakdownUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_index(request, breakdown_form=form, status=400)
+    uploaded = form.cleaned_data["file"]
+    try:
+        result = importer.breakdown_import(
+            actor=request.user,
+            plan=form.cleaned_data["plan"],
+            data=_read_upload(uploaded),
+            filename=uploaded.name,
+        )
+    except importer.BreakdownRejected as error:
+        form.add_error(None, error.message)
+        return _render_index(request, breakdown_form=form, row_errors=error.errors, status=400)
+    except ServiceError as error:
+        form.add_error(None, error.message)
+        return _render_index(request, breakdown_form=form, status=error.status)
+    messages.success(
+        request,
+        _("任务分解表已导入:读取 %(rows)d 行,更新 %(changed)d 项任务。")
+        % {"rows": result["rows"], "changed": len(result["changed"])},
+    )
+    return redirect("imports")
+
+
+@login_required
+def breakdown_export(request, plan_id: int):
+    _require_office(request.user)
+    plan = get_object_or_404(Plan, pk=plan_id)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(breakdown.export_csv(plan), content_type="text/csv; charset=utf-8")
+        name = breakdown.export_filename(plan, "csv")
+    else:
+        response = HttpResponse(breakdown.export_xlsx(plan), content_type=XLSX_TYPE)
+        name = breakdown.export_filename(plan, "xlsx")
+    from django.utils.http import content_disposition_header
+
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
+
+
+@login_required
+@require_POST
+def alias_create(request):
+    _require_office(request.user)
+    form = AliasForm(request.POST)
+    if not form.is_valid():
+        return _render_index(request, alias_form=form, status=400)
+    try:
+        importer.department_alias_create(
+            actor=request.user,
+            department=form.cleaned_data["department"],
+            alias=form.cleaned_data["alias"],
+        )
+    except ServiceError as error:
+        form.add_error("alias", error.message)
+        return _render_index(request, alias_form=form, status=error.status)
+    messages.success(request, _("已添加部门别名。"))
+    return redirect("imports")

@@ -1,0 +1,66 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tasks_app.common.api import (
+    ERRORS,
+    PAGE_PARAMETERS,
+    PATCH_ERRORS,
+    etag,
+    if_match_version,
+    page_of,
+    paginated,
+    validated,
+)
+from tasks_app.plans import selectors, services
+from tasks_app.plans import selectors as plans_selectors
+from tasks_app.plans import serializers as s
+from tasks_app.plans.schedule import local_today
+
+# --- Tasks ------------------------------------------------------------------------------------
+
+
+def task_detail_response(request, task, status_code=200) -> Response:
+    task = selectors.task_get(user=request.user, pk=task.pk)
+    state = plans_selectors.task_schedule(task)
+    task.schedule = {
+        "as_of": local_today(),
+        **state.__dict__,
+        "self_reported_status": task.status,
+    }
+    return Response(
+        s.TaskDetailSerializer(task).data, status=status_code, headers={"ETag": etag(task)}
+    )
+
+
+class TaskListApi(APIView):
+    @extend_schema(
+        operation_id="v1_tasks_list",
+        parameters=[s.TaskFilterSerializer, *PAGE_PARAMETERS],
+        responses={200: page_of(s.TaskListSerializer), **ERRORS},
+    )
+    def get(self, request):
+        filters = validated(s.TaskFilterSerializer, request.query_params)
+        tasks = selectors.task_list(user=request.user, filters=filters)
+        return paginated(self, request, tasks, s.TaskListSerializer)
+
+
+class TaskDetailApi(APIView):
+    @extend_schema(responses={200: s.TaskDetailSerializer, **ERRORS})
+    def get(self, request, pk: int):
+        return task_detail_response(request, selectors.task_get(user=request.user, pk=pk))
+
+    @extend_schema(
+        request=s.TaskPatchSerializer,
+        parameters=[
+            OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)
+        ],
+        responses={200: s.TaskDetailSerializer, **PATCH_ERRORS},
+    )
+    def patch(self, request, pk: int):
+        task = selectors.task_get(user=request.user, pk=pk)
+        data = validated(s.TaskPatchSerializer, request.data)
+        version = if_match_version(request, task)
+        task = services.task_update(actor=request.user, task=task, expected_version=version, **data)
+        return task_detail_response(request, task)

@@ -1,0 +1,285 @@
+"""REST API under /api/v1/: parse -> one service or selector -> serialize. No business rules here.
+
+Conventions:
+- Errors: {"code": stable code, "message": Chinese text, "errors": {field: [{code, message}]}}.
+- PATCH needs If-Match with the ETag from GET (428 without, 412 when stale).
+- POST .../updates/ honours Idempotency-Key: a retry replays the first response.
+- Another department's task answers 404, like a task that does not exist.
+"""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tasks_app.common import serializers as common_serializers
+from tasks_app.common.api import (
+    ERRORS,
+    PAGE_PARAMETERS,
+    PATCH_ERRORS,
+    WRITE_ERRORS,
+    etag,
+    idempotent,
+    if_match_version,
+    page_of,
+    paginated,
+    validated,
+)
+from tasks_app.common.errors import ServiceError
+from tasks_app.common.pagination import NoCountCursorPagination
+from tasks_app.models import Indicator
+from tasks_app.plans import selectors as plans_selectors
+from tasks_app.plans import serializers as plans_serializers
+from tasks_app.plans.api import task_detail_response
+from tasks_app.reporting import selectors as reporting_selectors
+from tasks_app.reporting import serializers as reporting_serializers
+from tasks_app.reporting import services
+
+
+class TaskReceiptApi(APIView):
+    @extend_schema(
+        request=None, responses={200: plans_serializers.TaskDetailSerializer, **WRITE_ERRORS}
+    )
+    def post(self, request, pk: int):
+        task = services.task_receive(
+            actor=request.user, task=plans_selectors.task_get(user=request.user, pk=pk)
+        )
+        return task_detail_response(request, task)
+
+
+# --- Status updates ---------------------------------------------------------------------------
+
+
+def _indicator_values(rows) -> dict:
+    return {row["indicator"]: row["value"] for row in rows or []}
+
+
+def _update_response(request, update, status_code=200) -> Response:
+    update = reporting_selectors.update_get(user=request.user, pk=update.pk)
+    return Response(
+        reporting_serializers.StatusUpdateSerializer(update).data,
+        status=status_code,
+        headers={"ETag": etag(update)},
+    )
+
+
+class TaskUpdatesApi(APIView):
+    @extend_schema(
+        operation_id="v1_tasks_updates_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: page_of(reporting_serializers.StatusUpdateSerializer), **ERRORS},
+    )
+    def get(self, request, pk: int):
+        task = plans_selectors.task_get(user=request.user, pk=pk)
+        return paginated(
+            self,
+            request,
+            reporting_selectors.update_list(task=task),
+            reporting_serializers.StatusUpdateSerializer,
+        )
+
+    @extend_schema(
+        request=reporting_serializers.StatusUpdateInSerializer,
+        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
+        responses={201: reporting_serializers.StatusUpdateSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, pk: int):
+        task = plans_selectors.task_for_write(user=request.user, pk=pk)
+
+        def submit():
+            data = validated(reporting_serializers.StatusUpdateInSerializer, request.data)
+            values = _indicator_values(data.get("indicator_values"))
+            update = services.status_update_submit(
+                actor=request.user,
+                task=task,
+                period=data["period"],
+                status=data["status"],
+                progress=data["progress"],
+                narrative=data["narrative"],
+                indicator_values=values,
+            )
+            update = reporting_selectors.update_just_submitted(update, with_values=bool(values))
+            return Response(
+                reporting_serializers.StatusUpdateSerializer(update).data,
+                status=status.HTTP_201_CREATED,
+                headers={"ETag": etag(update)},
+            )
+
+        return idempotent(request, f"task:{task.pk}:updates", submit)
+
+
+class UpdateDetailApi(APIView):
+    @extend_schema(responses={200: reporting_serializers.StatusUpdateSerializer, **ERRORS})
+    def get(self, request, pk: int):
+        return _update_response(request, reporting_selectors.update_get(user=request.user, pk=pk))
+
+    @extend_schema(
+        request=reporting_serializers.StatusUpdatePatchSerializer,
+        parameters=[
+            OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)
+        ],
+        responses={200: reporting_serializers.StatusUpdateSerializer, **PATCH_ERRORS},
+    )
+    def patch(self, request, pk: int):
+        update = reporting_selectors.update_get(user=request.user, pk=pk)
+        data = dict(validated(reporting_serializers.StatusUpdatePatchSerializer, request.data))
+        values = _indicator_values(data.pop("indicator_values", None))
+        version = if_match_version(request, update)
+        update = services.status_update_correct(
+            actor=request.user,
+            update=update,
+            expected_version=version,
+            indicator_values=values,
+            **data,
+        )
+        return _update_response(request, update)
+
+
+class UpdateReviewApi(APIView):
+    @extend_schema(
+        request=reporting_serializers.ReviewInSerializer,
+        responses={200: reporting_serializers.StatusUpdateSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, pk: int):
+        update = reporting_selectors.update_get(user=request.user, pk=pk)
+        data = validated(reporting_serializers.ReviewInSerializer, request.data)
+        update = services.status_update_review(actor=request.user, update=update, **data)
+        return _update_response(request, update)
+
+
+class UpdateEvidenceApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": reporting_serializers.EvidenceInSerializer},
+        responses={
+            201: reporting_serializers.EvidenceSerializer,
+            413: common_serializers.ErrorSerializer,
+            **WRITE_ERRORS,
+        },
+    )
+    def post(self, request, pk: int):
+        update = reporting_selectors.update_get(user=request.user, pk=pk)
+        data = validated(reporting_serializers.EvidenceInSerializer, request.data)
+        evidence = services.evidence_attach(
+            actor=request.user, update=update, uploaded=data["file"]
+        )
+        return Response(
+            reporting_serializers.EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED
+        )
+
+
+class ReviewQueueApi(APIView):
+    @extend_schema(
+        operation_id="v1_review_queue_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: page_of(reporting_serializers.StatusUpdateSerializer), **ERRORS},
+    )
+    def get(self, request):
+        if not services.permissions.is_office(request.user):
+            raise exceptions.PermissionDenied(_("只有督查室可以查看审核队列。"))
+        queue = reporting_selectors.review_queue(user=request.user)
+        paginator = NoCountCursorPagination()
+        paginator.ordering = ("submitted_at", "id")
+        page = paginator.paginate_queryset(queue, request, view=self)
+        return paginator.get_paginated_response(
+            reporting_serializers.StatusUpdateSerializer(page, many=True).data
+        )
+
+
+# --- Contributions, instructions, change requests ---------------------------------------------
+
+
+class TaskContributionsApi(APIView):
+    @extend_schema(
+        responses={200: reporting_serializers.ContributionSerializer(many=True), **ERRORS}
+    )
+    def get(self, request, pk: int):
+        task = plans_selectors.task_get(user=request.user, pk=pk)
+        return Response(
+            reporting_serializers.ContributionSerializer(task.contributions.all(), many=True).data
+        )
+
+    @extend_schema(
+        request=reporting_serializers.ContributionInSerializer,
+        responses={201: reporting_serializers.ContributionSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, pk: int):
+        task = plans_selectors.task_get(user=request.user, pk=pk)
+        data = validated(reporting_serializers.ContributionInSerializer, request.data)
+        contribution = services.contribution_submit(actor=request.user, task=task, **data)
+        return Response(
+            reporting_serializers.ContributionSerializer(contribution).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class TaskInstructionsApi(APIView):
+    @extend_schema(
+        responses={200: reporting_serializers.InstructionSerializer(many=True), **ERRORS}
+    )
+    def get(self, request, pk: int):
+        task = plans_selectors.task_get(user=request.user, pk=pk)
+        return Response(
+            reporting_serializers.InstructionSerializer(task.instructions.all(), many=True).data
+        )
+
+    @extend_schema(
+        request=reporting_serializers.InstructionInSerializer,
+        responses={201: reporting_serializers.InstructionSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, pk: int):
+        task = plans_selectors.task_get(user=request.user, pk=pk)
+        data = validated(reporting_serializers.InstructionInSerializer, request.data)
+        instruction = services.instruction_create(actor=request.user, task=task, **data)
+        return Response(
+            reporting_serializers.InstructionSerializer(instruction).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class TaskChangeRequestsApi(APIView):
+    @extend_schema(
+        responses={200: reporting_serializers.ChangeRequestSerializer(many=True), **ERRORS}
+    )
+    def get(self, request, pk: int):
+        task = plans_selectors.task_get(user=request.user, pk=pk)
+        return Response(
+            reporting_serializers.ChangeRequestSerializer(
+                task.change_requests.all(), many=True
+            ).data
+        )
+
+    @extend_schema(
+        request=reporting_serializers.ChangeRequestInSerializer,
+        responses={201: reporting_serializers.ChangeRequestSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, pk: int):
+        task = plans_selectors.task_get(user=request.user, pk=pk)
+        data = dict(validated(reporting_serializers.ChangeRequestInSerializer, request.data))
+        indicator_id = data.pop("indicator", None)
+        indicator = Indicator.objects.filter(pk=indicator_id, task=task).first()
+        if indicator_id and indicator is None:
+            raise ServiceError("indicator_required", _("请选择该任务的指标。"), field="indicator")
+        change = services.change_request_create(
+            actor=request.user, task=task, indicator=indicator, **data
+        )
+        return Response(
+            reporting_serializers.ChangeRequestSerializer(change).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ChangeRequestDecisionApi(APIView):
+    @extend_schema(
+        request=reporting_serializers.ChangeDecisionInSerializer,
+        responses={200: reporting_serializers.ChangeRequestSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, pk: int):
+        change = reporting_selectors.change_request_get(user=request.user, pk=pk)
+        data = validated(reporting_serializers.ChangeDecisionInSerializer, request.data)
+        change = services.change_request_decide(actor=request.user, change=change, **data)
+        return Response(reporting_serializers.ChangeRequestSerializer(change).data)

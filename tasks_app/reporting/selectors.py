@@ -1,0 +1,139 @@
+"""Every read that is more than a get."""
+
+import datetime as dt
+
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+
+from tasks_app.common import permissions
+from tasks_app.models import (
+    ChangeRequest,
+    Evidence,
+    IndicatorValue,
+    Instruction,
+    Review,
+    ReviewState,
+    StatusUpdate,
+    Task,
+    User,
+)
+
+
+def update_get(*, user: User, pk: int) -> StatusUpdate:
+    visible = permissions.visible_tasks(user)
+    queryset = _update_relations(StatusUpdate.objects.filter(task__in=visible))
+    return get_object_or_404(queryset.select_related("task"), pk=pk)
+
+
+def _update_relations(queryset: QuerySet[StatusUpdate]) -> QuerySet[StatusUpdate]:
+    return queryset.select_related("author").prefetch_related(
+        Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
+        Prefetch("evidence", queryset=Evidence.objects.order_by("created_at")),
+        "values__indicator",
+    )
+
+
+def update_just_submitted(update: StatusUpdate, *, with_values: bool) -> StatusUpdate:
+    """An update its author has just created, ready to serialize without reading it back.
+
+    A new update has no reviews and no evidence yet, so those relations are filled as empty
+    (Django's own prefetch cache); indicator values are read only when some were submitted.
+    """
+    update._prefetched_objects_cache = {
+        "reviews": Review.objects.none(),
+        "evidence": Evidence.objects.none(),
+    }
+    if with_values:
+        prefetch_related_objects([update], "values__indicator")
+    else:
+        update._prefetched_objects_cache["values"] = IndicatorValue.objects.none()
+    return update
+
+
+def update_list(*, task: Task) -> QuerySet[StatusUpdate]:
+    """A task's updates, newest period first, with reviews, evidence and indicator values."""
+    return _update_relations(StatusUpdate.objects.filter(task=task)).order_by("-period")
+
+
+def review_queue(*, user: User) -> QuerySet[StatusUpdate]:
+    """Submitted updates awaiting the office, oldest first."""
+    if not permissions.is_office(user):
+        return StatusUpdate.objects.none()
+    submitted = StatusUpdate.objects.filter(review_state=ReviewState.SUBMITTED)
+    return (
+        _update_relations(submitted)
+        .select_related("task", "task__lead_department")
+        .order_by("submitted_at", "id")
+    )
+
+
+def change_request_get(*, user: User, pk: int) -> ChangeRequest:
+    visible = permissions.visible_tasks(user)
+    return get_object_or_404(
+        ChangeRequest.objects.filter(task__in=visible).select_related(
+            "task", "task__plan", "indicator", "requested_by", "decided_by"
+        ),
+        pk=pk,
+    )
+
+
+# --- The workbench ---------------------------------------------------------------------------
+
+
+def first_of_month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def next_report_due(latest_period: dt.date | None, today: dt.date) -> dt.date:
+    """The first day of the month after the latest reported period, or this month if none.
+
+    A deliberately simple rule (monthly reporting, whatever the task's report_frequency): it
+    tells a department which period to fill in next, not when a reminder goes out.
+    """
+    if latest_period is None:
+        return first_of_month(today)
+    return (latest_period.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def _count_of(queryset: QuerySet) -> Subquery:
+    """A correlated COUNT(*) of queryset's rows for the outer task, 0 when there are none."""
+    counted = queryset.order_by().values("task").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def workbench_task_list(*, user: User, status: str = "", light: str = "") -> QuerySet[Task]:
+    """The user's visible tasks with what the list shows, in one query."""
+    tasks = permissions.visible_tasks(user).select_related("lead_department", "plan")
+    if status:
+        tasks = tasks.filter(status=status)
+    if light:
+        tasks = tasks.filter(light=light)
+    latest = StatusUpdate.objects.filter(task=OuterRef("pk")).order_by("-period")
+    is_lead = (
+        ExpressionWrapper(Q(lead_department_id=user.department_id), output_field=BooleanField())
+        if user.department_id
+        else Value(False)
+    )
+    return tasks.annotate(
+        latest_period=Subquery(latest.values("period")[:1]),
+        returned_count=_count_of(
+            StatusUpdate.objects.filter(task=OuterRef("pk"), review_state=ReviewState.RETURNED)
+        ),
+        unread_instruction_count=_count_of(
+            Instruction.objects.filter(task=OuterRef("pk"), read_at__isnull=True)
+        ),
+        is_lead=is_lead,
+    ).order_by("plan", "position", "code")

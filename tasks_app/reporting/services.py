@@ -1,0 +1,416 @@
+"""Every write: <entity>_<action>(*, actor, ...), one transaction, one audit row per change.
+
+Nothing outside this module saves a model. A service that finds nothing to change writes nothing,
+not even an audit row, so that re-running an import or a demo seed is a no-op.
+"""
+
+import datetime as dt
+import hashlib
+import uuid
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tasks_app.audit.services import audit_log, create_audited, json_value, snapshot, update_audited
+from tasks_app.common import permissions
+from tasks_app.common.errors import Conflict, PreconditionFailed, ServiceError
+from tasks_app.common.services import require, task_locked, version_bump, violates_constraint
+from tasks_app.models import (
+    ChangeRequest,
+    Contribution,
+    Evidence,
+    Indicator,
+    IndicatorValue,
+    Instruction,
+    Plan,
+    Review,
+    ReviewState,
+    StatusUpdate,
+    Task,
+    TaskStatus,
+    User,
+)
+from tasks_app.plans.schedule import local_today
+from tasks_app.plans.services import task_schedule_refresh
+
+
+@transaction.atomic
+def task_receive(*, actor: User, task: Task) -> Task:
+    """签收: the lead department acknowledges the task; the first receipt's time stays."""
+    require(permissions.leads(actor, task), _("只有牵头单位可以签收任务。"))
+    task = task_locked(task)
+    if task.received_at is None:
+        update_audited(actor, "task.receive", task, received_at=timezone.now(), received_by=actor)
+    return task
+
+
+def _check_period(period: dt.date) -> None:
+    today = local_today()
+    if period > today.replace(day=1):
+        raise ServiceError("period_in_future", _("报送期不能晚于本月。"), field="period")
+
+
+def _check_report(task: Task, status: str, progress: int) -> None:
+    if status == TaskStatus.DONE and progress != 100:
+        raise ServiceError("done_needs_100", _("状态为“已完成”时进度须为100%。"), field="progress")
+
+
+def _indicator_rows(task: Task, values: dict[int, Decimal]) -> list[tuple[Indicator, Decimal]]:
+    if not values:
+        return []
+    own = {i.pk: i for i in task.indicators.all()}
+    unknown = [pk for pk in values if pk not in own]
+    if unknown:
+        raise ServiceError(
+            "unknown_indicator",
+            _("指标不属于该任务:%(ids)s") % {"ids": unknown},
+            field="indicator_values",
+        )
+    return [(own[pk], value) for pk, value in values.items()]
+
+
+@transaction.atomic
+def status_update_submit(
+    *,
+    actor: User,
+    task: Task,
+    period: dt.date,
+    status: str,
+    progress: int,
+    narrative: str,
+    indicator_values: dict[int, Decimal] | None = None,
+) -> StatusUpdate:
+    require(permissions.leads(actor, task), _("只有牵头单位可以报送进展。"))
+    _check_period(period)
+    _check_report(task, status, progress)
+    rows = _indicator_rows(task, indicator_values or {})
+    # One report per task and period is the database's rule (statusupdate_one_per_period): the
+    # INSERT itself is the check, so two clerks racing for a period cannot both win, and a
+    # submission takes no lock and no look-up first. The failed INSERT ends the transaction.
+    try:
+        update = create_audited(
+            actor,
+            "status_update.submit",
+            StatusUpdate,
+            task=task,
+            period=period,
+            status=status,
+            progress=progress,
+            narrative=narrative,
+            author=actor,
+        )
+    except IntegrityError as error:
+        if not violates_constraint(error, "statusupdate_one_per_period"):
+            raise
+        raise Conflict("duplicate_period", _("该任务本期已报送,请修改已有报送。")) from error
+    IndicatorValue.objects.bulk_create(
+        [IndicatorValue(update=update, indicator=ind, value=value) for ind, value in rows]
+    )
+    if rows:
+        audit_log(
+            actor=actor,
+            action="status_update.indicator_values",
+            obj=update,
+            after={str(ind.pk): json_value(value) for ind, value in rows},
+        )
+    return update
+
+
+@transaction.atomic
+def status_update_correct(
+    *,
+    actor: User,
+    update: StatusUpdate,
+    expected_version: int,
+    indicator_values: dict[int, Decimal] | None = None,
+    **fields,
+) -> StatusUpdate:
+    """Correct an update not yet accepted; a returned one goes back to the review queue."""
+    require(permissions.leads(actor, update.task), _("只有牵头单位可以修改报送。"))
+    update = StatusUpdate.objects.select_for_update().get(pk=update.pk)
+    if update.version != expected_version:
+        raise PreconditionFailed()
+    if update.review_state == ReviewState.ACCEPTED:
+        raise Conflict("already_accepted", _("已通过审核的报送不能修改。"))
+    _check_report(
+        update.task, fields.get("status", update.status), fields.get("progress", update.progress)
+    )
+    rows = _indicator_rows(update.task, indicator_values or {})
+    resubmit = update.review_state == ReviewState.RETURNED
+    extra = (
+        {
+            "review_state": ReviewState.SUBMITTED,
+            "revision": update.revision + 1,
+            "submitted_at": timezone.now(),
+        }
+        if resubmit
+        else {}
+    )
+    update_audited(
+        actor,
+        "status_update.resubmit" if resubmit else "status_update.correct",
+        update,
+        **fields,
+        **extra,
+    )
+    for indicator, value in rows:
+        IndicatorValue.objects.update_or_create(
+            update=update, indicator=indicator, defaults={"value": value}
+        )
+    version_bump(update)
+    return update
+
+
+@transaction.atomic
+def status_update_review(
+    *, actor: User, update: StatusUpdate, decision: str, reason: str = ""
+) -> StatusUpdate:
+    """Accept (the update becomes the task's state of record) or return with a reason."""
+    require(permissions.is_office(actor), _("只有督查室可以审核报送。"))
+    update = StatusUpdate.objects.select_for_update().get(pk=update.pk)
+    if update.review_state != ReviewState.SUBMITTED:
+        raise Conflict("not_awaiting_review", _("该报送不在待审核状态。"))
+    if decision == Review.Decision.RETURNED and not reason.strip():
+        raise ServiceError("reason_required", _("退回须说明理由。"), field="reason")
+    if decision == Review.Decision.ACCEPTED and update.status == TaskStatus.DONE:
+        if not update.evidence.exists():
+            raise ServiceError("evidence_required", _("“已完成”须附佐证材料后方可通过。"))
+    review = create_audited(
+        actor,
+        f"status_update.{decision}",
+        Review,
+        update=update,
+        revision=update.revision,
+        decision=decision,
+        reason=reason.strip(),
+        reviewer=actor,
+    )
+    update_audited(actor, "status_update.review_state", update, review_state=decision)
+    version_bump(update)
+    if review.decision == Review.Decision.ACCEPTED:
+        _make_state_of_record(actor, update)
+    return update
+
+
+def _make_state_of_record(actor: User, update: StatusUpdate) -> None:
+    task = task_locked(update.task)
+    if update_audited(
+        actor, "task.state_of_record", task, status=update.status, progress=update.progress
+    ):
+        version_bump(task)
+    for value in update.values.select_related("indicator"):
+        update_audited(actor, "indicator.actual", value.indicator, latest_actual=value.value)
+    task_schedule_refresh(task=task)
+
+
+# --- Evidence -------------------------------------------------------------------------------
+
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+
+
+_SIGNATURES = {
+    "pdf": [b"%PDF-"],
+    "png": [b"\x89PNG\r\n\x1a\n"],
+    "jpg": [b"\xff\xd8\xff"],
+    "jpeg": [b"\xff\xd8\xff"],
+    "docx": [b"PK\x03\x04"],
+    "xlsx": [b"PK\x03\x04"],
+    "doc": [b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"],
+    "xls": [b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"],
+}
+
+
+_CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "doc": "application/msword",
+    "xls": "application/vnd.ms-excel",
+}
+
+
+def _evidence_extension(name: str, head: bytes, size: int) -> str:
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if size == 0:
+        raise ServiceError("file_empty", _("文件为空。"), field="file")
+    if size > EVIDENCE_MAX_BYTES:
+        raise ServiceError("file_too_large", _("文件不能超过10MB。"), field="file")
+    if extension not in _SIGNATURES:
+        raise ServiceError(
+            "file_type_not_allowed", _("只接受 PDF、图片(PNG/JPG)和 Office 文档。"), field="file"
+        )
+    if not any(head.startswith(sig) for sig in _SIGNATURES[extension]):
+        raise ServiceError("file_content_mismatch", _("文件内容与扩展名不符。"), field="file")
+    return extension
+
+
+@transaction.atomic
+def evidence_attach(*, actor: User, update: StatusUpdate, uploaded) -> Evidence:
+    require(permissions.leads(actor, update.task), _("只有牵头单位可以上传佐证材料。"))
+    if update.review_state == ReviewState.ACCEPTED:
+        raise Conflict("already_accepted", _("已通过审核的报送不能再添加材料。"))
+    uploaded.seek(0)
+    head = uploaded.read(16)
+    extension = _evidence_extension(uploaded.name, head, uploaded.size)
+    digest = hashlib.sha256()
+    uploaded.seek(0)
+    for chunk in uploaded.chunks():
+        digest.update(chunk)
+    uploaded.seek(0)
+    evidence = Evidence(
+        update=update,
+        original_name=uploaded.name[-200:],
+        size=uploaded.size,
+        content_type=_CONTENT_TYPES[extension],
+        sha256=digest.hexdigest(),
+        uploaded_by=actor,
+    )
+    evidence.file.save(f"{uuid.uuid4().hex}.{extension}", uploaded, save=False)
+    evidence.save()
+    audit_log(
+        actor=actor,
+        action="evidence.attach",
+        obj=evidence,
+        after=snapshot(evidence, ["update", "original_name", "size", "sha256", "file"]),
+    )
+    return evidence
+
+
+# --- Co-departments, leaders ------------------------------------------------------------------
+
+
+@transaction.atomic
+def contribution_submit(
+    *, actor: User, task: Task, period: dt.date, narrative: str
+) -> Contribution:
+    require(permissions.co_leads(actor, task), _("只有配合单位可以报送配合情况。"))
+    _check_period(period)
+    if Contribution.objects.filter(task=task, department=actor.department, period=period).exists():
+        raise Conflict("duplicate_period", _("本单位本期已报送配合情况。"))
+    return create_audited(
+        actor,
+        "contribution.submit",
+        Contribution,
+        task=task,
+        department=actor.department,
+        period=period,
+        narrative=narrative,
+        author=actor,
+    )
+
+
+@transaction.atomic
+def instruction_create(*, actor: User, task: Task, text: str) -> Instruction:
+    require(permissions.is_leader(actor), _("只有区领导可以作出批示。"))
+    return create_audited(
+        actor, "instruction.create", Instruction, task=task, leader=actor, text=text
+    )
+
+
+@transaction.atomic
+def instruction_mark_read(*, actor: User, instruction: Instruction) -> Instruction:
+    require(permissions.leads(actor, instruction.task), _("只有牵头单位可以阅知批示。"))
+    if instruction.read_at is None:
+        update_audited(actor, "instruction.read", instruction, read_at=timezone.now())
+    return instruction
+
+
+def _parse_change_value(field_name: str, raw: str):
+    try:
+        return dt.date.fromisoformat(raw) if field_name == "deadline" else Decimal(raw)
+    except (ValueError, ArithmeticError):
+        raise ServiceError("invalid_value", _("新值格式不正确。"), field="new_value") from None
+
+
+@transaction.atomic
+def change_request_create(
+    *,
+    actor: User,
+    task: Task,
+    field: str,
+    new_value: str,
+    reason: str,
+    indicator: Indicator | None = None,
+) -> ChangeRequest:
+    # The office decides requests; it does not file them, so no one approves their own.
+    require(permissions.leads(actor, task), _("只有牵头单位可以提交变更申请。"))
+    if task.plan.status != Plan.Status.PUBLISHED:
+        raise Conflict("plan_not_published", _("计划尚未发布,可直接修改,无需变更申请。"))
+    if field == ChangeRequest.Field.TARGET_VALUE and (
+        indicator is None or indicator.task_id != task.pk
+    ):
+        raise ServiceError("indicator_required", _("请选择该任务的指标。"), field="indicator")
+    parsed = _parse_change_value(field, new_value)
+    current = task.deadline if field == ChangeRequest.Field.DEADLINE else indicator.target_value
+    if field == ChangeRequest.Field.DEADLINE and task.start_date and parsed < task.start_date:
+        raise ServiceError(
+            "deadline_before_start", _("完成时限不能早于开始日期。"), field="new_value"
+        )
+    if ChangeRequest.objects.filter(
+        task=task, field=field, indicator=indicator, state=ChangeRequest.State.PENDING
+    ).exists():
+        raise Conflict("change_request_pending", _("已有待审批的同类变更申请。"))
+    return create_audited(
+        actor,
+        "change_request.create",
+        ChangeRequest,
+        task=task,
+        indicator=indicator,
+        field=field,
+        old_value=str(json_value(current) or ""),
+        new_value=str(json_value(parsed)),
+        reason=reason,
+        requested_by=actor,
+    )
+
+
+@transaction.atomic
+def change_request_decide(
+    *, actor: User, change: ChangeRequest, approve: bool, note: str = ""
+) -> ChangeRequest:
+    require(permissions.is_office(actor), _("只有督查室可以审批变更申请。"))
+    change = ChangeRequest.objects.select_for_update().get(pk=change.pk)
+    if change.state != ChangeRequest.State.PENDING:
+        raise Conflict("already_decided", _("该变更申请已审批。"))
+    state = ChangeRequest.State.APPROVED if approve else ChangeRequest.State.REJECTED
+    update_audited(
+        actor,
+        f"change_request.{state}",
+        change,
+        state=state,
+        decided_by=actor,
+        decided_at=timezone.now(),
+        decision_note=note,
+    )
+    if approve:
+        _apply_change(actor, change)
+    return change
+
+
+def _apply_change(actor: User, change: ChangeRequest) -> None:
+    value = _parse_change_value(change.field, change.new_value)
+    if change.field == ChangeRequest.Field.DEADLINE:
+        task = task_locked(change.task)
+        update_audited(
+            actor,
+            "task.deadline_change",
+            task,
+            deadline=value,
+            original_deadline=task.original_deadline or task.deadline,
+        )
+        version_bump(task)
+        task_schedule_refresh(task=task)
+    else:
+        indicator = change.indicator
+        update_audited(
+            actor,
+            "indicator.target_change",
+            indicator,
+            target_value=value,
+            original_target_value=indicator.original_target_value or indicator.target_value,
+        )

@@ -1,0 +1,330 @@
+"""Server-rendered pages. Thin: read via selectors, write via the same services as the API."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tasks_app.common import permissions
+from tasks_app.common.errors import Conflict, ServiceError
+from tasks_app.models import (
+    Evidence,
+    Indicator,
+    Light,
+    ReviewState,
+    StatusUpdate,
+    Task,
+    TaskStatus,
+)
+from tasks_app.plans.schedule import local_today
+from tasks_app.reporting import selectors, services
+from tasks_app.reporting.forms import (
+    ContributionForm,
+    CorrectionForm,
+    InstructionForm,
+    ReportForm,
+    ReviewForm,
+    add_service_error,
+)
+
+WORKBENCH_PAGE_SIZE = 50
+
+
+# --- 我的任务 ----------------------------------------------------------------------------------
+
+
+def _choice(value: str, choices) -> str:
+    return value if value in dict(choices) else ""
+
+
+@login_required
+def workbench(request):
+    status = _choice(request.GET.get("status", ""), TaskStatus.choices)
+    light = _choice(request.GET.get("light", ""), Light.choices)
+    page = Paginator(
+        selectors.workbench_task_list(user=request.user, status=status, light=light),
+        WORKBENCH_PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    today = local_today()
+    for task in page:
+        task.next_due = selectors.next_report_due(task.latest_period, today)
+    return render(
+        request,
+        "tasks_app/workbench.html",
+        {
+            "page": page,
+            "status": status,
+            "light": light,
+            "status_choices": TaskStatus.choices,
+            "light_choices": Light.choices,
+            "is_department": permissions.is_department_member(request.user),
+        },
+    )
+
+
+# --- Task page ------------------------------------------------------------------------------
+
+
+def _visible_task(user, task_id: int) -> Task:
+    tasks = permissions.visible_tasks(user).select_related(
+        "plan", "section", "key_area", "lead_department", "responsible_leader", "received_by"
+    )
+    return get_object_or_404(tasks, pk=task_id)
+
+
+def _indicators(task: Task) -> list[Indicator]:
+    return list(task.indicators.order_by("position"))
+
+
+def _correction_form(update: StatusUpdate, indicators: list[Indicator]) -> CorrectionForm:
+    initial = {
+        "version": update.version,
+        "status": update.status,
+        "progress": update.progress,
+        "narrative": update.narrative,
+    }
+    initial.update({f"indicator_{v.indicator_id}": v.value for v in update.values.all()})
+    return CorrectionForm(prefix=f"correct-{update.pk}", initial=initial, indicators=indicators)
+
+
+def _mark_instructions_read(user, task: Task) -> set[int]:
+    """When the lead department opens the page its unread instructions become read."""
+    if not permissions.leads(user, task):
+        return set()
+    unread = list(task.instructions.filter(read_at__isnull=True))
+    for instruction in unread:
+        services.instruction_mark_read(actor=user, instruction=instruction)
+    return {instruction.pk for instruction in unread}
+
+
+def _render_task(request, task: Task, *, status: int = 200, **bound):
+    """The task page; `bound` holds forms carrying errors, keyed as the context names them."""
+    user = request.user
+    indicators = _indicators(task)
+    history = list(selectors.update_list(task=task))
+    leads = permissions.leads(user, task)
+    for update in history:
+        if leads and update.review_state == ReviewState.RETURNED:
+            update.correction_form = bound.get(f"correct_{update.pk}") or _correction_form(
+                update, indicators
+            )
+    latest = history[0].period if history else None
+    next_due = selectors.next_report_due(latest, local_today())
+    context = {
+        "task": task,
+        "indicators": indicators,
+        "milestones": task.milestones.all(),
+        "newly_read": _mark_instructions_read(user, task) if request.method == "GET" else set(),
+        "instructions": task.instructions.select_related("leader").order_by("-created_at"),
+        "history": history,
+        "contributions": task.contributions.select_related("department", "author"),
+        "change_requests": task.change_requests.select_related("indicator", "requested_by"),
+        "co_departments": task.co_departments.all(),
+        "next_due": next_due,
+        "leads": leads,
+        "co_leads": permissions.co_leads(user, task),
+        "is_leader": permissions.is_leader(user),
+    }
+    if leads:
+        context["report_form"] = bound.get("report_form") or ReportForm(
+            prefix="report", indicators=indicators, initial={"period": next_due}
+        )
+    if context["co_leads"]:
+        context["contribution_form"] = bound.get("contribution_form") or ContributionForm(
+            prefix="contribution", initial={"period": next_due}
+        )
+    if context["is_leader"]:
+        context["instruction_form"] = bound.get("instruction_form") or InstructionForm(
+            prefix="instruction"
+        )
+    return render(request, "tasks_app/workbench_task.html", context, status=status)
+
+
+def _service_failed(request, form, error: ServiceError) -> int:
+    add_service_error(form, error)
+    if error.status == 403:  # the form may not be on the page for this user: say it on top too
+        messages.error(request, str(error.message))
+    return error.status
+
+
+def _done(request, task: Task, message: str):
+    messages.success(request, message)
+    return redirect("workbench-task", task_id=task.pk)
+
+
+@login_required
+def task_page(request, task_id: int):
+    return _render_task(request, _visible_task(request.user, task_id))
+
+
+@login_required
+@require_POST
+def task_receive(request, task_id: int):
+    task = _visible_task(request.user, task_id)
+    try:
+        services.task_receive(actor=request.user, task=task)
+    except ServiceError as error:
+        messages.error(request, str(error.message))
+        return redirect("workbench-task", task_id=task.pk)
+    return _done(request, task, _("已签收。"))
+
+
+@login_required
+@require_POST
+def task_report(request, task_id: int):
+    task = _visible_task(request.user, task_id)
+    form = ReportForm(request.POST, request.FILES, prefix="report", indicators=_indicators(task))
+    if not form.is_valid():
+        return _render_task(request, task, status=400, report_form=form)
+    data = form.cleaned_data
+    try:
+        # Report and evidence succeed or fail together: a refused file leaves no report behind.
+        with transaction.atomic():
+            update = services.status_update_submit(
+                actor=request.user,
+                task=task,
+                period=data["period"],
+                status=data["status"],
+                progress=data["progress"],
+                narrative=data["narrative"],
+                indicator_values=form.indicator_values(),
+            )
+            if data["evidence"]:
+                services.evidence_attach(
+                    actor=request.user, update=update, uploaded=data["evidence"]
+                )
+    except ServiceError as error:
+        return _render_task(
+            request, task, status=_service_failed(request, form, error), report_form=form
+        )
+    return _done(request, task, _("已报送,等待督查室审核。"))
+
+
+@login_required
+@require_POST
+def update_correct(request, update_id: int):
+    update = get_object_or_404(
+        StatusUpdate.objects.filter(task__in=permissions.visible_tasks(request.user)), pk=update_id
+    )
+    task = _visible_task(request.user, update.task_id)
+    form = CorrectionForm(
+        request.POST, request.FILES, prefix=f"correct-{update.pk}", indicators=_indicators(task)
+    )
+    bound = {f"correct_{update.pk}": form}
+    if not form.is_valid():
+        return _render_task(request, task, status=400, **bound)
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
+            services.status_update_correct(
+                actor=request.user,
+                update=update,
+                expected_version=data["version"],
+                indicator_values=form.indicator_values(),
+                status=data["status"],
+                progress=data["progress"],
+                narrative=data["narrative"],
+            )
+            if data["evidence"]:
+                services.evidence_attach(
+                    actor=request.user, update=update, uploaded=data["evidence"]
+                )
+    except ServiceError as error:
+        return _render_task(request, task, status=_service_failed(request, form, error), **bound)
+    return _done(request, task, _("已修改并重新报送,等待督查室审核。"))
+
+
+@login_required
+@require_POST
+def task_contribute(request, task_id: int):
+    task = _visible_task(request.user, task_id)
+    form = ContributionForm(request.POST, prefix="contribution")
+    if not form.is_valid():
+        return _render_task(request, task, status=400, contribution_form=form)
+    try:
+        services.contribution_submit(actor=request.user, task=task, **form.cleaned_data)
+    except ServiceError as error:
+        return _render_task(
+            request, task, status=_service_failed(request, form, error), contribution_form=form
+        )
+    return _done(request, task, _("配合情况已报送。"))
+
+
+@login_required
+@require_POST
+def task_instruct(request, task_id: int):
+    task = _visible_task(request.user, task_id)
+    form = InstructionForm(request.POST, prefix="instruction")
+    if not form.is_valid():
+        return _render_task(request, task, status=400, instruction_form=form)
+    try:
+        services.instruction_create(actor=request.user, task=task, text=form.cleaned_data["text"])
+    except ServiceError as error:
+        return _render_task(
+            request, task, status=_service_failed(request, form, error), instruction_form=form
+        )
+    return _done(request, task, _("批示已发出。"))
+
+
+@login_required
+def evidence_download(request, evidence_id: int):
+    evidence = get_object_or_404(
+        Evidence.objects.filter(update__task__in=permissions.visible_tasks(request.user)),
+        pk=evidence_id,
+    )
+    return FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+    )
+
+
+# --- 审核队列 ----------------------------------------------------------------------------------
+
+
+def _render_queue(request, *, status: int = 200, failed: StatusUpdate | None = None, form=None):
+    updates = list(selectors.review_queue(user=request.user))
+    for update in updates:
+        update.review_form = (
+            form if failed and update.pk == failed.pk else ReviewForm(prefix=f"review-{update.pk}")
+        )
+    return render(request, "tasks_app/review_queue.html", {"updates": updates}, status=status)
+
+
+def _require_office(user) -> None:
+    if not permissions.is_office(user):
+        raise PermissionDenied
+
+
+@login_required
+def review_queue(request):
+    _require_office(request.user)
+    return _render_queue(request)
+
+
+@login_required
+@require_POST
+def review_decide(request, update_id: int):
+    _require_office(request.user)
+    update = get_object_or_404(StatusUpdate.objects.select_related("task"), pk=update_id)
+    form = ReviewForm(request.POST, prefix=f"review-{update.pk}")
+    if not form.is_valid():
+        return _render_queue(request, status=400, failed=update, form=form)
+    try:
+        services.status_update_review(actor=request.user, update=update, **form.cleaned_data)
+    except Conflict as error:  # already decided by someone else: it has left the queue
+        messages.error(request, f"{update.task.code} {update.period:%Y-%m}:{error.message}")
+        return redirect("review-queue")
+    except ServiceError as error:
+        return _render_queue(
+            request, status=_service_failed(request, form, error), failed=update, form=form
+        )
+    done = _("已通过") if form.cleaned_data["decision"] == "accepted" else _("已退回")
+    messages.success(request, f"{update.task.code} {update.period:%Y-%m}:{done}")
+    return redirect("review-queue")

@@ -1,0 +1,161 @@
+import functools
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tasks_app.common.api import ERRORS, validated
+from tasks_app.models import Plan
+from tasks_app.plans.schedule import local_today
+from tasks_app.stats import indicators, selectors, summary
+from tasks_app.stats import ranking as stats_ranking
+from tasks_app.stats import snapshot as stats_snapshot
+from tasks_app.stats.serializers import (
+    AsOfSerializer,
+    ExceptionListSerializer,
+    IndicatorListSerializer,
+    OverviewSerializer,
+    ProvinceOverviewSerializer,
+    ProvinceQuerySerializer,
+    RankingSerializer,
+    SummarySerializer,
+    TrendSerializer,
+)
+
+# --- Views -----------------------------------------------------------------------------------
+
+
+def snapshot_for(request, pk: int) -> stats_snapshot.PlanSnapshot:
+    query = validated(AsOfSerializer, request.query_params)
+    department_id = selectors.stats_scope(request.user)
+    plan = get_object_or_404(Plan, pk=pk)
+    return stats_snapshot.plan_snapshot(
+        plan=plan, as_of=query.get("as_of"), department_id=department_id
+    )
+
+
+@functools.cache
+def _renderer(serializer_class) -> serializers.Serializer:
+    """One instance per response shape, its (nested) fields built once per process.
+
+    serializer_class(data).data deep-copies and binds every declared field, nested serializers'
+    too, on each response: two thirds of the rendering time of a plan's overview. The answers
+    are plain dicts, so to_representation of a shared instance gives the same output (it only
+    reads the fields); tests/test_stats_rendering.py holds the two to the same JSON.
+    """
+    return serializer_class()
+
+
+def _answer(serializer_class, data) -> Response:
+    return Response(_renderer(serializer_class).to_representation(data))
+
+
+class PlanStatsApi(APIView):
+    @extend_schema(
+        summary="Totals by status and light, by section, key area, lead department, livelihood",
+        parameters=[AsOfSerializer],
+        responses={200: OverviewSerializer, **ERRORS},
+    )
+    def get(self, request, pk: int):
+        return _answer(OverviewSerializer, selectors.stats_overview(snapshot_for(request, pk)))
+
+
+class ProvinceStatsApi(APIView):
+    """GET /api/v1/stats/plans/?as_of=YYYY-MM-DD[&year=YYYY]: the province leader's overview.
+
+    Every published plan (of `year`, when given), each with its id, title, government, year and
+    the same top-level tally as /api/v1/stats/plans/{id}/'s `totals` at that as_of; exceptions
+    first: the largest share of red lights, then the lowest completion rate, then the most
+    overdue tasks (ties by government, title, id). A fixed number of queries however many
+    plans and tasks (tasks_app.stats.province_overview). Scope as for the per-plan overview:
+    leaders, the office, administrators and auditors see every plan; a department's members
+    see the plans where their department leads tasks, counted over those tasks; others 403.
+    """
+
+    @extend_schema(
+        operation_id="v1_stats_plans_list",
+        summary="Every published plan's totals at once, exceptions first (the province view)",
+        parameters=[ProvinceQuerySerializer],
+        responses={200: ProvinceOverviewSerializer, **ERRORS},
+    )
+    def get(self, request):
+        query = validated(ProvinceQuerySerializer, request.query_params)
+        department_id = selectors.stats_scope(request.user)
+        as_of = query.get("as_of") or local_today()
+        rows = selectors.province_overview(
+            as_of=as_of, year=query.get("year"), department_id=department_id
+        )
+        data = {
+            "as_of": as_of,
+            "year": query.get("year"),
+            "department_id": department_id,
+            "results": rows,
+        }
+        return _answer(ProvinceOverviewSerializer, data)
+
+
+class PlanExceptionsApi(APIView):
+    @extend_schema(
+        summary="Red and overdue tasks, most overdue first, with the latest report",
+        parameters=[AsOfSerializer],
+        responses={200: ExceptionListSerializer, **ERRORS},
+    )
+    def get(self, request, pk: int):
+        snapshot = snapshot_for(request, pk)
+        data = {"as_of": snapshot.as_of, "results": selectors.stats_exceptions(snapshot)}
+        return _answer(ExceptionListSerializer, data)
+
+
+class PlanIndicatorsApi(APIView):
+    @extend_schema(
+        summary="Indicators against their targets: actual, attainment, pace",
+        parameters=[AsOfSerializer],
+        responses={200: IndicatorListSerializer, **ERRORS},
+    )
+    def get(self, request, pk: int):
+        snapshot = snapshot_for(request, pk)
+        data = {"as_of": snapshot.as_of, "results": indicators.stats_indicators(snapshot)}
+        return _answer(IndicatorListSerializer, data)
+
+
+class PlanRankingApi(APIView):
+    @extend_schema(
+        summary="红黑榜: lead departments' reporting discipline and results, score explained",
+        parameters=[AsOfSerializer],
+        responses={200: RankingSerializer, **ERRORS},
+    )
+    def get(self, request, pk: int):
+        department_id = selectors.stats_scope(request.user)
+        query = validated(AsOfSerializer, request.query_params)
+        plan = get_object_or_404(Plan, pk=pk)
+        # Ranks are computed among all lead departments; a department then sees its own row.
+        snapshot = stats_snapshot.plan_snapshot(plan=plan, as_of=query.get("as_of"))
+        ranking = stats_ranking.stats_ranking(snapshot)
+        if department_id is not None:
+            ranking["rows"] = [r for r in ranking["rows"] if r["department_id"] == department_id]
+        return _answer(RankingSerializer, ranking)
+
+
+class PlanTrendApi(APIView):
+    @extend_schema(
+        summary="Completion and lights month by month through the plan year",
+        parameters=[AsOfSerializer],
+        responses={200: TrendSerializer, **ERRORS},
+    )
+    def get(self, request, pk: int):
+        snapshot = snapshot_for(request, pk)
+        return _answer(
+            TrendSerializer, {"as_of": snapshot.as_of, "months": summary.stats_trend(snapshot)}
+        )
+
+
+class PlanSummaryApi(APIView):
+    @extend_schema(
+        summary="The year-end summary sentence, its counts and the task ids behind each number",
+        parameters=[AsOfSerializer],
+        responses={200: SummarySerializer, **ERRORS},
+    )
+    def get(self, request, pk: int):
+        return _answer(SummarySerializer, summary.plan_summary(snapshot_for(request, pk)))

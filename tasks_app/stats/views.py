@@ -1,0 +1,432 @@
+"""领导驾驶舱: the plan's numbers for leaders, exceptions first, with drill-down, export and print.
+
+Same scope as the stats API (tasks_app.stats.stats_scope): leaders, the office and auditors see
+the whole plan; a department's members see their own department's numbers; others get 403.
+A task's history is its existing page, /workbench/tasks/<id>/ (visible to the same people).
+"""
+
+import datetime as dt
+from io import BytesIO
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from tasks_app.common.errors import NotPermitted
+from tasks_app.models import Light, Plan, TaskStatus
+from tasks_app.plans.schedule import local_today
+from tasks_app.stats import indicators, selectors
+from tasks_app.stats import ranking as stats_ranking
+from tasks_app.stats import snapshot as stats_snapshot
+from tasks_app.stats import summary as stats_summary
+from tasks_app.stats.snapshot import AS_OF_MAX, AS_OF_MIN
+
+STATUS_LABELS = dict(TaskStatus.choices)
+LIGHT_LABELS = dict(Light.choices)
+SCORE_LABELS = {
+    "reporting": "报送率",
+    "on_time": "按时报送率",
+    "first_pass": "一次通过率",
+    "completion": "完成率",
+    "lights": "亮灯得分",
+}
+
+
+class BadAsOf(ValueError):
+    pass
+
+
+def _as_of(request) -> dt.date:
+    raw = request.GET.get("as_of", "").strip()
+    if not raw:
+        return local_today()
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        raise BadAsOf(_("统计日期格式应为 YYYY-MM-DD。")) from None
+    if not AS_OF_MIN <= day <= AS_OF_MAX:
+        raise BadAsOf(_("统计日期须在2000-01-01至2100-12-31之间。"))
+    return day
+
+
+def _scope(user) -> int | None:
+    try:
+        return selectors.stats_scope(user)
+    except NotPermitted:
+        raise PermissionDenied from None
+
+
+def _snapshot(request, plan: Plan) -> stats_snapshot.PlanSnapshot:
+    return stats_snapshot.plan_snapshot(
+        plan=plan, as_of=_as_of(request), department_id=_scope(request.user)
+    )
+
+
+def _bad_as_of(request, plan: Plan, error: BadAsOf):
+    context = {"plan": plan, "as_of_error": str(error), "as_of_raw": request.GET.get("as_of")}
+    return render(request, "tasks_app/dashboard/bad_as_of.html", context, status=400)
+
+
+@login_required
+def dashboard_home(request):
+    _scope(request.user)
+    plans = list(Plan.objects.order_by("-year", "title"))
+    if len(plans) == 1:
+        return redirect("dashboard-plan", plan_id=plans[0].pk)
+    return render(request, "tasks_app/dashboard/home.html", {"plans": plans})
+
+
+# --- The dashboard ---------------------------------------------------------------------------
+
+
+def _percent(rate: float) -> float:
+    return round(rate * 100, 1)
+
+
+def _charts(overview: dict, trend: list[dict]) -> dict:
+    """What the ECharts charts draw, as plain lists."""
+    return {
+        "sections": {
+            "names": [row["title"] for row in overview["by_section"]],
+            "rates": [_percent(row["completion_rate"]) for row in overview["by_section"]],
+        },
+        "departments": {
+            "names": [row["name"] for row in overview["by_department"]],
+            "rates": [_percent(row["completion_rate"]) for row in overview["by_department"]],
+        },
+        "lights": [
+            {
+                "name": LIGHT_LABELS[light],
+                "key": light,
+                "value": overview["totals"]["by_light"][light],
+            }
+            for light in stats_snapshot.LIGHTS
+        ],
+        "trend": {
+            "months": [point["month"] for point in trend],
+            "rates": [_percent(point["completion_rate"]) for point in trend],
+            "green": [point["by_light"]["green"] for point in trend],
+            "yellow": [point["by_light"]["yellow"] for point in trend],
+            "red": [point["by_light"]["red"] for point in trend],
+        },
+    }
+
+
+def _summary_links(summary: dict, as_of: dt.date) -> list[dict]:
+    """The sentence's pieces; numbers carry the query of the task list they link to."""
+    pieces = []
+    for segment in summary["segments"]:
+        link = segment["link"]
+        query = None
+        if link == "all":
+            query = f"filed=1&as_of={as_of}"
+        elif link in STATUS_LABELS:
+            query = f"filed=1&status={link}&as_of={as_of}"
+        pieces.append({"text": segment["text"], "query": query, "anchor": link == "sections"})
+    return pieces
+
+
+def _ranking_rows(ranking: dict) -> list[dict]:
+    for row in ranking["rows"]:
+        for part in row["score_parts"]:
+            part["label"] = SCORE_LABELS[part["key"]]
+    return ranking["rows"]
+
+
+def dashboard_data(snapshot: stats_snapshot.PlanSnapshot) -> dict:
+    overview = selectors.stats_overview(snapshot)
+    trend = stats_summary.stats_trend(snapshot)
+    summary = stats_summary.plan_summary(snapshot)
+    ranking = stats_ranking.stats_ranking(snapshot)
+    return {
+        "plan": snapshot.plan,
+        "as_of": snapshot.as_of,
+        "department_id": snapshot.department_id,
+        "overview": overview,
+        "totals": overview["totals"],
+        "exceptions": selectors.stats_exceptions(snapshot),
+        "indicators": indicators.stats_indicators(snapshot),
+        "ranking": ranking,
+        "ranking_rows": _ranking_rows(ranking),
+        "trend": trend,
+        "summary": summary,
+        "summary_pieces": _summary_links(summary, snapshot.as_of),
+        "charts": _charts(overview, trend),
+        "status_labels": STATUS_LABELS,
+        "light_labels": LIGHT_LABELS,
+    }
+
+
+@login_required
+def plan_dashboard(request, plan_id: int):
+    plan = get_object_or_404(Plan, pk=plan_id)
+    try:
+        snapshot = _snapshot(request, plan)
+    except BadAsOf as error:
+        return _bad_as_of(request, plan, error)
+    context = dashboard_data(snapshot)
+    context["today"] = local_today()
+    return render(request, "tasks_app/dashboard/plan.html", context)
+
+
+@login_required
+def dashboard_print(request, plan_id: int):
+    """督查通报 for the monthly meeting: overview, exceptions, ranking, on A4."""
+    plan = get_object_or_404(Plan, pk=plan_id)
+    try:
+        snapshot = _snapshot(request, plan)
+    except BadAsOf as error:
+        return _bad_as_of(request, plan, error)
+    return render(request, "tasks_app/dashboard/print.html", dashboard_data(snapshot))
+
+
+# --- Drill-down: plan -> section -> key area -> tasks ------------------------------------------
+
+
+def _int(value) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _drill_filters(request) -> dict:
+    get = request.GET
+    return {
+        "section": _int(get.get("section")),
+        "key_area": _int(get.get("key_area")),
+        "department": _int(get.get("department")),
+        "status": get.get("status") if get.get("status") in STATUS_LABELS else None,
+        "light": get.get("light") if get.get("light") in LIGHT_LABELS else None,
+        "overdue": get.get("overdue") == "1",
+        "livelihood": get.get("livelihood") == "1",
+        "filed": get.get("filed") == "1",
+    }
+
+
+def _matches(state: stats_snapshot.TaskState, f: dict) -> bool:
+    checks = [
+        f["section"] is None or state.section_id == f["section"],
+        f["key_area"] is None or state.key_area_id == f["key_area"],
+        f["department"] is None or state.lead_department_id == f["department"],
+        f["status"] is None or state.status == f["status"],
+        f["light"] is None or state.light == f["light"],
+        not f["overdue"] or state.overdue,
+        not f["livelihood"] or state.livelihood,
+        not f["filed"] or state.section_id is not None,
+    ]
+    return all(checks)
+
+
+@login_required
+def task_drilldown(request, plan_id: int):
+    plan = get_object_or_404(Plan, pk=plan_id)
+    try:
+        snapshot = _snapshot(request, plan)
+    except BadAsOf as error:
+        return _bad_as_of(request, plan, error)
+    filters = _drill_filters(request)
+    section = snapshot.sections.get(filters["section"])
+    key_area = snapshot.key_areas.get(filters["key_area"])
+    if key_area and section is None:
+        section = snapshot.sections.get(key_area.section_id)
+    overview = selectors.stats_overview(snapshot)
+    areas = [a for a in overview["by_key_area"] if section and a["section_id"] == section.pk]
+    tasks = [s for s in snapshot.tasks if _matches(s, filters)]
+    context = {
+        "plan": plan,
+        "as_of": snapshot.as_of,
+        "section": section,
+        "key_area": key_area,
+        "areas": [] if key_area else areas,
+        "department": snapshot.departments.get(filters["department"]),
+        "filters": filters,
+        "tasks": tasks,
+        "totals": selectors.tally(tasks),
+        "departments": snapshot.departments,
+        "status_labels": STATUS_LABELS,
+        "light_labels": LIGHT_LABELS,
+    }
+    return render(request, "tasks_app/dashboard/tasks.html", context)
+
+
+# --- XLSX export -----------------------------------------------------------------------------
+
+
+def _tally_row(name: str, tally: dict) -> list:
+    return [
+        name,
+        tally["total"],
+        tally["done"],
+        _percent(tally["completion_rate"]),
+        tally["overdue"],
+        *[tally["by_status"][s] for s in stats_snapshot.STATUSES],
+        *[tally["by_light"][light] for light in stats_snapshot.LIGHTS],
+    ]
+
+
+def _tally_header() -> list[str]:
+    return [
+        "完成率(%)",
+        "逾期",
+        *[str(STATUS_LABELS[s]) for s in stats_snapshot.STATUSES],
+        *[str(LIGHT_LABELS[light]) for light in stats_snapshot.LIGHTS],
+    ]
+
+
+def _overview_sheet(book, data: dict) -> None:
+    sheet = book.active
+    sheet.title = "总览"
+    sheet.append([data["plan"].title, f"统计日期 {data['as_of']}"])
+    sheet.append([data["summary"]["sentence"]])
+    sheet.append([])
+    sheet.append(["范围", "任务数", "已完成", *_tally_header()])
+    sheet.append(_tally_row("全部任务", data["totals"]))
+    sheet.append(_tally_row("民生实事", data["overview"]["livelihood"]))
+    sheet.append([])
+    sheet.append(["方面", "任务数", "已完成", *_tally_header()])
+    for row in data["overview"]["by_section"]:
+        sheet.append(_tally_row(row["title"], row))
+    sheet.append([])
+    sheet.append(["牵头单位", "任务数", "已完成", *_tally_header()])
+    for row in data["overview"]["by_department"]:
+        sheet.append(_tally_row(row["name"], row))
+
+
+def _exceptions_sheet(book, data: dict) -> None:
+    sheet = book.create_sheet("异常任务")
+    sheet.append(
+        [
+            "编号",
+            "任务",
+            "牵头单位",
+            "完成时限",
+            "逾期工作日",
+            "亮灯",
+            "状态",
+            "进度(%)",
+            "序时进度(%)",
+            "最近报送期",
+            "情况说明",
+        ]
+    )
+    for row in data["exceptions"]:
+        report = row["latest_report"] or {}
+        sheet.append(
+            [
+                row["code"],
+                row["title"],
+                row["lead_department"] or "",
+                row["deadline"],
+                row["days_late"],
+                str(LIGHT_LABELS[row["light"]]),
+                str(STATUS_LABELS[row["status"]]),
+                row["progress"],
+                row["expected_progress"],
+                report.get("period").strftime("%Y-%m") if report else "",
+                report.get("narrative", ""),
+            ]
+        )
+
+
+def _indicator_sheet(book, data: dict) -> None:
+    sheet = book.create_sheet("指标")
+    sheet.append(
+        ["指标", "任务", "目标", "实际", "单位", "完成比例(%)", "差(百分点)", "达标", "序时"]
+    )
+    for row in data["indicators"]:
+        sheet.append(
+            [
+                row["name"],
+                row["task_code"] or "",
+                row["target"],
+                row["actual"],
+                row["unit"],
+                _percent(row["share"]) if row["share"] is not None else None,
+                row["points"],
+                {True: "是", False: "否"}.get(row["met"], ""),
+                {True: "是", False: "否"}.get(row["on_schedule"], ""),
+            ]
+        )
+
+
+def _ranking_sheet(book, data: dict) -> None:
+    sheet = book.create_sheet("红黑榜")
+    parts = [SCORE_LABELS[key] for key in stats_ranking.WEIGHTS]
+    sheet.append(
+        [
+            "名次",
+            "牵头单位",
+            "得分",
+            "榜单",
+            "任务数",
+            "已完成",
+            "红灯",
+            "逾期",
+            "应报",
+            "已报",
+            "按时",
+            "退回",
+            *[f"{p}(权重)" for p in parts],
+        ]
+    )
+    for row in data["ranking_rows"]:
+        sheet.append(
+            [
+                row["rank"],
+                row["department"],
+                row["score"],
+                {"red": "红榜", "black": "黑榜"}.get(row["list"], ""),
+                row["tasks"],
+                row["done"],
+                row["red"],
+                row["overdue"],
+                row["reports_due"],
+                row["reports_received"],
+                row["reports_on_time"],
+                row["returned"],
+                *[f"{p['points']}/{p['weight']}" for p in row["score_parts"]],
+            ]
+        )
+    sheet.append([])
+    sheet.append([data["ranking"]["rule"]])
+
+
+def _trend_sheet(book, data: dict) -> None:
+    sheet = book.create_sheet("趋势")
+    sheet.append(["月份", "任务数", "已完成", *_tally_header()])
+    for point in data["trend"]:
+        sheet.append(_tally_row(point["month"], point))
+
+
+def dashboard_workbook(data: dict) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for write in (
+        _overview_sheet,
+        _exceptions_sheet,
+        _indicator_sheet,
+        _ranking_sheet,
+        _trend_sheet,
+    ):
+        write(book, data)
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@login_required
+def dashboard_export(request, plan_id: int):
+    plan = get_object_or_404(Plan, pk=plan_id)
+    try:
+        snapshot = _snapshot(request, plan)
+    except BadAsOf as error:
+        return _bad_as_of(request, plan, error)
+    content = dashboard_workbook(dashboard_data(snapshot))
+    response = HttpResponse(
+        content,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    name = f"dashboard-{plan.year}-{snapshot.as_of:%Y%m%d}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

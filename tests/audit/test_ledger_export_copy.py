@@ -1,0 +1,176 @@
+"""On PostgreSQL the ledger CSV is written by COPY: the very bytes the Python writer produces."""
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from tasks_app.audit import export_copy, export_jobs, exports, ledger
+from tasks_app.audit import services as audit_services
+from tasks_app.models import AuditEvent, ExportJob, Role
+from tasks_app.plans import services as plans_services
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+VERIFIER = Path(__file__).resolve().parents[2] / "tools" / "verify_export.py"
+
+# Cells a spreadsheet would run, cells the CSV must quote, and JSON that sorts differently in
+# PostgreSQL's jsonb (keys by length first) than in ledger.canonical (by code point).
+AWKWARD = [
+    dict(
+        actor_username='=HYPERLINK("http://evil")',
+        action="status_update.submit",
+        object_repr="+86 138-0000-0000, 第一季度",
+        before=None,
+        after={
+            "narrative": '完成"选址",\n推进方案设计;\r\n下一步:=SUM(A1)',
+            "progress": "12.50",
+            "zz": None,
+            "b": [1, "二", {"y": True, "x": False, "中文": "值"}],
+            "aa": {},
+            "": [],
+            "é": "\u2028 \x01 \\ \t",
+            "😀": 12345678901234567890,
+        },
+    ),
+    dict(
+        actor_username="-clerk",
+        action="@import",
+        object_repr="'quoted",
+        before={"status": "behind", "progress": 30},
+        after={"status": "done", "progress": 100},
+    ),
+    dict(actor_username="\tclerk", action="\rcarriage", object_repr="", before=-5, after="=cmd"),
+    dict(actor_username="审计局", action="plain", object_repr='引号"在中间', before=[], after=0),
+]
+
+
+@pytest.fixture
+def auditor(db):
+    return plans_services.user_create(
+        actor=None, username="shenji", password="pw-audit-123456", role=Role.AUDITOR
+    )
+
+
+@pytest.fixture
+def awkward_ledger(supervisor, clerk, plan):
+    for i, fields in enumerate(AWKWARD):
+        ledger.append(
+            actor_id=(clerk if i % 2 else supervisor).pk if i != 2 else None,
+            actor_role="staff",
+            actor_department="经济发展局, 综合科",
+            object_type="statusupdate",
+            object_id=str(i),
+            context=ledger.RequestContext(
+                ip="10.0.0.1", user_agent='Mozilla/5.0 (X11; "Linux")', request_id=f"-{i:07d}"
+            ),
+            **fields,
+        )
+    return AuditEvent.objects.count()
+
+
+def python_csv(job: ExportJob) -> bytes:
+    """The export as the row-by-row writer (the only one on SQLite) produces it."""
+    stats = export_jobs.ExportStats()
+    return b"".join(exports.csv_chunks(*export_jobs._rows(job, stats)))
+
+
+def copy_csv(job: ExportJob, path: Path) -> tuple[bytes, export_jobs.ExportStats, str, int]:
+    stats = export_jobs.ExportStats()
+    with open(path, "wb") as handle:
+        digest, size = export_copy.copy_ledger_csv(job, handle, stats)
+    return path.read_bytes(), stats, digest, size
+
+
+def start(auditor, filters=None) -> ExportJob:
+    return export_jobs.export_start(
+        actor=auditor, kind="ledger", format="csv", filters=filters or {}, background=True
+    )
+
+
+def test_the_copy_export_is_byte_identical_to_the_python_writer(auditor, awkward_ledger, tmp_path):
+    job = start(auditor)
+    expected = python_csv(job)
+    written, stats, digest, size = copy_csv(job, tmp_path / "copy.csv")
+    assert written == expected
+    assert (size, stats.rows) == (len(expected), awkward_ledger + 1)  # + the export's own event
+    assert (stats.first_seq, stats.last_seq) == (1, job.manifest["chain_head"]["seq"])
+    assert digest == hashlib.sha256(expected).hexdigest()
+    assert '\'=HYPERLINK(""http://evil"")' in written.decode("utf-8")
+    assert ',"完成' not in written.decode("utf-8")  # JSON cells hold canonical text, quoted
+
+
+def test_every_stored_canonical_column_is_ledger_canonical(awkward_ledger):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT seq, canonical_before, canonical_after FROM tasks_app_auditevent ORDER BY seq"
+        )
+        stored = {seq: (before, after) for seq, before, after in cursor.fetchall()}
+    for event in AuditEvent.objects.order_by("seq"):
+        assert stored[event.seq] == (ledger.canonical(event.before), ledger.canonical(event.after))
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"action": "status_update"},
+        {"date_from": "2000-01-01", "date_to": "2999-12-31"},
+        {"date_from": "2999-01-01"},
+    ],
+)
+def test_filtered_copy_exports_match_the_python_writer_too(
+    auditor, awkward_ledger, tmp_path, filters
+):
+    job = start(auditor, filters)
+    written, stats, _digest, _size = copy_csv(job, tmp_path / "copy.csv")
+    assert written == python_csv(job)
+    rows = list(csv.reader(io.StringIO(written.decode("utf-8")[1:], newline="")))
+    assert stats.rows == len(rows) - 1
+    assert all(row[6].startswith(filters.get("action", "")) for row in rows[1:])
+    if stats.rows == 0:
+        assert (stats.first_seq, stats.last_seq) == (None, None)
+
+
+def test_the_background_job_file_verifies_offline(auditor, awkward_ledger, tmp_path):
+    job = export_jobs.export_job_run(job_id=start(auditor).pk)
+    assert job.state == "done" and job.manifest["row_count"] == awkward_ledger + 1
+    data, meta = tmp_path / "ledger.csv", tmp_path / "ledger.manifest.json"
+    data.write_bytes(job.file.read())
+    meta.write_text(json.dumps(job.manifest, ensure_ascii=False))
+    result = subprocess.run(
+        [sys.executable, "-I", str(VERIFIER), str(data), str(meta)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith(f"OK: {awkward_ledger + 1} rows")
+
+
+def test_an_event_recorded_after_the_export_started_is_not_in_it(auditor, awkward_ledger, tmp_path):
+    job = start(auditor)
+    audit_services.audit_log(actor=auditor, action="later", object_type="x", object_repr="后来")
+    written, stats, _digest, _size = copy_csv(job, tmp_path / "copy.csv")
+    assert stats.last_seq == job.manifest["chain_head"]["seq"] < ledger.head().seq
+    assert b"later" not in written
+
+
+def test_timestamps_are_written_like_ledger_timestamp(auditor, supervisor, tmp_path):
+    at = dt.datetime(2025, 3, 1, 16, 0, 0, tzinfo=dt.UTC)  # whole second: still .000000Z
+    event = audit_services.audit_log(actor=supervisor, action="x", object_type="y", object_repr="z")
+    with connection.cursor() as cursor:  # the ledger refuses UPDATE; compare the formatting
+        cursor.execute(
+            """SELECT to_char(%s::timestamptz AT TIME ZONE 'UTC',
+                              'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')""",
+            [at],
+        )
+        assert cursor.fetchone()[0] == ledger.timestamp(at) == "2025-03-01T16:00:00.000000Z"
+    written, *_ = copy_csv(start(auditor), tmp_path / "copy.csv")
+    assert ledger.timestamp(event.created_at).encode() in written
