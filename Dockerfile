@@ -1,4 +1,4 @@
-# One image for web, worker and beat.
+# One image for migrate, web, worker and beat.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
@@ -6,7 +6,10 @@ COPY pyproject.toml README.md ./
 COPY gaoxin ./gaoxin
 COPY tasks_app ./tasks_app
 COPY manage.py ./
-RUN pip install --no-cache-dir . && DEBUG=1 python manage.py collectstatic --noinput
+# collectstatic with the production storage (hashed, compressed names WhiteNoise serves).
+RUN pip install --no-cache-dir . \
+ && DEBUG=0 SECRET_KEY=collectstatic-only-not-a-secret-key-used-at-build-time-000000 \
+    ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput
 RUN useradd --system --uid 1000 gaoxin && mkdir -p /app/media && chown gaoxin /app/media
 USER gaoxin
 EXPOSE 8000

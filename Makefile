@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench bench-smoke clean
+.PHONY: run test lint format bench bench-smoke prodlike clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -29,6 +29,10 @@ bench-smoke: $(STAMP)
 	$(PY) -m bench.run --smoke
 
 # ruff (pinned in pyproject.toml) and the layer contracts of import-linter ([tool.importlinter]).
+# What docker-compose.yml starts, on this machine's PostgreSQL and Redis (tools/prodlike.py).
+prodlike: $(STAMP)
+	$(PY) tools/prodlike.py
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .

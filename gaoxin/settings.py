@@ -5,6 +5,7 @@ Production: set SECRET_KEY, DEBUG=0, ALLOWED_HOSTS, DATABASE_URL, CELERY_BROKER_
 Every value is validated here; a bad one raises ConfigurationError naming the variable.
 """
 
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -44,8 +45,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "tasks_app.common.middleware.TrustedProxyMiddleware",
+    "tasks_app.common.middleware.RequestSizeLimitMiddleware",
     "tasks_app.common.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,6 +71,25 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# The client address is REMOTE_ADDR after TrustedProxyMiddleware: the proxy's X-Forwarded-For
+# counts only when the request comes from a proxy named in TRUSTED_PROXIES.
+AXES_CLIENT_IP_CALLABLE = "tasks_app.common.middleware.client_ip"
+
+# --- Reverse proxy ----------------------------------------------------------------------------
+# Addresses of the reverse proxies in front of gunicorn. Only a request whose peer is one of
+# them may say who the client is (X-Forwarded-For) and that it came over HTTPS
+# (X-Forwarded-Proto); from anyone else both headers are dropped.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+if env_str("AUDIT_TRUST_X_FORWARDED_FOR"):
+    raise ConfigurationError(
+        "AUDIT_TRUST_X_FORWARDED_FOR is gone: name the proxies in TRUSTED_PROXIES instead"
+    )
+
+# --- Request size -----------------------------------------------------------------------------
+# Bodies above this are refused with 413 from their Content-Length, before they are read:
+# evidence files are at most 10 MB, plus the form around them.
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 11 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 
 ROOT_URLCONF = "gaoxin.urls"
 WSGI_APPLICATION = "gaoxin.wsgi.application"
@@ -128,8 +151,36 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# WhiteNoise serves static files from gunicorn itself. In production (DEBUG=0) they come from
+# `collectstatic` with hashed, compressed names; with DEBUG on, straight from the apps.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+# Without collectstatic (development, tests) STATIC_ROOT does not exist and that is fine.
+warnings.filterwarnings("ignore", message="No directory at: ")
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+
+# --- Caches ---------------------------------------------------------------------------------
+# Shared by every gunicorn worker (login throttles, rate limits) when CACHE_URL (or REDIS_URL)
+# names a Redis; else each process keeps its own, which is right for one process only.
+CACHE_URL = env_str("CACHE_URL") or env_str("REDIS_URL") or ""
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://")):
+        raise ConfigurationError("CACHE_URL / REDIS_URL must be a redis:// URL")
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "gaoxin",
+        }
+    }
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or env_str("REDIS_URL") or ""
@@ -240,6 +291,7 @@ SPECTACULAR_SETTINGS = {
 # --- Security (production) ------------------------------------------------------------------
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Only ever present when a trusted proxy sent it (TrustedProxyMiddleware drops it otherwise).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -262,5 +314,3 @@ LOGGING = {
 # --- Audit ledger ---------------------------------------------------------------------------
 # Exports up to this many rows are streamed at once; larger ones run as background jobs.
 AUDIT_EXPORT_SYNC_MAX_ROWS = env_int("AUDIT_EXPORT_SYNC_MAX_ROWS", 10000)
-# Behind a reverse proxy, take the client address from X-Forwarded-For.
-AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", False)

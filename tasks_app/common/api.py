@@ -180,13 +180,3 @@ def idempotent(request, scope: str, handler) -> Response:
         if record is None:
             raise
         return _replay(record, digest)
-
-
-def json_404(request, exception=None):
-    """Unmatched URLs under /api/ answer in the API's error format; pages get Django's 404."""
-    from django.http import JsonResponse
-    from django.views.defaults import page_not_found
-
-    if request.path.startswith("/api/"):
-        return JsonResponse(error_body("not_found", _("未找到该对象。")), status=404)
-    return page_not_found(request, exception)

@@ -6,8 +6,76 @@ from django.db import connection
 from django.http import HttpResponse
 
 
+def client_ip(request) -> str:
+    """The client's address: REMOTE_ADDR, which TrustedProxyMiddleware has already set to the
+    address a trusted proxy reported. django-axes and the ledger both use this."""
+    return request.META.get("REMOTE_ADDR", "")[:45]
+
+
+class TrustedProxyMiddleware:
+    """Believes X-Forwarded-For and X-Forwarded-Proto only from the proxies in TRUSTED_PROXIES.
+
+    From a trusted proxy, REMOTE_ADDR becomes the nearest address in X-Forwarded-For that is not
+    itself a trusted proxy (the proxy appends the address it saw, so a client cannot forge it).
+    From anyone else both headers are removed, so SECURE_PROXY_SSL_HEADER and the lockout of
+    django-axes cannot be steered by a client that reaches gunicorn directly. First middleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.trusted = frozenset(settings.TRUSTED_PROXIES)
+
+    def __call__(self, request):
+        meta = request.META
+        if meta.get("REMOTE_ADDR") in self.trusted:
+            hops = [h.strip() for h in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+            untrusted = [h for h in hops if h not in self.trusted]
+            if untrusted:
+                meta["REMOTE_ADDR"] = untrusted[-1]
+            # Consumed: DRF's throttles would otherwise key on the whole header, which the
+            # client controls all but the last hop of.
+            meta.pop("HTTP_X_FORWARDED_FOR", None)
+        else:
+            meta.pop("HTTP_X_FORWARDED_FOR", None)
+            meta.pop("HTTP_X_FORWARDED_PROTO", None)
+        return self.get_response(request)
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses a body over MAX_REQUEST_BYTES from its Content-Length, before reading it: 413, in
+    the API's JSON error format under /api/ and as a Chinese page elsewhere."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_REQUEST_BYTES:
+            from tasks_app.common.error_views import request_too_large
+
+            return request_too_large(request)
+        return self.get_response(request)
+
+
+def _redis_state(url: str) -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+    except (redis.RedisError, OSError):
+        return "unavailable"
+    return "ok"
+
+
 class HealthCheckMiddleware:
-    """Answers /healthz/ before host validation and the HTTPS redirect, for container probes."""
+    """Answers /healthz/ before host validation and the HTTPS redirect, for container probes.
+
+    The body says how the database and Redis (the broker and the cache, when configured) answer,
+    each on its own line, e.g. "database: ok" / "redis: unavailable"; any failure is a 503.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -15,12 +83,25 @@ class HealthCheckMiddleware:
     def __call__(self, request):
         if request.path != "/healthz/":
             return self.get_response(request)
+        states = {"database": self._database_state(), "redis": self._redis_state()}
+        healthy = all(state in ("ok", "not configured") for state in states.values())
+        body = "".join(f"{name}: {state}\n" for name, state in states.items())
+        return HttpResponse(body, status=200 if healthy else 503, content_type="text/plain")
+
+    def _database_state(self) -> str:
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
         except Exception:  # any database failure means unhealthy, whatever the driver raises
-            return HttpResponse("database unavailable", status=503, content_type="text/plain")
-        return HttpResponse("ok", content_type="text/plain")
+            return "unavailable"
+        return "ok"
+
+    def _redis_state(self) -> str:
+        urls = {settings.CACHE_URL, settings.CELERY_BROKER_URL} - {"", "memory://"}
+        if not urls:
+            return "not configured"
+        states = {_redis_state(url) for url in urls}
+        return "ok" if states == {"ok"} else "unavailable"
 
 
 class RequestContextMiddleware:
@@ -28,8 +109,8 @@ class RequestContextMiddleware:
 
     The request id is the client's X-Request-ID when it looks like one, else a new one; it is
     echoed in the response. Every 403 answer is itself a ledger event (auth.permission_denied).
-    Place after AuthenticationMiddleware. Behind a reverse proxy set
-    AUDIT_TRUST_X_FORWARDED_FOR = True so the client address comes from X-Forwarded-For.
+    Place after AuthenticationMiddleware. The client address is client_ip(): behind a reverse
+    proxy, name it in TRUSTED_PROXIES.
     """
 
     _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
@@ -41,7 +122,7 @@ class RequestContextMiddleware:
         from tasks_app.audit import ledger
 
         context = ledger.RequestContext(
-            ip=self._client_ip(request),
+            ip=client_ip(request),
             user_agent=request.headers.get("User-Agent", "")[:300],
             request_id=self._request_id(request),
         )
@@ -59,13 +140,6 @@ class RequestContextMiddleware:
     def _request_id(self, request) -> str:
         given = request.headers.get("X-Request-ID", "")
         return given if self._REQUEST_ID.match(given) else uuid.uuid4().hex
-
-    def _client_ip(self, request) -> str:
-        if getattr(settings, "AUDIT_TRUST_X_FORWARDED_FOR", False):
-            forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
-            if forwarded:
-                return forwarded[:45]
-        return request.META.get("REMOTE_ADDR", "")[:45]
 
     def _record_denial(self, request) -> None:
         from tasks_app.audit import services

@@ -86,6 +86,13 @@ class User(AbstractUser):
     def __str__(self):
         return self.display_name or self.username
 
+    def save(self, *args, **kwargs):
+        # `createsuperuser` knows nothing of roles: a superuser outside any department is the
+        # system administrator (the default role, staff, needs a department).
+        if self.is_superuser and self.role == Role.STAFF and self.department_id is None:
+            self.role = Role.ADMIN
+        super().save(*args, **kwargs)
+
 
 class PlanKind(models.TextChoices):
     WORK_REPORT = "work_report", _("政府工作报告")

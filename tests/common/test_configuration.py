@@ -118,7 +118,8 @@ def test_the_migrations_match_the_models():
 def test_docker_compose_runs_one_image_as_web_worker_and_beat_beside_postgres_and_redis():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
     services = compose["services"]
-    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(services) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
+    assert services["migrate"]["command"][-2:] == ["migrate", "--noinput"]
     app_services = [services[name] for name in ("web", "worker", "beat")]
     assert {s["image"] for s in app_services} == {"gaoxin:latest"}
     assert all(s["build"] == "." for s in app_services)
@@ -150,4 +151,4 @@ def test_the_ci_script_runs_make_test_against_postgres_and_redis():
 @pytest.mark.django_db
 def test_the_health_check_answers_without_a_known_host(client):
     response = client.get("/healthz/", HTTP_HOST="10.0.0.7:8000")
-    assert response.status_code == 200 and response.content == b"ok"
+    assert response.status_code == 200 and response.content.startswith(b"database: ok\n")

@@ -30,4 +30,7 @@ class Command(BaseCommand):
             if settings.CELERY_TASK_ALWAYS_EAGER:  # no broker: sweep and send in this process
                 reminders.start_embedded_scheduler()
                 self.stdout.write("Reminders: embedded sweep every minute (console email)\n")
-            call_command("runserver", addrport, use_reloader=False)
+            # Visitors see the site's Chinese error pages, not Django's debug pages; static files
+            # are still served by runserver (insecure: fine for a demo on one machine).
+            settings.DEBUG = False
+            call_command("runserver", addrport, use_reloader=False, insecure_serving=True)
