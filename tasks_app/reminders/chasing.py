@@ -20,7 +20,7 @@ from tasks_app.models import (
     User,
 )
 from tasks_app.reminders.due import open_tasks
-from tasks_app.reminders.events import (
+from tasks_app.reminders.notifications import (
     _enqueue_keys,
     _notify_users,
     _robot_deliveries,
