@@ -9,6 +9,3 @@ class TasksAppConfig(AppConfig):
 
     def ready(self):
         from tasks_app.accounts import receivers  # noqa: F401  (connects the login receivers)
-        from tasks_app.reminders.notifications import connect_signals
-
-        connect_signals()  # reports and returns notify the office / the department

@@ -34,6 +34,7 @@ from tasks_app.models import (
 )
 from tasks_app.plans.schedule import local_today
 from tasks_app.plans.services import task_schedule_refresh
+from tasks_app.reminders import notifications
 
 
 @transaction.atomic
@@ -115,6 +116,7 @@ def status_update_submit(
             obj=update,
             after={str(ind.pk): json_value(value) for ind, value in rows},
         )
+    notifications.notify_report_submitted(update=update)
     return update
 
 
@@ -160,6 +162,8 @@ def status_update_correct(
             update=update, indicator=indicator, defaults={"value": value}
         )
     version_bump(update)
+    if resubmit:
+        notifications.notify_report_submitted(update=update)
     return update
 
 
@@ -191,6 +195,9 @@ def status_update_review(
     version_bump(update)
     if review.decision == Review.Decision.ACCEPTED:
         _make_state_of_record(actor, update)
+        notifications.notify_report_accepted(review=review)
+    else:
+        notifications.notify_report_returned(review=review)
     return update
 
 
@@ -307,9 +314,11 @@ def contribution_submit(
 @transaction.atomic
 def instruction_create(*, actor: User, task: Task, text: str) -> Instruction:
     require(permissions.is_leader(actor), _("只有区领导可以作出批示。"))
-    return create_audited(
+    instruction = create_audited(
         actor, "instruction.create", Instruction, task=task, leader=actor, text=text
     )
+    notifications.notify_instruction(instruction=instruction)
+    return instruction
 
 
 @transaction.atomic
