@@ -30,17 +30,12 @@ from tasks_app.audit.serializers import (
     ExportJobInSerializer,
     ExportJobSerializer,
 )
+from tasks_app.common import permissions
 from tasks_app.common.api import ERRORS, PAGE_PARAMETERS, page_of
 from tasks_app.common.errors import Conflict, ServiceError
 from tasks_app.common.pagination import NoCountCursorPagination
 from tasks_app.common.serializers import ErrorSerializer
-from tasks_app.models import ExportFormat, ExportJob, ExportKind, ExportState, Role
-
-AUDIT_ROLES = (Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN)
-
-
-def can_audit(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.role in AUDIT_ROLES)
+from tasks_app.models import ExportFormat, ExportJob, ExportKind, ExportState
 
 
 def sync_max_rows() -> int:
@@ -52,7 +47,7 @@ class CanAudit(drf_permissions.BasePermission):
     code = "forbidden"
 
     def has_permission(self, request, view):
-        return can_audit(request.user)
+        return permissions.can_audit(request.user)
 
 
 BreakSerializer = inline_serializer(

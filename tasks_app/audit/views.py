@@ -12,7 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from tasks_app.audit import export_jobs, exports, ledger, services
-from tasks_app.audit.api import can_audit, export_or_job, start_background
+from tasks_app.audit.api import export_or_job, start_background
+from tasks_app.common import permissions
 from tasks_app.common.errors import ServiceError
 from tasks_app.models import (
     AuditCheckpoint,
@@ -33,7 +34,7 @@ PROGRESS_PAGE_SIZE = 200
 def auditor_only(view):
     @login_required
     def wrapped(request, *args, **kwargs):
-        if not can_audit(request.user):
+        if not permissions.can_audit(request.user):
             raise PermissionDenied(_("只有审计人员、督查室和系统管理员可以查看审计日志。"))
         return view(request, *args, **kwargs)
 
