@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from tasks_app.audit import export_jobs, exports, ledger, services
-from tasks_app.audit.api import export_or_job, start_background
+from tasks_app.audit.downloads import export_file_response
 from tasks_app.common import permissions
 from tasks_app.common.errors import ServiceError
 from tasks_app.models import (
@@ -175,7 +175,9 @@ def _queue_export(request) -> HttpResponse:
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect("audit-exports")
-    job = start_background(user=request.user, kind=kind, format=format, filters=filters)
+    job = export_jobs.export_job_start(
+        actor=request.user, kind=kind, format=format, filters=filters
+    )
     messages.success(request, _("已提交后台导出(编号 %(id)s),完成后可在此下载。") % {"id": job.pk})
     return redirect("audit-exports")
 
@@ -183,16 +185,22 @@ def _queue_export(request) -> HttpResponse:
 def _download_now(request) -> HttpResponse:
     try:
         kind = exports.parse_choice(request.GET.get("kind"), ExportKind, "kind", "ledger")
-        job, response = export_or_job(user=request.user, query=request.GET, kind=kind)
+        export = export_jobs.export_request(
+            actor=request.user,
+            kind=kind,
+            format=exports.parse_choice(request.GET.get("format"), ExportFormat, "format", "csv"),
+            filters=exports.parse_filters(request.GET, kind),
+        )
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect("audit-exports")
-    if response is None:
+    if export.background:
         messages.info(
-            request, _("数据量较大,已转为后台导出(编号 %(id)s),完成后可在此下载。") % {"id": job.pk}
+            request,
+            _("数据量较大,已转为后台导出(编号 %(id)s),完成后可在此下载。") % {"id": export.job.pk},
         )
         return redirect("audit-exports")
-    return response
+    return export_file_response(export)
 
 
 def _done_job(job_id: int) -> ExportJob:
