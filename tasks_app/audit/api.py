@@ -21,7 +21,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tasks_app.audit import export_jobs, exports, ledger
+from tasks_app.audit import export_jobs, exports, ledger, services
 from tasks_app.audit.downloads import export_file_response
 from tasks_app.audit.serializers import (
     AuditEventSerializer,
@@ -228,13 +228,11 @@ class ExportJobDownloadApi(APIView):
         },
     )
     def get(self, request, pk: int):
-        from tasks_app.audit.services import audit_log
-
         job = _job(pk)
         _ready(job)
         if not job.file:
             raise Conflict("export_not_stored", _("该导出为即时下载,未保存文件;请重新导出。"))
-        audit_log(
+        services.audit_log(
             actor=request.user,
             action="audit.download",
             obj=job,
@@ -297,21 +295,10 @@ class AuditVerifyApi(APIView):
         responses={200: VerificationSerializer, **ERRORS},
     )
     def get(self, request):
-        from tasks_app.audit.services import audit_log
-
-        result = ledger.verify(
-            from_seq=_seq_param(request, "from_seq"), to_seq=_seq_param(request, "to_seq")
-        )
-        audit_log(
+        result = services.ledger_verify(
             actor=request.user,
-            action="audit.verify",
-            object_type="ledger",
-            object_repr="ledger",
-            after={
-                "ok": result.ok,
-                "checked": result.checked,
-                "broken_seq": result.broken and result.broken.seq,
-            },
+            from_seq=_seq_param(request, "from_seq"),
+            to_seq=_seq_param(request, "to_seq"),
         )
         return Response(result.as_dict())
 
