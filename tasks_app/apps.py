@@ -10,6 +10,3 @@ class TasksAppConfig(AppConfig):
     def ready(self):
         from tasks_app.accounts import receivers  # noqa: F401  (connects the login receivers)
         from tasks_app.common import checks  # noqa: F401  (registers the system checks)
-        from tasks_app.reminders.events import connect_signals
-
-        connect_signals()  # reports and returns notify the office / the department

@@ -1,8 +1,5 @@
-from django.contrib.auth import authenticate
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -12,7 +9,6 @@ from tasks_app.accounts import serializers as accounts_serializers
 from tasks_app.accounts import services
 from tasks_app.common import serializers as common_serializers
 from tasks_app.common.api import ERRORS, validated
-from tasks_app.common.errors import LockedOut, ServiceError
 
 # --- Authentication ---------------------------------------------------------------------------
 
@@ -35,18 +31,14 @@ class TokenApi(APIView):
     )
     def post(self, request):
         data = validated(accounts_serializers.TokenInSerializer, request.data)
-        user = authenticate(request=request, username=data["username"], password=data["password"])
-        if getattr(request, "axes_locked_out", False):
-            raise LockedOut()
-        if user is None or not user.is_active:
-            raise ServiceError("invalid_credentials", _("用户名或密码不正确。"))
-        services.login_record(username=user.username, user=user, success=True)
-        token, _created = Token.objects.get_or_create(user=user)
+        token = services.token_issue(
+            username=data["username"], password=data["password"], request=request
+        )
         return Response({"token": token.key})
 
 
 class TokenRevokeApi(APIView):
     @extend_schema(request=None, responses={204: None, **ERRORS})
     def post(self, request):
-        Token.objects.filter(user=request.user).delete()
+        services.token_revoke(actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -10,10 +10,7 @@ answer 202 with a background job when it is larger than AUDIT_EXPORT_SYNC_MAX_RO
 file and its manifest.
 """
 
-import os
-
-from django.conf import settings
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,27 +21,19 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tasks_app.audit import export_jobs, exports, ledger
+from tasks_app.audit import export_jobs, exports, ledger, services
+from tasks_app.audit.downloads import export_file_response
 from tasks_app.audit.serializers import (
     AuditEventSerializer,
     ExportJobInSerializer,
     ExportJobSerializer,
 )
+from tasks_app.common import permissions
 from tasks_app.common.api import ERRORS, PAGE_PARAMETERS, page_of
 from tasks_app.common.errors import Conflict, ServiceError
 from tasks_app.common.pagination import NoCountCursorPagination
 from tasks_app.common.serializers import ErrorSerializer
-from tasks_app.models import ExportFormat, ExportJob, ExportKind, ExportState, Role
-
-AUDIT_ROLES = (Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN)
-
-
-def can_audit(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.role in AUDIT_ROLES)
-
-
-def sync_max_rows() -> int:
-    return int(getattr(settings, "AUDIT_EXPORT_SYNC_MAX_ROWS", 10000))
+from tasks_app.models import ExportFormat, ExportJob, ExportKind, ExportState
 
 
 class CanAudit(drf_permissions.BasePermission):
@@ -52,7 +41,7 @@ class CanAudit(drf_permissions.BasePermission):
     code = "forbidden"
 
     def has_permission(self, request, view):
-        return can_audit(request.user)
+        return permissions.can_audit(request.user)
 
 
 BreakSerializer = inline_serializer(
@@ -128,27 +117,6 @@ def _attachment(response, name: str) -> HttpResponse:
     return response
 
 
-def _in_context(chunks, context):
-    """Streamed chunks run after the middleware has returned: restore the request's context."""
-    token = ledger.set_context(context)
-    try:
-        yield from chunks
-    finally:
-        ledger.reset_context(token)
-
-
-def start_background(*, user, kind: str, format: str, filters: dict) -> ExportJob:
-    from django.db import transaction
-
-    from tasks_app.audit import tasks
-
-    job = export_jobs.export_start(
-        actor=user, kind=kind, format=format, filters=filters, background=True
-    )
-    transaction.on_commit(lambda: tasks.run_export_job.delay(job.pk))
-    return job
-
-
 def _job_accepted(job: ExportJob) -> Response:
     return Response(
         ExportJobSerializer(job).data,
@@ -157,35 +125,15 @@ def _job_accepted(job: ExportJob) -> Response:
     )
 
 
-def export_or_job(*, user, query, kind: str) -> tuple[ExportJob, HttpResponse | None]:
-    """The export as a response now when small; else a background job and no response."""
-    format = exports.parse_choice(query.get("format"), ExportFormat, "format", "csv")
-    filters = exports.parse_filters(query, kind)
-    rows = (
-        exports.ledger_events(filters)
-        if kind == ExportKind.LEDGER
-        else exports.progress_updates(filters)
-    )
-    if rows[: sync_max_rows() + 1].count() > sync_max_rows():
-        return start_background(user=user, kind=kind, format=format, filters=filters), None
-    job = export_jobs.export_start(
-        actor=user, kind=kind, format=format, filters=filters, background=False
-    )
-    if format == ExportFormat.CSV:
-        stream = _in_context(export_jobs.csv_stream(job), ledger.current_context())
-        response = StreamingHttpResponse(stream, content_type=exports.CONTENT_TYPES["csv"])
-    else:
-        path = export_jobs.xlsx_file(job)
-        response = FileResponse(open(path, "rb"), content_type=exports.CONTENT_TYPES["xlsx"])
-        os.unlink(path)  # the open handle keeps the data until the response is sent
-    response["X-Export-Id"] = str(job.pk)
-    response["Link"] = f'</api/v1/audit/exports/{job.pk}/manifest/>; rel="describedby"'
-    return job, _attachment(response, export_jobs.file_name(job))
-
-
 def export_response(request, kind: str) -> HttpResponse:
-    job, response = export_or_job(user=request.user, query=request.query_params, kind=kind)
-    return response if response is not None else _job_accepted(job)
+    query = request.query_params
+    export = export_jobs.export_request(
+        actor=request.user,
+        kind=kind,
+        format=exports.parse_choice(query.get("format"), ExportFormat, "format", "csv"),
+        filters=exports.parse_filters(query, kind),
+    )
+    return _job_accepted(export.job) if export.background else export_file_response(export)
 
 
 class FileFormatMixin:
@@ -245,7 +193,9 @@ class ExportJobListApi(APIView):
         kind, format = values.pop("kind"), values.pop("format")
         filters = exports.parse_filters(values, kind)
         return _job_accepted(
-            start_background(user=request.user, kind=kind, format=format, filters=filters)
+            export_jobs.export_job_start(
+                actor=request.user, kind=kind, format=format, filters=filters
+            )
         )
 
 
@@ -278,13 +228,11 @@ class ExportJobDownloadApi(APIView):
         },
     )
     def get(self, request, pk: int):
-        from tasks_app.audit.services import audit_log
-
         job = _job(pk)
         _ready(job)
         if not job.file:
             raise Conflict("export_not_stored", _("该导出为即时下载,未保存文件;请重新导出。"))
-        audit_log(
+        services.audit_log(
             actor=request.user,
             action="audit.download",
             obj=job,
@@ -347,21 +295,10 @@ class AuditVerifyApi(APIView):
         responses={200: VerificationSerializer, **ERRORS},
     )
     def get(self, request):
-        from tasks_app.audit.services import audit_log
-
-        result = ledger.verify(
-            from_seq=_seq_param(request, "from_seq"), to_seq=_seq_param(request, "to_seq")
-        )
-        audit_log(
+        result = services.ledger_verify(
             actor=request.user,
-            action="audit.verify",
-            object_type="ledger",
-            object_repr="ledger",
-            after={
-                "ok": result.ok,
-                "checked": result.checked,
-                "broken_seq": result.broken and result.broken.seq,
-            },
+            from_seq=_seq_param(request, "from_seq"),
+            to_seq=_seq_param(request, "to_seq"),
         )
         return Response(result.as_dict())
 

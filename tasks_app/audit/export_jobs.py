@@ -1,10 +1,19 @@
+"""Export jobs: asking for an export (now or in the background), writing it, its manifest.
+
+``export_request`` is what the API and the pages call: a small export is made at once and its
+content handed back to stream; a larger one (more than AUDIT_EXPORT_SYNC_MAX_ROWS rows) becomes
+a background job, enqueued once the job is committed, which the caller reports for polling.
+"""
+
 import contextlib
 import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, BinaryIO
 
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
@@ -12,6 +21,7 @@ from django.utils import timezone
 from tasks_app.audit import ledger
 from tasks_app.audit.export_copy import copies_ledger, copy_ledger_csv
 from tasks_app.audit.exports import (
+    CONTENT_TYPES,
     LEDGER_COLUMNS,
     PROGRESS_COLUMNS,
     ExportStats,
@@ -219,3 +229,75 @@ def export_job_run(*, job_id: int) -> ExportJob:
     finally:
         with contextlib.suppress(FileNotFoundError):  # moved into storage
             os.unlink(path)
+
+
+# --- Asking for an export -----------------------------------------------------------------------
+
+
+def sync_max_rows() -> int:
+    return int(getattr(settings, "AUDIT_EXPORT_SYNC_MAX_ROWS", 10000))
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """An export asked for: its job and, when it is made now, the file's content.
+
+    content is the CSV as chunks to stream, or the XLSX as an open file (already unlinked: the
+    open handle keeps its data until the response is sent); None for a background job.
+    """
+
+    job: ExportJob
+    content: Iterator[bytes] | BinaryIO | None
+
+    @property
+    def background(self) -> bool:
+        return self.content is None
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.job.format]
+
+    @property
+    def file_name(self) -> str:
+        return file_name(self.job)
+
+
+@transaction.atomic
+def export_job_start(*, actor: User, kind: str, format: str, filters: dict) -> ExportJob:
+    """A background export: the job now, its run handed to a worker once the job is committed."""
+    from tasks_app.audit import tasks
+
+    job = export_start(actor=actor, kind=kind, format=format, filters=filters, background=True)
+    transaction.on_commit(lambda: tasks.run_export_job.delay(job.pk))
+    return job
+
+
+def _in_context(chunks: Iterator[bytes], context) -> Iterator[bytes]:
+    """Streamed chunks run after the middleware has returned: restore the request's context, so
+    that the export's completion event names the request that asked for it."""
+    token = ledger.set_context(context)
+    try:
+        yield from chunks
+    finally:
+        ledger.reset_context(token)
+
+
+def _xlsx_now(job: ExportJob) -> BinaryIO:
+    path = xlsx_file(job)
+    handle = open(path, "rb")  # noqa: SIM115  (the response closes it)
+    os.unlink(path)
+    return handle
+
+
+def export_request(*, actor: User, kind: str, format: str, filters: dict) -> ExportRequest:
+    """The export now when at most sync_max_rows() rows match; else a background job."""
+    rows = ledger_events(filters) if kind == ExportKind.LEDGER else progress_updates(filters)
+    limit = sync_max_rows()
+    if rows[: limit + 1].count() > limit:
+        job = export_job_start(actor=actor, kind=kind, format=format, filters=filters)
+        return ExportRequest(job=job, content=None)
+    job = export_start(actor=actor, kind=kind, format=format, filters=filters, background=False)
+    if format == ExportFormat.CSV:
+        content = _in_context(csv_stream(job), ledger.current_context())
+        return ExportRequest(job=job, content=content)
+    return ExportRequest(job=job, content=_xlsx_now(job))

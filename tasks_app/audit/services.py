@@ -1,6 +1,6 @@
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
@@ -10,6 +10,9 @@ from tasks_app.models import (
     Task,
     User,
 )
+
+if TYPE_CHECKING:
+    from tasks_app.audit.ledger import Verification
 
 # --- The audit helper -----------------------------------------------------------------------
 
@@ -96,6 +99,31 @@ def update_audited(actor: User | None, action: str, obj: models.Model, **values)
     obj.save(update_fields=changed)
     audit_log(actor=actor, action=action, obj=obj, before=before, after=snapshot(obj, changed))
     return True
+
+
+def ledger_verify(
+    *, actor: User, from_seq: int | None = None, to_seq: int | None = None
+) -> "Verification":
+    """Walk the hash chain (all of it, or from_seq..to_seq) and record who checked, and the outcome.
+
+    The verification is itself a ledger event ("audit.verify"), written after the walk so that
+    it does not take part in what it checked.
+    """
+    from tasks_app.audit import ledger
+
+    result = ledger.verify(from_seq=from_seq, to_seq=to_seq)
+    audit_log(
+        actor=actor,
+        action="audit.verify",
+        object_type="ledger",
+        object_repr="ledger",
+        after={
+            "ok": result.ok,
+            "checked": result.checked,
+            "broken_seq": result.broken and result.broken.seq,
+        },
+    )
+    return result
 
 
 # --- Admin writes ---------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from tasks_app.audit import export_jobs, exports, ledger, services
-from tasks_app.audit.api import can_audit, export_or_job, start_background
+from tasks_app.audit.downloads import export_file_response
+from tasks_app.common import permissions
 from tasks_app.common.errors import ServiceError
 from tasks_app.models import (
     AuditCheckpoint,
@@ -33,7 +34,7 @@ PROGRESS_PAGE_SIZE = 200
 def auditor_only(view):
     @login_required
     def wrapped(request, *args, **kwargs):
-        if not can_audit(request.user):
+        if not permissions.can_audit(request.user):
             raise PermissionDenied(_("只有审计人员、督查室和系统管理员可以查看审计日志。"))
         return view(request, *args, **kwargs)
 
@@ -174,7 +175,9 @@ def _queue_export(request) -> HttpResponse:
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect("audit-exports")
-    job = start_background(user=request.user, kind=kind, format=format, filters=filters)
+    job = export_jobs.export_job_start(
+        actor=request.user, kind=kind, format=format, filters=filters
+    )
     messages.success(request, _("已提交后台导出(编号 %(id)s),完成后可在此下载。") % {"id": job.pk})
     return redirect("audit-exports")
 
@@ -182,16 +185,22 @@ def _queue_export(request) -> HttpResponse:
 def _download_now(request) -> HttpResponse:
     try:
         kind = exports.parse_choice(request.GET.get("kind"), ExportKind, "kind", "ledger")
-        job, response = export_or_job(user=request.user, query=request.GET, kind=kind)
+        export = export_jobs.export_request(
+            actor=request.user,
+            kind=kind,
+            format=exports.parse_choice(request.GET.get("format"), ExportFormat, "format", "csv"),
+            filters=exports.parse_filters(request.GET, kind),
+        )
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect("audit-exports")
-    if response is None:
+    if export.background:
         messages.info(
-            request, _("数据量较大,已转为后台导出(编号 %(id)s),完成后可在此下载。") % {"id": job.pk}
+            request,
+            _("数据量较大,已转为后台导出(编号 %(id)s),完成后可在此下载。") % {"id": export.job.pk},
         )
         return redirect("audit-exports")
-    return response
+    return export_file_response(export)
 
 
 def _done_job(job_id: int) -> ExportJob:
@@ -233,18 +242,7 @@ def export_manifest(request, job_id: int):
 @auditor_only
 def verify_page(request):
     """Walk the whole chain now and show the result, the head and the latest checkpoint."""
-    result = ledger.verify()
-    services.audit_log(
-        actor=request.user,
-        action="audit.verify",
-        object_type="ledger",
-        object_repr="ledger",
-        after={
-            "ok": result.ok,
-            "checked": result.checked,
-            "broken_seq": result.broken and result.broken.seq,
-        },
-    )
+    result = services.ledger_verify(actor=request.user)
     return render(
         request,
         "tasks_app/audit/verify.html",

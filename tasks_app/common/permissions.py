@@ -6,6 +6,7 @@ from tasks_app.models import DEPARTMENT_ROLES, Role, Task, User
 
 OFFICE_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 SEE_ALL_ROLES = (Role.SUPERVISOR, Role.LEADER, Role.AUDITOR, Role.ADMIN)
+AUDIT_ROLES = (Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN)
 
 
 def is_department_member(user: User) -> bool:
@@ -18,6 +19,11 @@ def is_office(user: User) -> bool:
 
 def is_leader(user: User) -> bool:
     return user.role == Role.LEADER
+
+
+def can_audit(user: User | None) -> bool:
+    """The whole ledger, its exports and verification: auditors, the office and admins only."""
+    return bool(user and user.is_authenticated and user.is_active and user.role in AUDIT_ROLES)
 
 
 def visible_tasks(user: User, queryset: QuerySet[Task] | None = None) -> QuerySet[Task]:

@@ -19,7 +19,8 @@ default); a sweep outside it does nothing, a delivery outside it waits for the n
 
 Modules, in protocol order: ``window`` (the sending window), ``due`` (what falls due), ``ladder``
 (step 1), ``digests`` (step 2, and how a digest reads), ``delivery`` (step 3), ``sweep`` (the
-three steps in one call), ``events`` (report submitted or returned, and the signals), ``chasing``
-(催办 and department robots), ``inbox`` (what the pages read). Callers import the module that
-defines a name; this package re-exports nothing.
+three steps in one call), ``notifications`` (who hears of a report, a review, an instruction or
+a chase; the services call it), ``chasing`` (催办 and department robots), ``inbox`` (what the
+pages read), ``services`` (what the pages write: marking notifications read). Callers import the
+module that defines a name; this package re-exports nothing.
 """

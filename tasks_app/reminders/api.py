@@ -19,7 +19,7 @@ from tasks_app.common.api import ERRORS, PAGE_PARAMETERS, WRITE_ERRORS, page_of,
 from tasks_app.common.pagination import NoCountCursorPagination
 from tasks_app.models import Department, ManualChase, Notification
 from tasks_app.plans import selectors
-from tasks_app.reminders import chasing, inbox
+from tasks_app.reminders import chasing, inbox, services
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -101,7 +101,9 @@ class NotificationMarkReadApi(APIView):
     @extend_schema(request=MarkReadInSerializer, responses={200: MarkReadOutSerializer, **ERRORS})
     def post(self, request):
         data = validated(MarkReadInSerializer, request.data)
-        marked = inbox.notification_mark_read(actor=request.user, notification_ids=data.get("ids"))
+        marked = services.notification_mark_read(
+            actor=request.user, notification_ids=data.get("ids")
+        )
         return Response({"marked": marked})
 
 

@@ -16,16 +16,9 @@ from tasks_app.models import (
     DepartmentWebhook,
     ManualChase,
     Task,
-    TaskStatus,
     User,
 )
-from tasks_app.reminders.due import open_tasks
-from tasks_app.reminders.events import (
-    _enqueue_keys,
-    _notify_users,
-    _robot_deliveries,
-    department_contacts,
-)
+from tasks_app.reminders import notifications
 
 
 class RateLimited(ServiceError):
@@ -66,31 +59,7 @@ def _chase(*, actor, department, task, note, now) -> ManualChase:
         note=note.strip(),
         created_at=now,
     )
-    if task:
-        title = _("督查室催办:%(code)s %(title)s") % {"code": task.code, "title": task.title}
-        body = note.strip()
-    else:
-        pending = (
-            open_tasks()
-            .filter(lead_department=department)
-            .exclude(status=TaskStatus.DONE)
-            .order_by("code")
-            .values_list("code", "title")
-        )
-        title = _("督查室催办:%(department)s") % {"department": department.name}
-        body = note.strip() + "\n" + "\n".join(f"- {c} {t}" for c, t in pending)
-    key = f"chase:{chase.pk}"
-    rows = _notify_users(
-        department_contacts(department),
-        kind="chase",
-        title=title,
-        body=body,
-        task=task,
-        key=key,
-        now=now,
-    )
-    rows += _robot_deliveries(department, title=title, body=body, task=task, key=key, now=now)
-    _enqueue_keys([d.key for d in rows])
+    notifications.notify_chase(chase=chase, now=now)
     return chase
 
 

@@ -1,13 +1,10 @@
 """What the pages read: a user's in-app notifications, a task's reminder history."""
 
-from django.db import transaction
 from django.db.models import (
     Q,
     QuerySet,
 )
-from django.utils import timezone
 
-from tasks_app.audit.services import audit_log
 from tasks_app.models import (
     Delivery,
     DigestItem,
@@ -17,7 +14,7 @@ from tasks_app.models import (
     User,
 )
 
-# --- In-app notifications: reads and the one write --------------------------------------------
+# --- In-app notifications ----------------------------------------------------------------------
 
 
 def notification_list(*, user: User, unread: bool | None = None) -> QuerySet[Notification]:
@@ -31,26 +28,6 @@ def notification_unread_count(*, user: User) -> int:
     if not user.is_authenticated:
         return 0
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
-
-
-@transaction.atomic
-def notification_mark_read(*, actor: User, notification_ids: list[int] | None = None) -> int:
-    """Mark the actor's own notifications read (all unread ones when ids is None)."""
-    unread = Notification.objects.filter(recipient=actor, read_at__isnull=True)
-    if notification_ids is not None:
-        unread = unread.filter(pk__in=notification_ids)
-    ids = list(unread.values_list("pk", flat=True))
-    if ids:
-        Notification.objects.filter(pk__in=ids).update(read_at=timezone.now())
-        audit_log(
-            actor=actor,
-            action="notification.read",
-            object_type="notification",
-            object_id=",".join(map(str, ids))[:50],
-            object_repr=f"{len(ids)}",
-            after={"ids": ids},
-        )
-    return len(ids)
 
 
 # --- A task's reminder history ------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from tasks_app.common import permissions
 from tasks_app.common.errors import ServiceError
 from tasks_app.models import Department
-from tasks_app.reminders import chasing, inbox
+from tasks_app.reminders import chasing, inbox, services
 
 PAGE_SIZE = 30
 
@@ -30,7 +30,7 @@ def notifications(request):
 @require_POST
 def notifications_read(request):
     ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()] or None
-    inbox.notification_mark_read(actor=request.user, notification_ids=ids)
+    services.notification_mark_read(actor=request.user, notification_ids=ids)
     return redirect("notifications")
 
 

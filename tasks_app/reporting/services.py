@@ -7,8 +7,10 @@ not even an audit row, so that re-running an import or a demo seed is a no-op.
 import datetime as dt
 import hashlib
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,6 +36,7 @@ from tasks_app.models import (
 )
 from tasks_app.plans.schedule import local_today
 from tasks_app.plans.services import task_schedule_refresh
+from tasks_app.reminders import notifications
 
 
 @transaction.atomic
@@ -81,11 +84,14 @@ def status_update_submit(
     progress: int,
     narrative: str,
     indicator_values: dict[int, Decimal] | None = None,
+    evidence: Sequence[UploadedFile] = (),
 ) -> StatusUpdate:
+    """A report for a period, with its evidence files: all of it is written, or none of it."""
     require(permissions.leads(actor, task), _("只有牵头单位可以报送进展。"))
     _check_period(period)
     _check_report(task, status, progress)
     rows = _indicator_rows(task, indicator_values or {})
+    files = _evidence_checked(evidence)
     # One report per task and period is the database's rule (statusupdate_one_per_period): the
     # INSERT itself is the check, so two clerks racing for a period cannot both win, and a
     # submission takes no lock and no look-up first. The failed INSERT ends the transaction.
@@ -115,6 +121,8 @@ def status_update_submit(
             obj=update,
             after={str(ind.pk): json_value(value) for ind, value in rows},
         )
+    _evidence_store(actor, update, files)
+    notifications.notify_report_submitted(update=update)
     return update
 
 
@@ -125,9 +133,11 @@ def status_update_correct(
     update: StatusUpdate,
     expected_version: int,
     indicator_values: dict[int, Decimal] | None = None,
+    evidence: Sequence[UploadedFile] = (),
     **fields,
 ) -> StatusUpdate:
-    """Correct an update not yet accepted; a returned one goes back to the review queue."""
+    """Correct an update not yet accepted, adding evidence files; a returned one goes back to
+    the review queue as a new revision. All of it is written, or none of it."""
     require(permissions.leads(actor, update.task), _("只有牵头单位可以修改报送。"))
     update = StatusUpdate.objects.select_for_update().get(pk=update.pk)
     if update.version != expected_version:
@@ -138,6 +148,7 @@ def status_update_correct(
         update.task, fields.get("status", update.status), fields.get("progress", update.progress)
     )
     rows = _indicator_rows(update.task, indicator_values or {})
+    files = _evidence_checked(evidence)
     resubmit = update.review_state == ReviewState.RETURNED
     extra = (
         {
@@ -159,7 +170,10 @@ def status_update_correct(
         IndicatorValue.objects.update_or_create(
             update=update, indicator=indicator, defaults={"value": value}
         )
+    _evidence_store(actor, update, files)
     version_bump(update)
+    if resubmit:
+        notifications.notify_report_submitted(update=update)
     return update
 
 
@@ -191,6 +205,9 @@ def status_update_review(
     version_bump(update)
     if review.decision == Review.Decision.ACCEPTED:
         _make_state_of_record(actor, update)
+        notifications.notify_report_accepted(review=review)
+    else:
+        notifications.notify_report_returned(review=review)
     return update
 
 
@@ -249,14 +266,24 @@ def _evidence_extension(name: str, head: bytes, size: int) -> str:
     return extension
 
 
-@transaction.atomic
-def evidence_attach(*, actor: User, update: StatusUpdate, uploaded) -> Evidence:
-    require(permissions.leads(actor, update.task), _("只有牵头单位可以上传佐证材料。"))
-    if update.review_state == ReviewState.ACCEPTED:
-        raise Conflict("already_accepted", _("已通过审核的报送不能再添加材料。"))
-    uploaded.seek(0)
-    head = uploaded.read(16)
-    extension = _evidence_extension(uploaded.name, head, uploaded.size)
+def _evidence_checked(uploads: Sequence[UploadedFile]) -> list[tuple[UploadedFile, str]]:
+    """Each file with its extension, once all are accepted: a refusal comes before any write."""
+    checked = []
+    for uploaded in uploads:
+        uploaded.seek(0)
+        checked.append(
+            (uploaded, _evidence_extension(uploaded.name, uploaded.read(16), uploaded.size))
+        )
+    return checked
+
+
+def _evidence_store(
+    actor: User, update: StatusUpdate, files: list[tuple[UploadedFile, str]]
+) -> list[Evidence]:
+    return [_evidence_save(actor, update, uploaded, extension) for uploaded, extension in files]
+
+
+def _evidence_save(actor: User, update: StatusUpdate, uploaded, extension: str) -> Evidence:
     digest = hashlib.sha256()
     uploaded.seek(0)
     for chunk in uploaded.chunks():
@@ -278,6 +305,15 @@ def evidence_attach(*, actor: User, update: StatusUpdate, uploaded) -> Evidence:
         obj=evidence,
         after=snapshot(evidence, ["update", "original_name", "size", "sha256", "file"]),
     )
+    return evidence
+
+
+@transaction.atomic
+def evidence_attach(*, actor: User, update: StatusUpdate, uploaded: UploadedFile) -> Evidence:
+    require(permissions.leads(actor, update.task), _("只有牵头单位可以上传佐证材料。"))
+    if update.review_state == ReviewState.ACCEPTED:
+        raise Conflict("already_accepted", _("已通过审核的报送不能再添加材料。"))
+    [evidence] = _evidence_store(actor, update, _evidence_checked([uploaded]))
     return evidence
 
 
@@ -307,9 +343,11 @@ def contribution_submit(
 @transaction.atomic
 def instruction_create(*, actor: User, task: Task, text: str) -> Instruction:
     require(permissions.is_leader(actor), _("只有区领导可以作出批示。"))
-    return create_audited(
+    instruction = create_audited(
         actor, "instruction.create", Instruction, task=task, leader=actor, text=text
     )
+    notifications.notify_instruction(instruction=instruction)
+    return instruction
 
 
 @transaction.atomic

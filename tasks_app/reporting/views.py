@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -183,21 +182,16 @@ def task_report(request, task_id: int):
         return _render_task(request, task, status=400, report_form=form)
     data = form.cleaned_data
     try:
-        # Report and evidence succeed or fail together: a refused file leaves no report behind.
-        with transaction.atomic():
-            update = services.status_update_submit(
-                actor=request.user,
-                task=task,
-                period=data["period"],
-                status=data["status"],
-                progress=data["progress"],
-                narrative=data["narrative"],
-                indicator_values=form.indicator_values(),
-            )
-            if data["evidence"]:
-                services.evidence_attach(
-                    actor=request.user, update=update, uploaded=data["evidence"]
-                )
+        services.status_update_submit(
+            actor=request.user,
+            task=task,
+            period=data["period"],
+            status=data["status"],
+            progress=data["progress"],
+            narrative=data["narrative"],
+            indicator_values=form.indicator_values(),
+            evidence=[data["evidence"]] if data["evidence"] else [],
+        )
     except ServiceError as error:
         return _render_task(
             request, task, status=_service_failed(request, form, error), report_form=form
@@ -220,20 +214,16 @@ def update_correct(request, update_id: int):
         return _render_task(request, task, status=400, **bound)
     data = form.cleaned_data
     try:
-        with transaction.atomic():
-            services.status_update_correct(
-                actor=request.user,
-                update=update,
-                expected_version=data["version"],
-                indicator_values=form.indicator_values(),
-                status=data["status"],
-                progress=data["progress"],
-                narrative=data["narrative"],
-            )
-            if data["evidence"]:
-                services.evidence_attach(
-                    actor=request.user, update=update, uploaded=data["evidence"]
-                )
+        services.status_update_correct(
+            actor=request.user,
+            update=update,
+            expected_version=data["version"],
+            indicator_values=form.indicator_values(),
+            evidence=[data["evidence"]] if data["evidence"] else [],
+            status=data["status"],
+            progress=data["progress"],
+            narrative=data["narrative"],
+        )
     except ServiceError as error:
         return _render_task(request, task, status=_service_failed(request, form, error), **bound)
     return _done(request, task, _("已修改并重新报送,等待督查室审核。"))
