@@ -47,6 +47,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "tasks_app.common.middleware.TrustedProxyMiddleware",
     "tasks_app.common.middleware.RequestSizeLimitMiddleware",
+    "tasks_app.common.middleware.NulByteMiddleware",
     "tasks_app.common.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -271,6 +272,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "tasks_app.common.pagination.NoCountCursorPagination",
     "EXCEPTION_HANDLER": "tasks_app.common.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "tasks_app.common.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_RATE", "30/min")},
 }
 SPECTACULAR_SETTINGS = {

@@ -9,8 +9,10 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from tasks_app.audit import services
+from tasks_app.common import permissions
 from tasks_app.models import (
     AuditEvent,
+    CalendarDay,
     Delivery,
     DeliveryAttempt,
     Department,
@@ -25,6 +27,7 @@ from tasks_app.models import (
     Task,
     User,
 )
+from tasks_app.plans.models import CHANGE_CONTROLLED, is_published
 from tasks_app.reminders import chasing
 
 admin.site.site_header = _("高新区督查督办系统")
@@ -32,7 +35,44 @@ admin.site.site_title = _("督查督办")
 admin.site.index_title = _("管理")
 
 
-class AuditedAdmin(admin.ModelAdmin):
+def _office(request) -> bool:
+    return request.user.is_active and (
+        request.user.is_superuser or permissions.is_office(request.user)
+    )
+
+
+class OfficeAccess:
+    """The supervision office (督查室) and administrators browse and edit here without
+    per-model permission rows: their role is the permission. Django's own permissions still
+    apply to everyone else."""
+
+    def has_module_permission(self, request):
+        return _office(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return _office(request) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, *args):
+        return _office(request) or super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return _office(request) or super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return _office(request) or super().has_delete_permission(request, obj)
+
+
+class ReadOnlyForOffice:
+    """Records nobody edits here: the office may look, no one may change."""
+
+    def has_module_permission(self, request):
+        return _office(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return _office(request) or super().has_view_permission(request, obj)
+
+
+class AuditedAdmin(OfficeAccess, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         services.admin_save(
             actor=request.user, obj=obj, changed_fields=list(form.changed_data), is_new=not change
@@ -59,7 +99,7 @@ class DepartmentAdmin(AuditedAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ReadOnlyForOffice, BaseUserAdmin):
     list_display = ["username", "display_name", "role", "department", "is_active", sample_flag]
     list_filter = ["role", "department", "is_active", "is_sample"]
     search_fields = ["username", "display_name"]
@@ -104,6 +144,12 @@ class IndicatorInline(admin.TabularInline):
     extra = 0
     fields = ["name", "comparator", "target_value", "target_value_max", "unit", "latest_actual"]
 
+    def get_readonly_fields(self, request, obj=None):  # obj: the task
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and is_published(obj):
+            fields += ["target_value", "target_value_max"]
+        return fields
+
 
 class MilestoneInline(admin.TabularInline):
     model = Milestone
@@ -138,6 +184,12 @@ class TaskAdmin(AuditedAdmin):
     readonly_fields = ["version", "received_at", "created_at", "updated_at"]
     inlines = [IndicatorInline, MilestoneInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and is_published(obj):
+            fields += CHANGE_CONTROLLED["task"]
+        return fields
+
     def save_related(self, request, form, formsets, change):
         # Inline rows and many-to-many changes go through the ledger too.
         services.admin_save_related(
@@ -154,6 +206,12 @@ class IndicatorAdmin(AuditedAdmin):
     search_fields = ["name", "source_text", "task__code"]
     list_select_related = ["task", "plan"]
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and is_published(obj):
+            fields += CHANGE_CONTROLLED["indicator"]
+        return fields
+
 
 @admin.register(Milestone)
 class MilestoneAdmin(AuditedAdmin):
@@ -164,7 +222,7 @@ class MilestoneAdmin(AuditedAdmin):
 
 
 @admin.register(StatusUpdate)
-class StatusUpdateAdmin(admin.ModelAdmin):
+class StatusUpdateAdmin(ReadOnlyForOffice, admin.ModelAdmin):
     list_display = ["task", "period", "status", "progress", "author", "created_at"]
     list_filter = ["status", "task__lead_department"]
     search_fields = ["task__code", "narrative"]
@@ -177,7 +235,7 @@ class StatusUpdateAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyForOffice, admin.ModelAdmin):
     list_display = ["created_at", "actor_username", "action", "object_repr"]
     list_filter = ["action", "object_type"]
     search_fields = ["object_repr", "actor_username", "action"]
@@ -217,7 +275,7 @@ class ReminderStepAdmin(AuditedAdmin):
 
 
 @admin.register(DepartmentWebhook)
-class DepartmentWebhookAdmin(admin.ModelAdmin):
+class DepartmentWebhookAdmin(OfficeAccess, admin.ModelAdmin):
     """Audited like every admin write, but the robot's key and secret never reach the ledger."""
 
     list_display = ["department", "kind", "is_active"]
@@ -255,7 +313,7 @@ class DeliveryAttemptInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyForOffice, admin.ModelAdmin):
     list_display = ["key", "channel", "status", "attempts", "next_attempt_at", "sent_at"]
     list_filter = ["channel", "status"]
     search_fields = ["key", "subject"]
@@ -266,3 +324,14 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(AuditedAdmin):
+    """工作日历: holidays on weekdays and working weekends (调休上班); the office enters the years
+    the chinese-calendar package does not know yet."""
+
+    list_display = ["date", "kind", "name"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    date_hierarchy = "date"

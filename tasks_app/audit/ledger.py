@@ -364,15 +364,20 @@ def verify(
     """Walk the chain (or seq from_seq..to_seq) and report the first broken link.
 
     Checkpoints are the stored ones plus any given (e.g. kept outside the system): the event at a
-    checkpoint's seq must still carry the checkpoint's hash, which catches a rewritten chain.
+    checkpoint's seq must still carry the checkpoint's hash, which catches a rewritten chain. A
+    whole-chain check also fails when a checkpoint lies beyond the head: the chain was cut back
+    ("truncated"), whatever the head now says.
     """
     chain_head = head()
     start = max(from_seq or 1, 1)
     end = to_seq if to_seq is not None else chain_head.seq
     kept: dict[int, list[str]] = {}
+    beyond: list[Checkpoint] = []
     for point in [*_stored_checkpoints(), *(checkpoints or ())]:
         if start <= point.seq <= end:
             kept.setdefault(point.seq, []).append(point.hash)
+        elif point.seq > end and to_seq is None:
+            beyond.append(point)
     prev_hash = GENESIS
     if start > 1:
         prev_hash = AuditEvent.objects.filter(seq=start - 1).values_list("hash", flat=True).first()
@@ -387,6 +392,9 @@ def verify(
         first = first or item.seq
     if broken is None and (last or start - 1) < end:
         broken = Break((last or start - 1) + 1, "missing", str(end), str(last or 0))
+    if broken is None and beyond:
+        farthest = max(point.seq for point in beyond)
+        broken = Break(end + 1, "truncated", f"events up to seq {farthest}", f"head at seq {end}")
     return Verification(
         ok=broken is None,
         checked=checked,

@@ -4,12 +4,15 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
+from django.utils.translation import gettext as _
 
+from tasks_app.common.errors import Conflict
 from tasks_app.models import (
     AuditEvent,
     Task,
     User,
 )
+from tasks_app.plans.models import CHANGE_CONTROLLED, is_published
 
 if TYPE_CHECKING:
     from tasks_app.audit.ledger import Verification
@@ -149,13 +152,33 @@ def admin_save(
             after=snapshot(obj, _concrete_field_names(obj)),
         )
         return obj
-    original = type(obj).objects.get(pk=obj.pk)
+    original = type(obj).objects.select_related(*_plan_path(obj)).get(pk=obj.pk)
+    locked = set(CHANGE_CONTROLLED.get(kind, ())) & set(fields)
+    if locked and is_published(original):
+        raise Conflict(
+            "change_request_required",
+            _("计划已发布:完成时限和目标值须经变更申请,状态和进度须经报送审核,不能直接修改。"),
+        )
     before = snapshot(original, fields)
     obj.save()
+    if fields:
+        _version_bump(obj)
     audit_log(
         actor=actor, action=f"{kind}.update", obj=obj, before=before, after=snapshot(obj, fields)
     )
     return obj
+
+
+def _plan_path(obj: models.Model) -> list[str]:
+    return ["plan"] if obj._meta.model_name in CHANGE_CONTROLLED else []
+
+
+def _version_bump(obj: models.Model) -> None:
+    """Any admin change to a versioned row (a task) moves its ETag: a client's stale If-Match
+    must fail after it, as after an API edit."""
+    if any(f.name == "version" for f in obj._meta.concrete_fields):
+        type(obj).objects.filter(pk=obj.pk).update(version=models.F("version") + 1)
+        obj.version += 1
 
 
 @transaction.atomic
@@ -172,6 +195,7 @@ def admin_save_related(*, actor: User, obj: models.Model, save) -> None:
         list(obj.indicators.values("id", "name", "target_value")) if isinstance(obj, Task) else []
     )
     if before != after:
+        _version_bump(obj)
         audit_log(
             actor=actor,
             action=f"{obj._meta.model_name}.update_related",

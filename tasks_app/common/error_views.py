@@ -32,6 +32,10 @@ def bad_request(request, exception=None):
     return _answer(request, 400, "bad_request", _("请求无法处理,请检查后重试。"), "400.html")
 
 
+def bad_input(request, code: str, message: str):
+    return _answer(request, 400, code, message, "400.html")
+
+
 @requires_csrf_token
 def permission_denied(request, exception=None):
     return _answer(request, 403, "forbidden", _("您无权访问该页面。"), "403.html")

@@ -1,9 +1,11 @@
 import re
+import urllib.parse
 import uuid
 
 from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 
 
 def client_ip(request) -> str:
@@ -57,6 +59,23 @@ class RequestSizeLimitMiddleware:
             from tasks_app.common.error_views import request_too_large
 
             return request_too_large(request)
+        return self.get_response(request)
+
+
+class NulByteMiddleware:
+    """A NUL byte in the path or the query string is refused with 400 before any view: no
+    database stores it (PostgreSQL refuses it in text), and no filter means it. Bodies are
+    checked by the forms and serializers (their CharFields refuse NUL)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        raw = request.META.get("QUERY_STRING", "") + request.path
+        if "\x00" in raw or "%00" in raw.lower() or "\x00" in urllib.parse.unquote(raw):
+            from tasks_app.common.error_views import bad_input
+
+            return bad_input(request, "nul_byte", _("请求中含有不允许的字符(NUL)。"))
         return self.get_response(request)
 
 

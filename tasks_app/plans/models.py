@@ -349,6 +349,20 @@ class Task(models.Model):
         return f"{self.code} {self.title}"
 
 
+# After publication these change only through a change request approved by the office
+# (deadline, targets) or a reviewed report (status, progress): never by a direct edit.
+CHANGE_CONTROLLED = {
+    "task": ("deadline", "original_deadline", "status", "progress"),
+    "indicator": ("target_value", "target_value_max", "original_target_value"),
+}
+
+
+def is_published(obj) -> bool:
+    """Whether a task or indicator belongs to a published plan."""
+    plan = getattr(obj, "plan", None)
+    return plan is not None and plan.status == PlanStatus.PUBLISHED
+
+
 class Comparator(models.TextChoices):
     GTE = "gte", "≥"
     GT = "gt", ">"

@@ -10,13 +10,13 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tasks_app.common import serializers as s
 from tasks_app.common.api import ERRORS, PAGE_PARAMETERS, WRITE_ERRORS, page_of, validated
 from tasks_app.common.pagination import NoCountCursorPagination
+from tasks_app.common.parsers import BoundedJSONParser
 from tasks_app.models import Department, ManualChase, Notification
 from tasks_app.plans import selectors
 from tasks_app.reminders import chasing, inbox, services
@@ -96,7 +96,9 @@ class NotificationUnreadCountApi(APIView):
 
 
 class NotificationMarkReadApi(APIView):
-    parser_classes = [JSONParser]  # a form with thousands of ids would trip Django's field limit
+    parser_classes = [
+        BoundedJSONParser
+    ]  # a form with thousands of ids would trip Django's field limit
 
     @extend_schema(request=MarkReadInSerializer, responses={200: MarkReadOutSerializer, **ERRORS})
     def post(self, request):

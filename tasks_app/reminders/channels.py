@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.core.mail.message import make_msgid
 
 from tasks_app.models import DepartmentWebhook, Notification, User
 
@@ -49,7 +48,10 @@ class Message:
 def send_email(*, recipient: User, message: Message, reference: str) -> str:
     if not recipient.email:
         raise DeliveryFailed(f"user {recipient.username} has no email address")
-    message_id = make_msgid(idstring=reference, domain="gaoxin")
+    # Stable per delivery (not make_msgid's random one): a retry after a worker died mid-send
+    # repeats the same Message-ID, which mail systems use to drop the copy.
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "gaoxin"
+    message_id = f"<{reference}@{domain}>"
     email = EmailMessage(
         subject=message.subject,
         body=message.body,
@@ -101,8 +103,10 @@ def dingtalk_url(url: str, secret: str, timestamp_ms: int) -> str:
     return f"{url}{'&' if '?' in url else '?'}{query}"
 
 
-def webhook_payload(kind: str, message: Message) -> dict:
+def webhook_payload(kind: str, message: Message, reference: str = "") -> dict:
     text = f"### {message.subject}\n\n{message.body}"
+    if reference:  # the same on every try: a repeat after a failure shows as one
+        text += f"\n\n> 消息编号 {reference}"
     if kind == DepartmentWebhook.Kind.DINGTALK:
         return {"msgtype": "markdown", "markdown": {"title": message.subject, "text": text}}
     return {"msgtype": "markdown", "markdown": {"content": text}}
@@ -128,11 +132,13 @@ def _post_json(url: str, payload: dict) -> dict:
         raise DeliveryFailed("the robot answered with something that is not JSON") from exc
 
 
-def send_webhook(*, hook: DepartmentWebhook, message: Message, timestamp_ms: int) -> str:
+def send_webhook(
+    *, hook: DepartmentWebhook, message: Message, timestamp_ms: int, reference: str = ""
+) -> str:
     url = hook.url
     if hook.kind == DepartmentWebhook.Kind.DINGTALK:
         url = dingtalk_url(hook.url, hook.secret, timestamp_ms)
-    answer = _post_json(url, webhook_payload(hook.kind, message))
+    answer = _post_json(url, webhook_payload(hook.kind, message, reference))
     if answer.get("errcode", 0) != 0:
         raise DeliveryFailed(f"errcode {answer.get('errcode')}: {answer.get('errmsg', '')}")
     # Neither robot returns a message id; keep what the answer identifies, if anything.

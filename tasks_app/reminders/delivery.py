@@ -1,6 +1,7 @@
 """Delivery: list due deliveries, claim one with a lease, send, record, retry."""
 
 import datetime as dt
+import hashlib
 import logging
 import time
 import uuid
@@ -79,6 +80,8 @@ def delivery_claim(*, delivery_id: int, now: dt.datetime) -> Delivery | None:
             claim_token=token,
             attempts=F("attempts") + 1,
         )
+        if claimed:
+            _attempt_begin(delivery_id, now)
     if not claimed:
         return None
     return Delivery.objects.select_related("digest", "recipient", "webhook").get(pk=delivery_id)
@@ -90,18 +93,27 @@ def _message(delivery: Delivery) -> notify.Message:
     return notify.Message(subject=delivery.subject, body=delivery.body)
 
 
+def message_reference(delivery: Delivery) -> str:
+    """The same for every try of a delivery: the email's Message-ID and the robot message's
+    number, so a mail system or a reader can tell a repeat from a new message."""
+    return f"delivery{delivery.pk}.{hashlib.sha256(delivery.key.encode()).hexdigest()[:12]}"
+
+
 def _send(delivery: Delivery, now: dt.datetime) -> str:
     message = _message(delivery)
     if delivery.channel == Channel.EMAIL:
         return notify.send_email(
-            recipient=delivery.recipient, message=message, reference=f"delivery{delivery.pk}"
+            recipient=delivery.recipient, message=message, reference=message_reference(delivery)
         )
     if delivery.channel == Channel.IN_APP:
         return notify.send_in_app(
             recipient=delivery.recipient, message=message, digest_id=delivery.digest_id
         )
     return notify.send_webhook(
-        hook=delivery.webhook, message=message, timestamp_ms=int(now.timestamp() * 1000)
+        hook=delivery.webhook,
+        message=message,
+        timestamp_ms=int(now.timestamp() * 1000),
+        reference=message_reference(delivery),
     )
 
 
@@ -130,18 +142,21 @@ def _outcome(delivery: Delivery, now, finished, provider_id: str, error: str) ->
     }
 
 
+def _attempt_begin(delivery_id: int, started: dt.datetime) -> None:
+    """In the claim's transaction, so before the provider is called: if the worker dies
+    mid-send the try stays on record (finished_at and ok empty); a re-claim after the lease is
+    the next attempt number."""
+    number, channel = Delivery.objects.values_list("attempts", "channel").get(pk=delivery_id)
+    DeliveryAttempt.objects.create(
+        delivery_id=delivery_id, number=number, channel=channel, started_at=started
+    )
+
+
 @transaction.atomic
 def _record(delivery: Delivery, started, finished, provider_id: str, error: str) -> str:
     values = _outcome(delivery, started, finished, provider_id, error)
-    DeliveryAttempt.objects.create(
-        delivery=delivery,
-        number=delivery.attempts,
-        channel=delivery.channel,
-        started_at=started,
-        finished_at=finished,
-        ok=not error,
-        provider_id=provider_id[:200],
-        error=error,
+    DeliveryAttempt.objects.filter(delivery=delivery, number=delivery.attempts).update(
+        finished_at=finished, ok=not error, provider_id=provider_id[:200], error=error
     )
     current = Delivery.objects.filter(pk=delivery.pk, claim_token=delivery.claim_token)
     if not current.update(**values):  # our lease ran out and another worker took over

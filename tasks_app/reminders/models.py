@@ -364,8 +364,10 @@ class DeliveryAttempt(models.Model):
     number = models.PositiveSmallIntegerField(_("第几次"))
     channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
     started_at = models.DateTimeField(_("开始时间"))
-    finished_at = models.DateTimeField(_("结束时间"))
-    ok = models.BooleanField(_("成功"))
+    # Written before the provider is called: a worker killed mid-send leaves the row with no
+    # finish and no result (None: interrupted), so every try is on record.
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    ok = models.BooleanField(_("成功"), null=True)
     provider_id = models.CharField(_("平台消息编号"), max_length=200, blank=True)
     error = models.TextField(_("错误"), blank=True)
 

@@ -358,11 +358,29 @@ def instruction_mark_read(*, actor: User, instruction: Instruction) -> Instructi
     return instruction
 
 
+# Indicator targets are stored as DECIMAL(18, 4): at most 14 digits before the point, 4 after.
+TARGET_MAX_ABS = Decimal(10) ** 14
+TARGET_PLACES = 4
+
+
 def _parse_change_value(field_name: str, raw: str):
     try:
-        return dt.date.fromisoformat(raw) if field_name == "deadline" else Decimal(raw)
+        value = dt.date.fromisoformat(raw) if field_name == "deadline" else Decimal(raw)
     except (ValueError, ArithmeticError):
         raise ServiceError("invalid_value", _("新值格式不正确。"), field="new_value") from None
+    if isinstance(value, Decimal):
+        _check_target(value)
+    return value
+
+
+def _check_target(value: Decimal) -> None:
+    """NaN, infinities, and numbers the column cannot hold exactly are refused, not rounded."""
+    if not value.is_finite() or abs(value) >= TARGET_MAX_ABS:
+        raise ServiceError(
+            "invalid_value", _("目标值须为有限数值,且整数部分不超过14位。"), field="new_value"
+        )
+    if value != value.quantize(Decimal(1).scaleb(-TARGET_PLACES), rounding="ROUND_DOWN"):
+        raise ServiceError("invalid_value", _("目标值最多保留4位小数。"), field="new_value")
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ from tasks_app.audit import ledger
 from tasks_app.audit import services as audit_services
 from tasks_app.models import AuditChainHead, AuditCheckpoint, AuditEvent, Role
 from tasks_app.plans import services as plans_services
+from tests.audit.conftest import bypassing_triggers
 
 pytestmark = pytest.mark.django_db
 
@@ -31,25 +32,6 @@ def auditor(db):
         role=Role.AUDITOR,
         display_name="审计局张审计",
     )
-
-
-@pytest.fixture
-def chain(plan, supervisor, economic_bureau):
-    """A plan, a department, a publish and a few assignments: some hundreds of events."""
-    for task in plan.tasks.order_by("position")[:3]:
-        plans_services.task_assign(actor=supervisor, task=task, lead_department=economic_bureau)
-    plans_services.plan_publish(actor=supervisor, plan=plan)
-    return AuditEvent.objects.count()
-
-
-def bypassing_triggers(sql: str, params=()) -> None:
-    """Run sql as a superuser who has switched the ledger's triggers off."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL session_replication_role = origin")
 
 
 def test_every_service_write_joins_the_chain_and_the_chain_verifies(chain):
