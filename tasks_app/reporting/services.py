@@ -37,6 +37,7 @@ from tasks_app.models import (
 from tasks_app.plans.schedule import local_today
 from tasks_app.plans.services import task_schedule_refresh
 from tasks_app.reminders import notifications
+from tasks_app.reporting import evidence_files
 
 
 @transaction.atomic
@@ -227,41 +228,18 @@ def _make_state_of_record(actor: User, update: StatusUpdate) -> None:
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 
 
-_SIGNATURES = {
-    "pdf": [b"%PDF-"],
-    "png": [b"\x89PNG\r\n\x1a\n"],
-    "jpg": [b"\xff\xd8\xff"],
-    "jpeg": [b"\xff\xd8\xff"],
-    "docx": [b"PK\x03\x04"],
-    "xlsx": [b"PK\x03\x04"],
-    "doc": [b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"],
-    "xls": [b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"],
-}
-
-
-_CONTENT_TYPES = {
-    "pdf": "application/pdf",
-    "png": "image/png",
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "doc": "application/msword",
-    "xls": "application/vnd.ms-excel",
-}
-
-
-def _evidence_extension(name: str, head: bytes, size: int) -> str:
+def _evidence_extension(name: str, uploaded: UploadedFile, size: int) -> str:
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if size == 0:
         raise ServiceError("file_empty", _("文件为空。"), field="file")
     if size > EVIDENCE_MAX_BYTES:
         raise ServiceError("file_too_large", _("文件不能超过10MB。"), field="file")
-    if extension not in _SIGNATURES:
+    if extension not in evidence_files.ALLOWED:
         raise ServiceError(
             "file_type_not_allowed", _("只接受 PDF、图片(PNG/JPG)和 Office 文档。"), field="file"
         )
-    if not any(head.startswith(sig) for sig in _SIGNATURES[extension]):
+    uploaded.seek(0)
+    if not evidence_files.matches(extension, uploaded.read(EVIDENCE_MAX_BYTES)):
         raise ServiceError("file_content_mismatch", _("文件内容与扩展名不符。"), field="file")
     return extension
 
@@ -271,9 +249,7 @@ def _evidence_checked(uploads: Sequence[UploadedFile]) -> list[tuple[UploadedFil
     checked = []
     for uploaded in uploads:
         uploaded.seek(0)
-        checked.append(
-            (uploaded, _evidence_extension(uploaded.name, uploaded.read(16), uploaded.size))
-        )
+        checked.append((uploaded, _evidence_extension(uploaded.name, uploaded, uploaded.size)))
     return checked
 
 
@@ -293,7 +269,7 @@ def _evidence_save(actor: User, update: StatusUpdate, uploaded, extension: str) 
         update=update,
         original_name=uploaded.name[-200:],
         size=uploaded.size,
-        content_type=_CONTENT_TYPES[extension],
+        content_type=evidence_files.CONTENT_TYPES[extension],
         sha256=digest.hexdigest(),
         uploaded_by=actor,
     )

@@ -34,7 +34,7 @@ REPORT = {
     "progress": 40,
     "narrative": "完成选址,开展前期工作。",
 }
-PDF = b"%PDF-1.4\n% evidence\n"
+PDF = b"%PDF-1.4\n% evidence\n%%EOF\n"
 
 
 @dataclass

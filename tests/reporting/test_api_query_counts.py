@@ -14,7 +14,7 @@ from tasks_app.reporting import services as reporting_services
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n% evidence\n"
+PDF = b"%PDF-1.4\n% evidence\n%%EOF\n"
 
 
 @pytest.fixture(autouse=True)

@@ -29,7 +29,7 @@ def our_task(plan, economic_bureau, supervisor) -> Task:
 
 
 def pdf(name: str = "签约材料.pdf") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, b"%PDF-1.4 minimal", content_type="application/pdf")
+    return SimpleUploadedFile(name, b"%PDF-1.4 minimal\n%%EOF\n", content_type="application/pdf")
 
 
 def fake_pdf() -> SimpleUploadedFile:

@@ -186,13 +186,15 @@ def test_a_report_submitted_through_the_form_appears_in_the_history(client, cler
 def test_a_report_with_evidence_links_the_file(client, clerk, our_task, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     client.force_login(clerk)
-    pdf = SimpleUploadedFile("签约材料.pdf", b"%PDF-1.4 minimal", content_type="application/pdf")
+    pdf = SimpleUploadedFile(
+        "签约材料.pdf", b"%PDF-1.4 minimal\n%%EOF\n", content_type="application/pdf"
+    )
     assert report(client, our_task, **{"report-evidence": pdf}).status_code == 302
     evidence = StatusUpdate.objects.get().evidence.get()
     page = client.get(task_url(our_task)).content.decode()
     assert "签约材料.pdf" in page
     download = client.get(reverse("workbench-evidence", args=[evidence.pk]))
-    assert b"".join(download.streaming_content) == b"%PDF-1.4 minimal"
+    assert b"".join(download.streaming_content) == b"%PDF-1.4 minimal\n%%EOF\n"
 
 
 def test_a_refused_evidence_file_leaves_no_report_behind(

@@ -25,7 +25,7 @@ from tasks_app.models import (
 )
 from tasks_app.reporting import services
 
-PDF = b"%PDF-1.4\n% evidence\n"
+PDF = b"%PDF-1.4\n% evidence\n%%EOF\n"
 JUNE_30 = dt.date(2020, 6, 30)
 START = dt.date(2020, 1, 21)
 YEAR_END = dt.date(2020, 12, 31)
