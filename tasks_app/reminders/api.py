@@ -17,7 +17,7 @@ from tasks_app.common import serializers as s
 from tasks_app.common.api import ERRORS, PAGE_PARAMETERS, WRITE_ERRORS, page_of, validated
 from tasks_app.common.pagination import NoCountCursorPagination
 from tasks_app.common.parsers import BoundedJSONParser
-from tasks_app.models import Department, ManualChase, Notification
+from tasks_app.models import ManualChase, Notification
 from tasks_app.plans import selectors
 from tasks_app.reminders import chasing, inbox, services
 
@@ -124,7 +124,7 @@ class TaskChaseApi(APIView):
 class DepartmentChaseApi(APIView):
     @extend_schema(request=ChaseInSerializer, responses={201: ChaseSerializer, **CHASE_ERRORS})
     def post(self, request, pk: int):
-        department = get_object_or_404(Department, pk=pk)
+        department = get_object_or_404(inbox.chaseable_departments(user=request.user), pk=pk)
         data = validated(ChaseInSerializer, request.data)
         chase = chasing.chase_department(
             actor=request.user, department=department, note=data["note"]

@@ -5,8 +5,10 @@ from django.db.models import (
     QuerySet,
 )
 
+from tasks_app.common import permissions
 from tasks_app.models import (
     Delivery,
+    Department,
     DigestItem,
     ManualChase,
     Notification,
@@ -46,3 +48,11 @@ def task_delivery_history(*, task: Task, limit: int = 50) -> list[Delivery]:
 
 def task_chases(*, task: Task) -> QuerySet[ManualChase]:
     return ManualChase.objects.filter(task=task).select_related("chased_by")
+
+
+def chaseable_departments(*, user: User) -> QuerySet[Department]:
+    """Departments this user may chase: all of them for the office, none for anyone else, so
+    a department the caller cannot chase answers like one that does not exist."""
+    if permissions.is_office(user):
+        return Department.objects.all()
+    return Department.objects.none()

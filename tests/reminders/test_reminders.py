@@ -371,6 +371,18 @@ def test_a_department_cannot_chase_and_a_chase_needs_a_note(task, cast):
     assert ManualChase.objects.count() == 0
 
 
+def test_a_department_chasing_a_real_or_a_missing_department_gets_the_same_404(task, cast):
+    real = api(cast.contact).post(
+        f"/api/v1/departments/{cast.department.pk}/chase/", {"note": "x"}, format="json"
+    )
+    missing = api(cast.contact).post(
+        "/api/v1/departments/999999/chase/", {"note": "x"}, format="json"
+    )
+    assert (real.status_code, missing.status_code) == (404, 404)
+    assert real.json() == missing.json()
+    assert ManualChase.objects.count() == 0
+
+
 def test_the_office_chases_a_whole_department_listing_its_open_tasks(task, cast, settings):
     settings.REMINDER_WINDOW_START, settings.REMINDER_WINDOW_END = "00:00", "24:00"
     settings.REMINDER_WORKING_DAYS_ONLY = False  # sent at once, whatever the wall clock says
