@@ -1,8 +1,10 @@
 import re
+import time
 import urllib.parse
 import uuid
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
@@ -161,14 +163,37 @@ class RequestContextMiddleware:
         return given if self._REQUEST_ID.match(given) else uuid.uuid4().hex
 
     def _record_denial(self, request) -> None:
+        """A signed-in user's denial is one ledger event each. Anonymous denials (probes, CSRF
+        failures) are one event per client address per minute: the first is written at once;
+        the rest of that minute are counted and written as one event with the count when the
+        address is next denied in a later minute."""
         from tasks_app.audit import services
 
         user = getattr(request, "user", None)
-        actor = user if user is not None and user.is_authenticated else None
+        if user is not None and user.is_authenticated:
+            self._denial_event(services, user, request, {})
+            return
+        minute = int(time.time() // 60)
+        ip = client_ip(request)
+        key = f"denied:{ip}:{minute}"
+        if not cache.add(key, 1, timeout=3600):
+            cache.incr(key)
+            return
+        extra = {"window_minute": minute}
+        last = cache.get(f"denied-last:{ip}")
+        if last is not None and last != minute:
+            repeats = (cache.get(f"denied:{ip}:{last}") or 1) - 1
+            if repeats:
+                extra["earlier_minute"], extra["earlier_minute_more_denials"] = last, repeats
+        cache.set(f"denied-last:{ip}", minute, timeout=3600)
+        self._denial_event(services, None, request, extra)
+
+    @staticmethod
+    def _denial_event(services, actor, request, extra: dict) -> None:
         services.audit_log(
             actor=actor,
             action="auth.permission_denied",
             object_type="request",
             object_repr=f"{request.method} {request.path}"[:200],
-            after={"method": request.method, "path": request.path[:300]},
+            after={"method": request.method, "path": request.path[:300], **extra},
         )
