@@ -149,6 +149,19 @@ def report_schedule(
     return ReportSchedule(quarterly, report_day, first, last)
 
 
+def report_schedule_of(task) -> ReportSchedule:
+    """The schedule of a Task whose plan is loaded (select_related): no query."""
+    plan = task.plan
+    return report_schedule(
+        report_frequency=task.report_frequency,
+        report_day=plan.report_day,
+        year=plan.year,
+        start_date=task.start_date,
+        deadline=task.deadline,
+        published=local_date(plan.published_at) if plan.published_at else None,
+    )
+
+
 class DueDates:
     """Due dates worked out once per (frequency, report day, period) on one calendar: a plan's
     thousands of tasks share a handful of schedules."""
