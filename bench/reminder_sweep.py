@@ -63,8 +63,8 @@ WITH
                          '{}') AS reported
       FROM open_task o WHERE o.status <> 'done'
   ),
-  shifted AS MATERIALIZED (  -- each candidate period's due day per frequency and report day: the report day
-                -- after the month or quarter, moved to the next working day
+  shifted AS MATERIALIZED (  -- each candidate period's due day per frequency and report day:
+                             -- the report day after the period, moved to the next working day
     SELECT p AS period, f.quarterly, r.report_day,
            (SELECT min(day) FROM working
              WHERE day >= (p + CASE WHEN f.quarterly THEN interval '3 months'
