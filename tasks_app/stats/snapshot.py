@@ -42,6 +42,7 @@ from tasks_app.models import (
     Milestone,
     Plan,
     PlanKind,
+    ReportFrequency,
     Review,
     Section,
     Task,
@@ -96,6 +97,7 @@ class TaskState:
     deadline: dt.date | None
     milestone_dues: list[dt.date]
     livelihood: bool
+    report_frequency: str = ReportFrequency.MONTHLY
     status: str = TaskStatus.NOT_STARTED
     progress: int = 0
     expected_progress: int = 0
@@ -182,6 +184,7 @@ def _task_rows(tasks) -> list[dict]:
             "lead_department_id",
             "start_date",
             "deadline",
+            "report_frequency",
             "status",
             "progress",
             "lead_department__name",
@@ -354,6 +357,7 @@ def plans_snapshot(
                 deadline=earlier_deadlines.get(r["id"], r["deadline"]),
                 milestone_dues=sorted(dues[r["id"]]),
                 livelihood=r["plan_id"] in livelihood_plans or r["kind"] == TaskKind.LIVELIHOOD,
+                report_frequency=r["report_frequency"],
                 status=r["status"],
                 progress=r["progress"],
             )
