@@ -69,17 +69,8 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
 
 
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
 def month_end(day: dt.date) -> dt.date:
     return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-
-
-def months_between(first: dt.date, last: dt.date) -> int:
-    """Months first..last inclusive (0 when last is before first's month)."""
-    return max(0, (last.year - first.year) * 12 + last.month - first.month + 1)
 
 
 @dataclass
