@@ -42,7 +42,7 @@ from tasks_app.models import (
 from tasks_app.plans.report_schedule import (
     DueDates,
     calendar_years,
-    local_date,
+    on_time,
     report_schedule_of,
 )
 from tasks_app.plans.workcalendar import WorkingCalendar
@@ -282,8 +282,8 @@ class ReportTiming:
         if period is None:
             return ["", _("非应报期")]
         due = self._due(update.task.plan.year)(schedule, period)
-        on_time = local_date(update.created_at) <= due
-        return [due.isoformat(), _("按时") if on_time else _("逾期")]
+        in_time = on_time(first_submitted=update.created_at, due=due)
+        return [due.isoformat(), _("按时") if in_time else _("逾期")]
 
 
 def progress_row(update: StatusUpdate, timing: ReportTiming) -> list[str]:

@@ -63,8 +63,13 @@ def is_quarterly(report_frequency: str) -> bool:
 
 
 def local_date(moment: dt.datetime) -> dt.date:
-    """A moment's date in the site's time zone (Asia/Shanghai): what "submitted on" means."""
+    """A moment's date in the site's time zone (Asia/Shanghai)."""
     return timezone.localdate(moment)
+
+
+def on_time(*, first_submitted: dt.datetime, due: dt.date) -> bool:
+    """A report is on time when its first submission's local date is on or before the due day."""
+    return local_date(first_submitted) <= due
 
 
 class NextReport(NamedTuple):
@@ -109,15 +114,17 @@ class ReportSchedule:
         return calendar.next_working_day(self.nominal_due(period))
 
     def due_as_of(self, day: dt.date, *, calendar: WorkingCalendar) -> list[dt.date]:
-        return [p for p in self.periods() if self.due_date(p, calendar=calendar) <= day]
+        return [period for period, _due in DueDates(calendar).due_as_of(self, day)]
 
     def next_period(self, *, reported: Iterable[dt.date]) -> dt.date | None:
         """The earliest owed period without a report (reported: the reports' 报送期)."""
         done = {self.period_for(day) for day in reported}
         return next((p for p in self.periods() if p not in done), None)
 
-    def on_time(self, period: dt.date, *, submitted_on: dt.date, calendar) -> bool:
-        return submitted_on <= self.due_date(period, calendar=calendar)
+    def on_time(self, period: dt.date, *, first_submitted: dt.datetime, calendar) -> bool:
+        return on_time(
+            first_submitted=first_submitted, due=self.due_date(period, calendar=calendar)
+        )
 
     def closed_after(self, period: dt.date | None) -> "ReportSchedule":
         """The schedule of a task that is done: nothing after `period` (its latest report's
@@ -175,6 +182,17 @@ class DueDates:
         if key not in self._due:
             self._due[key] = schedule.due_date(period, calendar=self.calendar)
         return self._due[key]
+
+    def due_as_of(self, schedule: ReportSchedule, day: dt.date) -> list[tuple[dt.date, dt.date]]:
+        """(period, due date) of the schedule's periods due on or before day."""
+        due = []
+        for period in schedule.periods():
+            # Due dates rise with the periods. A nominal due day after `day` cannot move onto or
+            # before it, and is not looked up: it may lie beyond the loaded calendar.
+            if schedule.nominal_due(period) > day or self(schedule, period) > day:
+                break
+            due.append((period, self(schedule, period)))
+        return due
 
     def next_report(
         self, schedule: ReportSchedule, *, reported: Iterable[dt.date]

@@ -26,7 +26,7 @@ from tasks_app.models import (
     StatusUpdate,
     TaskStatus,
 )
-from tasks_app.plans.report_schedule import DueDates, local_date, report_schedule
+from tasks_app.plans.report_schedule import DueDates, local_date, on_time, report_schedule
 from tasks_app.stats.selectors import grouped, tally
 from tasks_app.stats.snapshot import RETURNED, PlanSnapshot, TaskState, scoped_tasks
 
@@ -113,19 +113,12 @@ def _discipline(snapshot: PlanSnapshot) -> dict[int, Counter]:
             if owed is not None:
                 first.setdefault(owed, (created_at, returned))
         counted = counts[state.lead_department_id]
-        for period in schedule.periods():
-            # Periods come in order, due dates with them; a nominal due day after the date
-            # cannot move onto or before it (and may lie beyond the loaded calendar).
-            if schedule.nominal_due(period) > snapshot.as_of:
-                break
-            due = due_dates(schedule, period)
-            if due > snapshot.as_of:
-                break
+        for period, due in due_dates.due_as_of(schedule, snapshot.as_of):
             counted["due"] += 1
             if period in first:
                 created_at, returned = first[period]
                 counted["received"] += 1
-                counted["on_time"] += local_date(created_at) <= due
+                counted["on_time"] += on_time(first_submitted=created_at, due=due)
                 counted["returned"] += returned
     return counts
 

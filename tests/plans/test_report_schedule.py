@@ -11,6 +11,7 @@ import pytest
 
 from tasks_app.plans.report_schedule import DueDates, NextReport, report_schedule
 from tasks_app.plans.workcalendar import WorkingCalendar
+from tests.reminders.reminders_support import at
 
 D = dt.date.fromisoformat
 PUBLISHED = D("2020-01-10")
@@ -122,9 +123,10 @@ def test_periods_fall_due_on_their_due_day_and_not_before(calendar):
 def test_a_report_first_submitted_on_the_due_day_is_on_time_and_a_day_later_is_not(calendar):
     owed = schedule(start="2020-01-21")
     march = D("2020-03-01")
-    assert owed.on_time(march, submitted_on=D("2020-04-07"), calendar=calendar)
-    assert owed.on_time(march, submitted_on=D("2020-04-05"), calendar=calendar)  # in the holiday
-    assert not owed.on_time(march, submitted_on=D("2020-04-08"), calendar=calendar)
+    assert owed.on_time(march, first_submitted=at("2020-04-07", "23:59"), calendar=calendar)
+    assert owed.on_time(march, first_submitted=at("2020-04-05"), calendar=calendar)  # a holiday
+    # 00:30 on the 8th in Shanghai is still the 7th in UTC: the local date is what counts.
+    assert not owed.on_time(march, first_submitted=at("2020-04-08", "00:30"), calendar=calendar)
 
 
 def test_the_next_report_is_the_earliest_owed_period_without_one_and_none_when_all_are_in(
