@@ -13,7 +13,8 @@ reminders_sweep) are not in the figures. Three rows, each in a transaction rolle
 - due_items alone: the same output as the SQL, the like-for-like comparison.
 
 The baseline is one hand-written SQL statement that selects the same due items as due_items,
-with the same rules (report periods not yet reported within the lookback and lookahead,
+with the same rules (report periods of the one report schedule, tasks_app.plans.report_schedule,
+not yet reported within the lookback and lookahead,
 deadlines of open tasks, receipts, overdue milestones, returned and waiting reports, due dates
 on the working calendar). Before timing, the run checks on three days of the year that both
 select the same items, and fails loudly if not. Each function runs in turns with the others,
@@ -39,7 +40,7 @@ WITH
   ),
   task AS (
     SELECT t.id, t.plan_id, t.status, t.start_date, t.deadline, t.received_at,
-           t.report_frequency = 'quarterly' AS quarterly, p.report_day,
+           t.report_frequency = 'quarterly' AS quarterly, p.report_day, p.year,
            (p.published_at AT TIME ZONE %(tz)s)::date AS published
       FROM tasks_app_task t JOIN tasks_app_plan p ON p.id = t.plan_id
      WHERE p.status = 'published' AND t.lead_department_id IS NOT NULL
@@ -62,19 +63,35 @@ WITH
                          '{}') AS reported
       FROM open_task o WHERE o.status <> 'done'
   ),
-  period AS (  -- the few candidate periods around today, each task's due ones among them
-    SELECT o.id, o.plan_id, p AS period,
-           (p + CASE WHEN o.quarterly THEN interval '3 months' ELSE interval '1 month' END)::date
-             + (o.report_day - 1) AS due
-      FROM chased o CROSS JOIN unnest(%(periods)s::date[]) AS p
-     WHERE p <> ALL (o.reported)
-       AND p >= date_trunc(CASE WHEN o.quarterly THEN 'quarter' ELSE 'month' END,
-                           greatest(coalesce(o.start_date, o.published), %(since)s::date)
-                           ::timestamp)
-       AND (o.deadline IS NULL
-            OR p <= date_trunc(CASE WHEN o.quarterly THEN 'quarter' ELSE 'month' END,
-                               o.deadline::timestamp))
-       AND (NOT o.quarterly OR extract(month FROM p) IN (1, 4, 7, 10))
+  shifted AS MATERIALIZED (  -- each candidate period's due day per frequency and report day:
+                             -- the report day after the period, moved to the next working day
+    SELECT p AS period, f.quarterly, r.report_day,
+           (SELECT min(day) FROM working
+             WHERE day >= (p + CASE WHEN f.quarterly THEN interval '3 months'
+                                    ELSE interval '1 month' END)::date
+                          + (r.report_day - 1)) AS due
+      FROM unnest(%(periods)s::date[]) AS p
+      CROSS JOIN (VALUES (true), (false)) AS f(quarterly)
+      CROSS JOIN (SELECT DISTINCT report_day FROM task) AS r
+  ),
+  period AS (  -- the few candidate periods around today, each task's due ones among them:
+               -- from its start (else its plan's publication) to its deadline, in its plan year
+    SELECT o.id, o.plan_id, s.period, s.due
+      FROM chased o
+      JOIN shifted s ON s.quarterly = o.quarterly AND s.report_day = o.report_day
+     WHERE s.period >= date_trunc(CASE WHEN o.quarterly THEN 'quarter' ELSE 'month' END,
+                                  greatest(coalesce(o.start_date, o.published),
+                                           make_date(o.year, 1, 1), %(since)s::date)
+                                  ::timestamp)
+       AND s.period <= date_trunc(CASE WHEN o.quarterly THEN 'quarter' ELSE 'month' END,
+                                  least(coalesce(o.deadline, make_date(o.year, 12, 31)),
+                                        make_date(o.year, 12, 31))::timestamp)
+       AND (NOT o.quarterly OR extract(month FROM s.period) IN (1, 4, 7, 10))
+       AND NOT EXISTS (  -- a report for any month of the period counts for it
+             SELECT 1 FROM unnest(o.reported) AS r(month)
+              WHERE r.month >= s.period
+                AND r.month < (s.period + CASE WHEN o.quarterly THEN interval '3 months'
+                                               ELSE interval '1 month' END)::date)
   ),
   waiting AS MATERIALIZED (  -- reports returned to the department or waiting for the office
     SELECT u.id, u.task_id, task.plan_id, u.revision, u.review_state = 'returned' AS returned,

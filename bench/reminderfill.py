@@ -6,7 +6,8 @@ sweep keys them (task, step, item, remind_on), and the office's in-app digest of
 its items, delivery, attempt and notification. Filled here by replaying the ladder per item in
 Python and loading the rows with COPY; the rules are the sweep's:
 
-- report:<period> is due on the plan's report day of the next month, from the period's first
+- report:<period> for each period of the task's report schedule (tasks_app.plans.report_schedule:
+  due on the plan's report day after the period, moved off rest days), from the period's first
   day until the report arrives (submitted 17:00 local, after that day's sweeps) or the task is
   done; a missed report is chased until it falls out of the 120-day lookback;
 - deadline, from the task's start until the task is done;
@@ -71,6 +72,7 @@ class _State:
     @classmethod
     def load(cls, history_end: dt.date) -> "_State":
         from tasks_app.models import Department, Role, StatusUpdate, User
+        from tasks_app.plans.report_schedule import DueDates
         from tasks_app.plans.workcalendar import WorkingCalendar
         from tasks_app.reminders import due as reminders_due
         from tasks_app.reminders import ladder
@@ -79,6 +81,7 @@ class _State:
         self.history_end = history_end
         calendar = WorkingCalendar.load(dt.date(YEAR - 1, 1, 1), dt.date(YEAR + 1, 12, 31))
         self.calendar = calendar
+        self.due_dates = DueDates(calendar)
         first = dt.date(YEAR - 1, 1, 1)
         days = (first + dt.timedelta(days=i) for i in range(366 * 3))
         self.working = [d for d in days if d <= calendar.last and calendar.is_working_day(d)]
@@ -90,7 +93,15 @@ class _State:
             raise RuntimeError("reminderfill knows only the office as a recipient; extend it")
         self.tasks = list(
             reminders_due.open_tasks().values(
-                "id", "plan_id", "plan__report_day", "start_date", "deadline", "status"
+                "id",
+                "plan_id",
+                "plan__report_day",
+                "plan__year",
+                "plan__published_at",
+                "start_date",
+                "deadline",
+                "status",
+                "report_frequency",
             )
         )
         self.updates = defaultdict(list)
@@ -124,6 +135,7 @@ class _State:
 
     def _items(self, task: dict):
         """(item, due, opened, last day it is still due) for each item of the task's year."""
+        from tasks_app.plans.report_schedule import add_months, report_schedule
         from tasks_app.reminders import due as reminders_due
 
         done_on = None
@@ -143,19 +155,24 @@ class _State:
         task_end = min(done_on or end, end)
         if task["deadline"]:
             yield "deadline", task["deadline"], task["start_date"], task_end
-        reported = {row[2]: row[5].astimezone(SHANGHAI).date() for row in self.updates[task["id"]]}
-        period = reminders_due.period_of(task["start_date"], quarterly=False)
-        last_period = reminders_due.period_of(task["deadline"], quarterly=False)
-        while period <= last_period:
-            due = reminders_due.report_due_date(
-                period, report_day=task["plan__report_day"], quarterly=False
-            )
-            lookback = reminders_due.add_months(period, 1) + dt.timedelta(
+        schedule = report_schedule(
+            report_frequency=task["report_frequency"],
+            report_day=task["plan__report_day"],
+            year=task["plan__year"],
+            start_date=task["start_date"],
+            deadline=task["deadline"],
+            published=task["plan__published_at"].astimezone(SHANGHAI).date(),
+        )
+        reported = {}
+        for row in self.updates[task["id"]]:
+            reported.setdefault(schedule.period_for(row[2]), row[5].astimezone(SHANGHAI).date())
+        for period in schedule.periods():
+            due = self.due_dates(schedule, period)
+            lookback = add_months(period, schedule.months) + dt.timedelta(
                 days=reminders_due.REPORT_LOOKBACK_DAYS - 1
             )
             last = min(reported.get(period, end), lookback, task_end)
             yield f"report:{period}", due, period, last
-            period = reminders_due.add_months(period, 1)
 
     def _fire(self, task_id, steps, item, due, opened, last) -> list[dict]:
         """One row per working day in [opened, last] on which a rung of the ladder fires."""

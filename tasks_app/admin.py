@@ -21,6 +21,7 @@ from tasks_app.models import (
     KeyArea,
     Milestone,
     Plan,
+    RankingRule,
     ReminderStep,
     Section,
     StatusUpdate,
@@ -124,6 +125,43 @@ class PlanAdmin(AuditedAdmin):
     list_filter = ["year", "kind", "status"]
     search_fields = ["title"]
     inlines = [SectionInline]
+
+
+@admin.register(RankingRule)
+class RankingRuleAdmin(AuditedAdmin):
+    """The office sets each plan's 红黑榜 weights and thresholds; the rule text leaders see is
+    written from them. A plan without a row is scored with the defaults. The office's own
+    setting: its staff accounts edit it without being granted model permissions one by one."""
+
+    list_display = [
+        "plan",
+        "reporting_weight",
+        "on_time_weight",
+        "first_pass_weight",
+        "completion_weight",
+        "lights_weight",
+        "red_list_min_score",
+        "black_list_below_score",
+    ]
+    list_filter = ["plan__year"]
+
+    def _office(self, request) -> bool:
+        return request.user.is_active and permissions.is_office(request.user)
+
+    def has_module_permission(self, request):
+        return self._office(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._office(request)
+
+    def has_add_permission(self, request):
+        return self._office(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._office(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._office(request)
 
 
 @admin.register(Section)

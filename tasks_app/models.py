@@ -63,3 +63,8 @@ from tasks_app.reporting.models import (  # noqa: F401
     ReviewState,
     StatusUpdate,
 )
+from tasks_app.stats.models import (  # noqa: F401
+    DEFAULT_WEIGHTS,
+    SCORE_KEYS,
+    RankingRule,
+)

@@ -39,6 +39,13 @@ from tasks_app.models import (
     StatusUpdate,
     Task,
 )
+from tasks_app.plans.report_schedule import (
+    DueDates,
+    calendar_years,
+    on_time,
+    report_schedule_of,
+)
+from tasks_app.plans.workcalendar import WorkingCalendar
 
 BOM = "\ufeff"
 
@@ -85,6 +92,8 @@ PROGRESS_COLUMNS = (
     "最近报送时间",
     "审核状态",
     "审核记录",
+    "应报日期",
+    "按时报送",
 )
 
 
@@ -251,7 +260,33 @@ def _review_text(review: Review) -> str:
     }
 
 
-def progress_row(update: StatusUpdate) -> list[str]:
+class ReportTiming:
+    """Each report's period due date and whether it came in on time, by the one report schedule
+    (tasks_app.plans.report_schedule), as the ranking counts them: on time when first submitted
+    by the due date. A working calendar per plan year, loaded on first use: as many queries as
+    there are plan years in the log, however many rows."""
+
+    def __init__(self):
+        self._due_dates: dict[int, DueDates] = {}
+
+    def _due(self, year: int) -> DueDates:
+        if year not in self._due_dates:
+            calendar = WorkingCalendar.load(*calendar_years([year]))
+            self._due_dates[year] = DueDates(calendar)
+        return self._due_dates[year]
+
+    def cells(self, update: StatusUpdate) -> list[str]:
+        """[due date, 按时 / 逾期]; a report for a period the task does not owe has neither."""
+        schedule = report_schedule_of(update.task)
+        period = schedule.period_for(update.period)
+        if period is None:
+            return ["", _("非应报期")]
+        due = self._due(update.task.plan.year)(schedule, period)
+        in_time = on_time(first_submitted=update.created_at, due=due)
+        return [due.isoformat(), _("按时") if in_time else _("逾期")]
+
+
+def progress_row(update: StatusUpdate, timing: ReportTiming) -> list[str]:
     task = update.task
     return [
         task.plan.title,
@@ -268,6 +303,7 @@ def progress_row(update: StatusUpdate) -> list[str]:
         timezone.localtime(update.submitted_at).strftime("%Y-%m-%d %H:%M"),
         update.get_review_state_display(),
         ";".join(_review_text(review) for review in update.reviews.all()),
+        *timing.cells(update),
     ]
 
 
@@ -322,6 +358,7 @@ class ExportStats:
             yield ledger_row(event)
 
     def progress(self, updates: Iterable[StatusUpdate]) -> Iterator[list[str]]:
+        timing = ReportTiming()
         for update in updates:
             self.rows += 1
-            yield progress_row(update)
+            yield progress_row(update, timing)

@@ -28,6 +28,13 @@ from tasks_app.models import (
     Task,
     TaskStatus,
 )
+from tasks_app.plans.report_schedule import (
+    DueDates,
+    ReportSchedule,
+    add_months,
+    period_of,
+    report_schedule,
+)
 from tasks_app.plans.workcalendar import WorkingCalendar
 from tasks_app.reminders.window import local_now
 
@@ -53,41 +60,28 @@ class DueItem(NamedTuple):  # a tuple, not a dataclass: a province sweep makes t
     office_only: bool = False
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def period_of(day: dt.date, quarterly: bool) -> dt.date:
-    month = (day.month - 1) // 3 * 3 + 1 if quarterly else day.month
-    return dt.date(day.year, month, 1)
-
-
-def report_due_date(period: dt.date, *, report_day: int, quarterly: bool) -> dt.date:
-    """A period's report is due on the plan's report day of the month after the period."""
-    return add_months(period, 3 if quarterly else 1).replace(day=report_day)
-
-
 class _ReportSchedule:
-    """The report periods due around today, worked out once per (frequency, report day, start,
-    deadline) rather than once per task: a province has tens of thousands of tasks and a
-    handful of schedules."""
+    """The report periods due around today, by the one report schedule
+    (tasks_app.plans.report_schedule), worked out once per (frequency, report day, start,
+    publication, deadline, year) rather than once per task: a province has tens of thousands of
+    tasks and a handful of schedules."""
 
-    def __init__(self, today: dt.date):
+    def __init__(self, today: dt.date, calendar: WorkingCalendar):
         self.since = today - dt.timedelta(days=REPORT_LOOKBACK_DAYS)
         self.horizon = today + dt.timedelta(days=LOOKAHEAD_DAYS)
+        self.due = DueDates(calendar)
         self._cache: dict[tuple, list[tuple]] = {}
-        # Every period any task can be asked about: each month from the lookback's quarter.
-        period, self.bits = period_of(self.since, quarterly=True), {}
-        while period <= self.horizon:
-            self.bits[period] = 1 << len(self.bits)
-            period = add_months(period, 1)
+        # Every month any task can be asked about: each month from the lookback's quarter.
+        month, self.bits = period_of(self.since, quarterly=True), {}
+        while month <= self.horizon:
+            self.bits[month] = 1 << len(self.bits)
+            month = add_months(month, 1)
 
     def reported(self) -> Subquery:
-        """A task's reported candidate periods as one number, a bit per period: the database
+        """A task's reported candidate months as one number, a bit per month: the database
         answers "which of these periods has a report" without sending every report over."""
         bit = Case(
-            *[When(period=period, then=Value(bit)) for period, bit in self.bits.items()],
+            *[When(period=month, then=Value(bit)) for month, bit in self.bits.items()],
             default=Value(0),
             output_field=IntegerField(),
         )
@@ -97,36 +91,54 @@ class _ReportSchedule:
             output_field=IntegerField(),
         )
 
-    def periods(self, quarterly: bool, report_day: int, start: dt.date, deadline: dt.date | None):
-        """(period, due, item, bit) from start (or the lookback) up to the deadline's period
-        whose report is due by the horizon; tasks share start days and deadlines."""
-        key = (quarterly, report_day, start, deadline)
+    def periods(self, task: dict, plan: dict) -> list[tuple]:
+        """(period, due, item, mask) of the task's periods from the lookback's on whose report
+        is due by the horizon; mask has the bit of each month of the period (a quarter's report
+        may name any of its months)."""
+        key = (
+            task["report_frequency"] == ReportFrequency.QUARTERLY,
+            plan["report_day"],
+            task["start_date"],
+            plan["published"],
+            task["deadline"],
+            plan["year"],
+        )
         if key not in self._cache:
-            first = period_of(max(start, self.since), quarterly)
-            last = period_of(deadline, quarterly) if deadline else None
-            self._cache[key] = self._periods(quarterly, report_day, first, last)
+            self._cache[key] = self._periods(
+                report_schedule(
+                    report_frequency=task["report_frequency"],
+                    report_day=plan["report_day"],
+                    year=plan["year"],
+                    start_date=task["start_date"],
+                    deadline=task["deadline"],
+                    published=plan["published"],
+                )
+            )
         return self._cache[key]
 
-    def _periods(self, quarterly, report_day, period, last) -> list[tuple]:
-        rows = []
-        while last is None or period <= last:
-            due = report_due_date(period, report_day=report_day, quarterly=quarterly)
+    def _periods(self, schedule: ReportSchedule) -> list[tuple]:
+        rows, first = [], period_of(self.since, quarterly=schedule.quarterly)
+        for period in schedule.periods():
+            # Periods before the lookback are left alone: their due dates may lie outside the
+            # loaded calendar, and they are left to manual chasing anyway.
+            if period < first or schedule.nominal_due(period) > self.horizon:
+                continue
+            due = self.due(schedule, period)
             if due > self.horizon:
-                break
-            rows.append((period, due, f"report:{period}", self.bits[period]))
-            period = add_months(period, 3 if quarterly else 1)
+                continue
+            months = (add_months(period, i) for i in range(schedule.months))
+            mask = sum(self.bits[month] for month in months)
+            rows.append((period, due, f"report:{period}", mask))
         return rows
 
 
 def _report_items(task: dict, plan: dict, schedule: _ReportSchedule) -> list[DueItem]:
-    quarterly = task["report_frequency"] == ReportFrequency.QUARTERLY
-    start = task["start_date"] or (plan["published"] or dt.date(plan["year"], 1, 1))
-    periods = schedule.periods(quarterly, plan["report_day"], start, task["deadline"])
+    periods = schedule.periods(task, plan)
     reported = task["reported"] or 0
     return [
         DueItem(task["id"], task["plan_id"], item, due, period)
-        for period, due, item, bit in periods
-        if not reported & bit
+        for period, due, item, mask in periods
+        if not reported & mask
     ]
 
 
@@ -159,7 +171,7 @@ def due_items(*, today: dt.date, calendar: WorkingCalendar) -> list[DueItem]:
     Done tasks that were received are not read; each task comes with its reported periods as
     bits; a plan's year, report day and publication day are read once, not once per task.
     """
-    schedule = _ReportSchedule(today)
+    schedule = _ReportSchedule(today, calendar)
     plans = {
         plan["id"]: dict(plan, published=local_now(plan["published_at"]).date())
         for plan in Plan.objects.filter(status=Plan.Status.PUBLISHED).values(

@@ -1,6 +1,7 @@
 """Every read that is more than a get."""
 
 import datetime as dt
+from collections import defaultdict
 
 from django.db.models import (
     BooleanField,
@@ -28,8 +29,17 @@ from tasks_app.models import (
     ReviewState,
     StatusUpdate,
     Task,
+    TaskStatus,
     User,
 )
+from tasks_app.plans.report_schedule import (
+    DueDates,
+    NextReport,
+    ReportSchedule,
+    calendar_years,
+    report_schedule_of,
+)
+from tasks_app.plans.workcalendar import WorkingCalendar
 
 
 def update_get(*, user: User, pk: int) -> StatusUpdate:
@@ -93,19 +103,42 @@ def change_request_get(*, user: User, pk: int) -> ChangeRequest:
 # --- The workbench ---------------------------------------------------------------------------
 
 
-def first_of_month(day: dt.date) -> dt.date:
-    return day.replace(day=1)
+def _owed(task: Task, reported: list[dt.date]) -> ReportSchedule:
+    """The task's report schedule; a done task owes nothing after its latest report."""
+    schedule = report_schedule_of(task)
+    if task.status == TaskStatus.DONE:
+        return schedule.closed_after(max(reported, default=None))
+    return schedule
 
 
-def next_report_due(latest_period: dt.date | None, today: dt.date) -> dt.date:
-    """The first day of the month after the latest reported period, or this month if none.
+def workbench_next_reports(*, tasks: list[Task]) -> dict[int, NextReport | None]:
+    """Each task's next report (下次报送): the earliest period it owes without a report, and
+    that period's due date, by the one report schedule; None when nothing more is owed.
 
-    A deliberately simple rule (monthly reporting, whatever the task's report_frequency): it
-    tells a department which period to fill in next, not when a reminder goes out.
+    Two queries however many tasks (their plans must be loaded): their reported periods and
+    the working calendar of their plans' years.
     """
-    if latest_period is None:
-        return first_of_month(today)
-    return (latest_period.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    if not tasks:
+        return {}
+    reported = defaultdict(list)
+    rows = StatusUpdate.objects.filter(task__in=[t.pk for t in tasks]).values_list("task", "period")
+    for task_id, period in rows.order_by():
+        reported[task_id].append(period)
+    return _next_reports(tasks, reported)
+
+
+def task_next_report(*, task: Task, reported: list[dt.date]) -> NextReport | None:
+    """workbench_next_reports for one task whose reports' periods the caller has read."""
+    return _next_reports([task], {task.pk: reported})[task.pk]
+
+
+def _next_reports(tasks: list[Task], reported: dict) -> dict[int, NextReport | None]:
+    calendar = WorkingCalendar.load(*calendar_years(task.plan.year for task in tasks))
+    due = DueDates(calendar)
+    return {
+        task.pk: due.next_report(_owed(task, reported[task.pk]), reported=reported[task.pk])
+        for task in tasks
+    }
 
 
 def _count_of(queryset: QuerySet) -> Subquery:
@@ -121,14 +154,12 @@ def workbench_task_list(*, user: User, status: str = "", light: str = "") -> Que
         tasks = tasks.filter(status=status)
     if light:
         tasks = tasks.filter(light=light)
-    latest = StatusUpdate.objects.filter(task=OuterRef("pk")).order_by("-period")
     is_lead = (
         ExpressionWrapper(Q(lead_department_id=user.department_id), output_field=BooleanField())
         if user.department_id
         else Value(False)
     )
     return tasks.annotate(
-        latest_period=Subquery(latest.values("period")[:1]),
         returned_count=_count_of(
             StatusUpdate.objects.filter(task=OuterRef("pk"), review_state=ReviewState.RETURNED)
         ),

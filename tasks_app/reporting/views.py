@@ -20,7 +20,6 @@ from tasks_app.models import (
     Task,
     TaskStatus,
 )
-from tasks_app.plans.schedule import local_today
 from tasks_app.reporting import selectors, services
 from tasks_app.reporting.forms import (
     ContributionForm,
@@ -49,9 +48,9 @@ def workbench(request):
         selectors.workbench_task_list(user=request.user, status=status, light=light),
         WORKBENCH_PAGE_SIZE,
     ).get_page(request.GET.get("page"))
-    today = local_today()
+    next_reports = selectors.workbench_next_reports(tasks=list(page))
     for task in page:
-        task.next_due = selectors.next_report_due(task.latest_period, today)
+        task.next_report = next_reports[task.pk]
     return render(
         request,
         "tasks_app/workbench.html",
@@ -112,8 +111,8 @@ def _render_task(request, task: Task, *, status: int = 200, **bound):
             update.correction_form = bound.get(f"correct_{update.pk}") or _correction_form(
                 update, indicators
             )
-    latest = history[0].period if history else None
-    next_due = selectors.next_report_due(latest, local_today())
+    next_report = selectors.task_next_report(task=task, reported=[u.period for u in history])
+    next_period = next_report.period if next_report else None
     context = {
         "task": task,
         "indicators": indicators,
@@ -124,18 +123,18 @@ def _render_task(request, task: Task, *, status: int = 200, **bound):
         "contributions": task.contributions.select_related("department", "author"),
         "change_requests": task.change_requests.select_related("indicator", "requested_by"),
         "co_departments": task.co_departments.all(),
-        "next_due": next_due,
+        "next_report": next_report,
         "leads": leads,
         "co_leads": permissions.co_leads(user, task),
         "is_leader": permissions.is_leader(user),
     }
     if leads:
         context["report_form"] = bound.get("report_form") or ReportForm(
-            prefix="report", indicators=indicators, initial={"period": next_due}
+            prefix="report", indicators=indicators, initial={"period": next_period}
         )
     if context["co_leads"]:
         context["contribution_form"] = bound.get("contribution_form") or ContributionForm(
-            prefix="contribution", initial={"period": next_due}
+            prefix="contribution", initial={"period": next_period}
         )
     if context["is_leader"]:
         context["instruction_form"] = bound.get("instruction_form") or InstructionForm(

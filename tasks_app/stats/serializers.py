@@ -184,7 +184,7 @@ class IndicatorListSerializer(serializers.Serializer):
 
 
 class ScorePartSerializer(serializers.Serializer):
-    key = serializers.ChoiceField(choices=list(stats.WEIGHTS))
+    key = serializers.ChoiceField(choices=list(stats.SCORE_KEYS))
     numerator = serializers.FloatField()
     denominator = serializers.FloatField()
     rate = serializers.FloatField(help_text="numerator / denominator, 1 when nothing is owed")

@@ -42,6 +42,7 @@ from tasks_app.models import (
     Milestone,
     Plan,
     PlanKind,
+    ReportFrequency,
     Review,
     Section,
     Task,
@@ -68,17 +69,8 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
 
 
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
 def month_end(day: dt.date) -> dt.date:
     return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-
-
-def months_between(first: dt.date, last: dt.date) -> int:
-    """Months first..last inclusive (0 when last is before first's month)."""
-    return max(0, (last.year - first.year) * 12 + last.month - first.month + 1)
 
 
 @dataclass
@@ -96,6 +88,7 @@ class TaskState:
     deadline: dt.date | None
     milestone_dues: list[dt.date]
     livelihood: bool
+    report_frequency: str = ReportFrequency.MONTHLY
     status: str = TaskStatus.NOT_STARTED
     progress: int = 0
     expected_progress: int = 0
@@ -182,6 +175,7 @@ def _task_rows(tasks) -> list[dict]:
             "lead_department_id",
             "start_date",
             "deadline",
+            "report_frequency",
             "status",
             "progress",
             "lead_department__name",
@@ -354,6 +348,7 @@ def plans_snapshot(
                 deadline=earlier_deadlines.get(r["id"], r["deadline"]),
                 milestone_dues=sorted(dues[r["id"]]),
                 livelihood=r["plan_id"] in livelihood_plans or r["kind"] == TaskKind.LIVELIHOOD,
+                report_frequency=r["report_frequency"],
                 status=r["status"],
                 progress=r["progress"],
             )

@@ -351,7 +351,7 @@ def _indicator_sheet(book, data: dict) -> None:
 
 def _ranking_sheet(book, data: dict) -> None:
     sheet = book.create_sheet("红黑榜")
-    parts = [SCORE_LABELS[key] for key in stats_ranking.WEIGHTS]
+    parts = [SCORE_LABELS[key] for key in stats_ranking.SCORE_KEYS]
     sheet.append(
         [
             "名次",

@@ -191,10 +191,43 @@ def test_the_progress_log_lists_updates_with_reviews_by_department(
         "30",
     )
     assert row[12] == "已退回" and "请补充数据" in row[13]
+    # March's report was due 2020-04-07 (5 April was 清明) and first submitted years later.
+    assert row[14:] == ["2020-04-07", "逾期"]
     other = read_csv(
         download(api(auditor), f"/api/v1/audit/progress-log/?department={tech_bureau.pk}")[1]
     )
     assert other == [list(exports.PROGRESS_COLUMNS)]
+
+
+def test_the_progress_log_costs_the_same_queries_for_23_reports_as_for_1(auditor, reported, clerk):
+    from django.test.utils import CaptureQueriesContext
+
+    from tasks_app.models import StatusUpdate
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            download(api(auditor), "/api/v1/audit/progress-log/")
+        return len(captured)
+
+    few = queries()
+    StatusUpdate.objects.bulk_create(
+        StatusUpdate(
+            task=task,
+            period=dt.date(2020, month, 1),
+            status="on_schedule",
+            progress=month,
+            narrative="按序时推进。",
+            author=clerk,
+        )
+        for task in (reported["econ"], reported["tech"])
+        for month in range(1, 13)
+        if month != 3
+    )
+    assert queries() == few
+    rows = read_csv(download(api(auditor), "/api/v1/audit/progress-log/")[1])
+    assert len(rows) == 1 + 23
+    # The second department's task has no start date and its plan is a draft: nothing is owed.
+    assert {tuple(r[14:]) for r in rows[1:] if r[4] != "经济发展局"} == {("", "非应报期")}
 
 
 def test_only_auditors_the_office_and_admins_reach_the_audit_api(

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tasks_app.models import Plan, Reminder, StatusUpdate, Task
+from tasks_app.plans import report_schedule
 from tasks_app.reminders import due as reminders_due
 from tasks_app.reminders import ladder, window
 from tests.reminders.reminders_support import Cast, at, publish
@@ -90,17 +91,22 @@ def _the_rule(today: dt.date, calendar) -> set[tuple]:
             expected.add((task.pk, "receipt", due, published))
         if task.status == "done":
             continue
-        quarterly = task.report_frequency == "quarterly"
-        period = reminders_due.period_of(max(task.start_date or published, since), quarterly)
-        while not task.deadline or period <= reminders_due.period_of(task.deadline, quarterly):
-            due = reminders_due.report_due_date(
-                period, report_day=task.plan.report_day, quarterly=quarterly
-            )
-            if due > horizon:
-                break
-            if not task.updates.filter(period=period).exists():
+        schedule = report_schedule.report_schedule(
+            report_frequency=task.report_frequency,
+            report_day=task.plan.report_day,
+            year=task.plan.year,
+            start_date=task.start_date,
+            deadline=task.deadline,
+            published=published,
+        )
+        reported = {schedule.period_for(u.period) for u in task.updates.all()}
+        first = report_schedule.period_of(since, quarterly=schedule.quarterly)
+        for period in schedule.periods():
+            if period < first or period in reported or schedule.nominal_due(period) > horizon:
+                continue  # (a due date beyond the horizon may be beyond the calendar too)
+            due = schedule.due_date(period, calendar=calendar)
+            if due <= horizon:
                 expected.add((task.pk, f"report:{period}", due, period))
-            period = reminders_due.add_months(period, 3 if quarterly else 1)
     return expected
 
 

@@ -128,7 +128,32 @@ def test_the_workbench_counts_returns_and_unread_instructions(
     client.force_login(clerk)
     row = client.get(reverse("workbench")).context["page"].object_list[0]
     assert (row.returned_count, row.unread_instruction_count) == (1, 1)
-    assert row.next_due == dt.date(2020, 4, 1)
+    # March is in (returned, but in); January, from the task's start, is the earliest one owed.
+    assert row.next_report == (dt.date(2020, 1, 1), dt.date(2020, 2, 5))
+
+
+def test_a_task_due_at_the_year_end_with_every_month_reported_owes_nothing_more(
+    client, clerk, our_task
+):
+    StatusUpdate.objects.bulk_create(
+        StatusUpdate(
+            task=our_task,
+            period=dt.date(2020, month, 1),
+            status="on_schedule",
+            progress=month * 8,
+            narrative="按序时推进。",
+            author=clerk,
+        )
+        for month in range(1, 13)
+    )
+    client.force_login(clerk)
+    workbench = client.get(reverse("workbench"))
+    row = workbench.context["page"].object_list[0]
+    assert row.next_report is None  # not 2021-01: the task is due 2020-12-31
+    assert '<span class="meta">无</span>' in workbench.content.decode()
+    page = client.get(task_url(our_task))
+    assert page.context["next_report"] is None
+    assert page.context["report_form"]["period"].value() is None
 
 
 def test_the_workbench_makes_as_many_queries_for_30_tasks_as_for_1(

@@ -18,7 +18,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from tasks_app.models import TaskStatus
+from tasks_app.models import DEFAULT_WEIGHTS, TaskStatus
 from tasks_app.plans import services as plans_services
 from tasks_app.reporting import services as reporting_services
 from tasks_app.stats import indicators, selectors, summary
@@ -100,30 +100,52 @@ def test_the_ranking_counts_reporting_discipline_and_explains_its_score(counted)
     ranking = stats_ranking.stats_ranking(snapshot(plan))
     first, second = ranking["rows"]
     assert first["department"] == "经济发展局" and first["rank"] == 1
-    # A: 3 tasks x 6 months due; 4 received, 3 on time (April's came in May), none returned.
+    # By the report schedule: January to May are due by 06-30 (May's on 06-05, June's not until
+    # 07-06), so A's 3 tasks owe 15. Received among them: T1's April, first submitted 05-10 after
+    # its due day 05-06 (1-5 May is the Labour Day holiday), and T2's May, on time; T1's and T3's
+    # June reports are early and not yet owed.
     assert (
         first["reports_due"],
         first["reports_received"],
         first["reports_on_time"],
         first["returned"],
-    ) == (18, 4, 3, 0)
+    ) == (15, 2, 1, 0)
     assert [(p["key"], p["weight"], p["points"]) for p in first["score_parts"]] == [
-        ("reporting", 25, 5.56),
-        ("on_time", 15, 2.5),
+        ("reporting", 25, 3.33),
+        ("on_time", 15, 1.0),
         ("first_pass", 10, 10.0),
         ("completion", 25, 8.33),
         ("lights", 25, 16.67),
     ]
-    assert first["score"] == 43.1 and first["list"] == "black"
+    assert first["score"] == 39.3 and first["list"] == "black"
+    # B: T5's April on time; T4's June report (returned) is not owed before 07-06.
     assert (
         second["reports_due"],
         second["reports_received"],
         second["reports_on_time"],
         second["returned"],
+    ) == (10, 1, 1, 0)
+    assert second["score"] == 20.2
+    assert ranking["weights"] == DEFAULT_WEIGHTS and sum(ranking["weights"].values()) == 100
+    assert "25×报送率(已报/应报)" in ranking["rule"] and "次月5日" in ranking["rule"]
+    assert "90分及以上列入红榜,低于60分列入黑榜" in ranking["rule"]
+
+
+def test_a_returned_report_counts_as_received_once_its_period_is_due_and_lowers_first_pass(
+    counted,
+):
+    plan, _t = counted
+    rows = stats_ranking.stats_ranking(snapshot(plan, dt.date(2020, 7, 31)))["rows"]
+    tech = next(r for r in rows if r["department"] == "科技创新和产业发展局")
+    # June is due on 07-06: T4's June report, in on 06-15 and returned, is received and on time.
+    assert (
+        tech["reports_due"],
+        tech["reports_received"],
+        tech["reports_on_time"],
+        tech["returned"],
     ) == (12, 2, 2, 1)
-    assert second["score"] == 17.9
-    assert ranking["weights"] == stats_ranking.WEIGHTS and sum(ranking["weights"].values()) == 100
-    assert "one per task with a lead department per month" in ranking["rule"]
+    first_pass = next(p for p in tech["score_parts"] if p["key"] == "first_pass")
+    assert (first_pass["rate"], first_pass["points"]) == (0.5, 5.0)
 
 
 def test_the_trend_gives_completion_and_lights_month_by_month(counted):
