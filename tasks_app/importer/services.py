@@ -15,10 +15,11 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tasks_app.audit import ledger_batch
 from tasks_app.audit import services as audit_services
 from tasks_app.common import permissions
 from tasks_app.common.errors import Conflict, NotPermitted, ServiceError
-from tasks_app.importer import breakdown, ledger_batch
+from tasks_app.importer import breakdown
 from tasks_app.importer.deadlines import parse_deadline
 from tasks_app.importer.decoding import decode_report
 from tasks_app.importer.indicators import fold
