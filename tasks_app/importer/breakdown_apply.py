@@ -14,8 +14,8 @@ from tasks_app.audit import services as audit_services
 from tasks_app.common.errors import ServiceError
 from tasks_app.importer import breakdown
 from tasks_app.importer.deadlines import parse_deadline
-from tasks_app.importer.drafts import _stored_key
-from tasks_app.importer.services import _require_office, department_lookup
+from tasks_app.importer.drafts import target_key
+from tasks_app.importer.services import department_lookup, require_office
 from tasks_app.models import (
     Department,
     Indicator,
@@ -57,7 +57,7 @@ class _Planned:
 @transaction.atomic
 def breakdown_import(*, actor: User | None, plan: Plan, data: bytes, filename: str) -> dict:
     """Apply a 任务分解表 to plan's tasks, all or nothing; {"rows", "changed"}."""
-    _require_office(actor)
+    require_office(actor)
     try:
         rows = breakdown.read_rows(data, filename)
     except breakdown.BreakdownFileError as error:
@@ -198,7 +198,7 @@ def _row_targets(row, plan, task, errors) -> list[dict] | None:
 
 
 def _targets_differ(task: Task, targets: list[dict]) -> bool:
-    stored = [_stored_key(i) for i in sorted(task.indicators.all(), key=lambda i: i.position)]
+    stored = [target_key(i) for i in sorted(task.indicators.all(), key=lambda i: i.position)]
     wanted = [
         (
             t["name"],

@@ -12,7 +12,7 @@ from tasks_app.audit import services as audit_services
 from tasks_app.common.errors import ServiceError
 from tasks_app.importer.decoding import decode_report
 from tasks_app.importer.indicators import fold
-from tasks_app.importer.services import _require_office
+from tasks_app.importer.services import require_office
 from tasks_app.importer.text import parse_report
 from tasks_app.models import (
     ImportDraft,
@@ -45,7 +45,7 @@ def import_draft_create(
     title: str = "",
     government: str = "",
 ) -> ImportDraft:
-    _require_office(actor)
+    require_office(actor)
     draft_data, encoding = report_parse(data=data, year=year, title=title, government=government)
     draft = ImportDraft.objects.create(
         year=year,
@@ -109,7 +109,8 @@ def _indicator_key(spec: dict) -> tuple:
     )
 
 
-def _stored_key(indicator: Indicator) -> tuple:
+def target_key(indicator: Indicator) -> tuple:
+    """A stored target as drafts and sheets state it: compared to tell whether it changed."""
     return (
         indicator.name,
         indicator.target_value.normalize(),
@@ -195,7 +196,7 @@ def _differences(task: Task, item: dict) -> list[str]:
     fields = []
     if normalise(task.source_text) != normalise(item["source_text"]):
         fields.append("source_text")
-    stored = [_stored_key(i) for i in sorted(task.indicators.all(), key=lambda i: i.position)]
+    stored = [target_key(i) for i in sorted(task.indicators.all(), key=lambda i: i.position)]
     if stored != [_indicator_key(spec) for spec in item.get("indicators", [])]:
         fields.append("indicators")
     return fields

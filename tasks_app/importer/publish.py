@@ -9,7 +9,7 @@ from tasks_app.audit import services as audit_services
 from tasks_app.common.errors import Conflict
 from tasks_app.importer.breakdown_apply import _bulk_update, _set_fields
 from tasks_app.importer.drafts import Changes, draft_match, draft_tasks
-from tasks_app.importer.services import _require_office
+from tasks_app.importer.services import require_office
 from tasks_app.models import (
     ImportDraft,
     Indicator,
@@ -28,7 +28,7 @@ def import_draft_publish(*, actor: User | None, draft: ImportDraft) -> tuple[Pla
     Publishing the same text twice changes nothing the second time. On a plan that is already
     published, a changed target is refused: targets then change only through a change request.
     """
-    _require_office(actor)
+    require_office(actor)
     draft = ImportDraft.objects.select_for_update().get(pk=draft.pk)
     if draft.status == ImportDraft.Status.PUBLISHED:
         raise Conflict("draft_already_published", _("该草稿已发布,请重新导入以比对变更。"))

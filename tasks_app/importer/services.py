@@ -18,7 +18,7 @@ from tasks_app.models import (
 )
 
 
-def _require_office(actor: User | None) -> None:
+def require_office(actor: User | None) -> None:
     """None is the command line (a system import); on the web only the supervision office."""
     if actor is not None and not permissions.is_office(actor):
         raise NotPermitted(_("只有督查室可以导入和发布计划。"))
@@ -31,7 +31,7 @@ def _require_office(actor: User | None) -> None:
 def department_alias_create(
     *, actor: User | None, department: Department, alias: str
 ) -> DepartmentAlias:
-    _require_office(actor)
+    require_office(actor)
     alias = alias.strip()
     if not alias:
         raise ServiceError("alias_required", _("请填写别名。"), field="alias")
