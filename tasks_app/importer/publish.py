@@ -4,10 +4,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tasks_app.audit import ledger_batch
 from tasks_app.audit import services as audit_services
 from tasks_app.common.errors import Conflict
-from tasks_app.importer.breakdown_apply import _bulk_update, _set_fields
 from tasks_app.importer.drafts import Changes, draft_match, draft_tasks
 from tasks_app.importer.services import require_office
 from tasks_app.models import (
@@ -17,6 +15,7 @@ from tasks_app.models import (
     User,
 )
 from tasks_app.plans import services as plans_services
+from tasks_app.plans.bulk import indicators_bulk_delete, indicators_bulk_update
 
 # --- Publishing -------------------------------------------------------------------------------
 
@@ -36,8 +35,7 @@ def import_draft_publish(*, actor: User | None, draft: ImportDraft) -> tuple[Pla
     if existing_plan and existing_plan.status == Plan.Status.PUBLISHED:
         _refuse_target_changes(changes)
     plan, result = plans_services.plan_load(actor=actor, data=data)
-    _drop_surplus_indicators(actor, plan, data)
-    _store_kinds(actor, plan, data)
+    _indicators_as_stated(actor, plan, data)
     plans_services.plan_publish(actor=actor, plan=plan)
     summary = {**changes.as_dict(), "created": result.created, "updated": result.updated}
     audit_services.update_audited(
@@ -62,37 +60,23 @@ def _refuse_target_changes(changes: Changes) -> None:
         )
 
 
-def _drop_surplus_indicators(actor: User | None, plan: Plan, data: dict) -> None:
-    """plan_load upserts indicators by position; a target the text no longer states goes."""
-    counts = {item["code"]: len(item.get("indicators", [])) for item in draft_tasks(data)}
+def _indicators_as_stated(actor: User | None, plan: Plan, data: dict) -> None:
+    """plan_load upserts indicators by position: a target the text no longer states goes, and
+    each that stays takes its kind from the text (each change audited, in two bulk batches)."""
     stored = _indicators_by_code(plan)
-    for code, count in counts.items():
-        for indicator in stored.get(code, []):
-            if indicator.position <= count:
-                continue
-            before = audit_services.snapshot(
-                indicator, ["name", "target_value", "unit", "comparator"]
-            )
-            audit_services.audit_log(
-                actor=actor, action="indicator.delete", obj=indicator, before=before
-            )
-            indicator.delete()
-
-
-def _store_kinds(actor: User | None, plan: Plan, data: dict) -> None:
-    """Each indicator's kind from the text, as update_audited would set it one by one."""
-    stored = _indicators_by_code(plan)
-    events = ledger_batch.EventBatch(actor)
-    changed = []
+    surplus, kinds = [], []
     for item in draft_tasks(data):
-        kinds = [spec.get("kind", "") for spec in item.get("indicators", [])]
-        if not any(kinds):
-            continue
-        for indicator, kind in zip(stored.get(item["code"], []), kinds, strict=False):
-            if _set_fields(events, "indicator.update", indicator, {"kind": kind or ""}):
-                changed.append(indicator)
-    _bulk_update(Indicator, changed, ["kind"])
-    events.write()
+        specs = item.get("indicators", [])
+        indicators = stored.get(item["code"], [])
+        surplus += [i for i in indicators if i.position > len(specs)]
+        if any(spec.get("kind") for spec in specs):
+            kept = [i for i in indicators if i.position <= len(specs)]
+            kinds += [
+                (indicator, {"kind": spec.get("kind") or ""})
+                for indicator, spec in zip(kept, specs, strict=False)
+            ]
+    indicators_bulk_delete(actor=actor, indicators=surplus)
+    indicators_bulk_update(actor=actor, changes=kinds)
 
 
 def _indicators_by_code(plan: Plan) -> dict[str, list[Indicator]]:

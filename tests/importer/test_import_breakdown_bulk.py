@@ -12,7 +12,6 @@ from django.test.utils import CaptureQueriesContext
 
 from tasks_app.audit import ledger
 from tasks_app.audit import services as audit_services
-from tasks_app.common import services as common_services
 from tasks_app.importer import breakdown, breakdown_apply, drafts, publish
 from tasks_app.models import AuditEvent, Indicator, Role
 from tasks_app.plans import services as plans_services
@@ -35,18 +34,21 @@ def xlsx(rows) -> bytes:
 
 
 def apply_row_by_row(actor, plan, data) -> list[str]:
-    """What breakdown_import wrote before it wrote in bulk (one task at a time)."""
+    """What the per-row services write for the sheet's rows, one task at a time."""
     rows = breakdown.read_rows(data, "t.xlsx")
-    planned, errors = breakdown_apply._check_rows(plan, rows)
+    planned, errors = breakdown_apply.breakdown_check(plan=plan, rows=rows)
     assert not errors
-    return [item.task.code for item in planned if _apply(actor, plan, item)]
+    return [item.task.code for item in planned if _apply(actor, item)]
 
 
-def _apply(actor, plan, item) -> bool:
+def _apply(actor, item) -> bool:
     task = item.task
-    changed = audit_services.update_audited(actor, "task.update", task, title=item.title[:200])
-    if changed:
-        common_services.version_bump(task)
+    changed = False
+    if task.title != item.title[:200]:
+        task = plans_services.task_update(
+            actor=actor, task=task, expected_version=task.version, title=item.title[:200]
+        )
+        changed = True
     before = (
         task.lead_department_id,
         sorted(d.pk for d in task.co_departments.all()),
@@ -70,35 +72,12 @@ def _apply(actor, plan, item) -> bool:
             deadline=item.deadline,
         )
         changed = True
-    if item.targets is not None and breakdown_apply._targets_differ(task, item.targets):
-        _apply_targets(actor, plan, task, item.targets)
+    if item.targets is not None and breakdown_apply.targets_differ(item.task, item.targets):
+        plans_services.task_indicators_set(
+            actor=actor, task=task, indicators=breakdown_apply.indicator_values(item.targets)
+        )
         changed = True
     return changed
-
-
-def _apply_targets(actor, plan, task, targets) -> None:
-    result = plans_services.LoadResult()
-    for position, target in enumerate(targets, start=1):
-        plans_services._upsert(
-            actor,
-            result,
-            Indicator,
-            {"plan": plan, "task": task, "position": position},
-            {
-                "name": target["name"],
-                "unit": target["unit"][:20],
-                "comparator": target["comparator"],
-                "target_value": target["value"],
-                "target_value_max": target["value_max"],
-                "source_text": target["text"][:300],
-            },
-        )
-    for indicator in task.indicators.filter(position__gt=len(targets)):
-        before = audit_services.snapshot(indicator, ["name", "target_value", "unit", "comparator"])
-        audit_services.audit_log(
-            actor=actor, action="indicator.delete", obj=indicator, before=before
-        )
-        indicator.delete()
 
 
 # --- What is compared ------------------------------------------------------------------------
