@@ -117,7 +117,7 @@ class PlanSnapshot:
     calendar: WorkingCalendar
     uses_stored_state: bool = False
     _history: dict | None = field(default=None, repr=False)
-    _schedules: dict = field(default_factory=dict, repr=False)  # see apply_schedule
+    schedule_answers: dict = field(default_factory=dict, repr=False)  # see apply_schedule
 
     @property
     def end(self) -> dt.datetime:
@@ -386,7 +386,7 @@ def plans_snapshot(
             departments=departments[plan.pk],
             calendar=calendar,
             uses_stored_state=stored,
-            _schedules=answers,
+            schedule_answers=answers,
         )
     return snapshots
 
