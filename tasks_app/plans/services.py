@@ -349,15 +349,6 @@ def schedule_refresh_all(*, as_of: dt.date | None = None, batch_size: int = 1000
 
 # --- Task edits and change control ------------------------------------------------------------
 
-TASK_EDITABLE_FIELDS = (
-    "title",
-    "lead_department",
-    "responsible_leader",
-    "start_date",
-    "deadline",
-    "report_frequency",
-)
-
 
 @transaction.atomic
 def task_update(*, actor: User, task: Task, expected_version: int, **fields) -> Task:

@@ -132,9 +132,6 @@ class PlanSnapshot:
             self._history = _accepted_history(tasks, self.end)
         return self._history
 
-    def task_by_id(self) -> dict[int, TaskState]:
-        return {t.id: t for t in self.tasks}
-
 
 # --- Building a snapshot ---------------------------------------------------------------------
 
