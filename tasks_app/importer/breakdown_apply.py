@@ -23,8 +23,6 @@ from tasks_app.models import (
 )
 from tasks_app.plans.bulk import TaskBatch
 
-# --- Breakdown spreadsheet -> register -------------------------------------------------------
-
 
 class BreakdownRejected(ServiceError):
     """The sheet has bad rows; nothing was written. errors: [(row, column, reason)]."""
@@ -39,6 +37,8 @@ class BreakdownRejected(ServiceError):
 
 @dataclass
 class CheckedRow:
+    """A row that passed the checks: its task and what the row sets on it."""
+
     task: Task
     row: int
     title: str
@@ -241,19 +241,18 @@ def _apply_row(batch: TaskBatch, item: CheckedRow) -> bool:
         item.deadline,
     )
     if stored != wanted:
-        changed = (
-            batch.task_assign(
-                task,
-                lead_department=item.lead,
-                co_departments=item.co,
-                responsible_leader=item.leader,
-                start_date=task.start_date,
-                deadline=item.deadline,
-            )
-            or changed
+        batch.task_assign(
+            task,
+            lead_department=item.lead,
+            co_departments=item.co,
+            responsible_leader=item.leader,
+            start_date=task.start_date,
+            deadline=item.deadline,
         )
+        changed = True
     if item.targets is not None and targets_differ(item.task, item.targets):
-        changed = batch.task_indicators_set(task, indicator_values(item.targets)) or changed
+        batch.task_indicators_set(task, indicator_values(item.targets))
+        changed = True
     return changed
 
 

@@ -17,8 +17,6 @@ from tasks_app.models import (
 from tasks_app.plans import services as plans_services
 from tasks_app.plans.bulk import indicators_bulk_delete, indicators_bulk_update
 
-# --- Publishing -------------------------------------------------------------------------------
-
 
 @transaction.atomic
 def import_draft_publish(*, actor: User | None, draft: ImportDraft) -> tuple[Plan, dict]:
