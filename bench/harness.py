@@ -1,12 +1,9 @@
-"""What every benchmark shares: the result row, the server environment, timing and memory."""
+"""What every benchmark shares: the result row, the server environment and its database."""
 
 import os
-import resource
 import socket
-import statistics
 import time
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,19 +91,3 @@ def wait_for(url: str, seconds: float = 60) -> None:
         except OSError:
             time.sleep(0.3)
     raise RuntimeError(f"{url} did not answer within {seconds}s")
-
-
-def best_of(function: Callable[[], object], repeat: int) -> tuple[float, object]:
-    """The median wall time of `repeat` calls (after one warm-up) and the last call's result."""
-    result = function()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory so far (ru_maxrss is in KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,13 +1,13 @@
 """6. Importing the seed report and a 2,000-row 任务分解表, each against a bulk load of its rows.
 
 Seed report (system): the path the office takes on /imports/, through the services its views
-call — importer.import_draft_create (decode + parse the TXT into a draft, stored and audited),
-then importer.import_draft_publish (match, plan_load, kinds, publish; every row audited).
+call — drafts.import_draft_create (decode + parse the TXT into a draft, stored and audited),
+then publish.import_draft_publish (match, plan_load, kinds, publish; every row audited).
 Baseline: the rows that import produced (plan, draft, sections, key areas, tasks, indicators),
 read back, then COPYed again under fresh ids in a transaction that is rolled back. No parsing,
 no ledger: the fastest way to get the same rows into PostgreSQL. Parse-only time is in notes.
 
-Breakdown (system): importer.breakdown_import, as the upload view and the import_breakdown
+Breakdown (system): breakdown_apply.breakdown_import, as the upload view and the import_breakdown
 command call it: read the XLSX (openpyxl), check every row (all or nothing), then write lead
 and co departments, leader, deadline and targets of 2,000 unassigned tasks of a draft plan,
 each change audited, schedule refreshed, committed. The sheet is export_xlsx of a plan with
@@ -138,18 +138,18 @@ def _timed_rolled_back(function) -> float:
 def _seed_report_row(office, tag: str, *, repeat: int) -> Row:
     from django.db import connection
 
-    from tasks_app.importer import services as importer
+    from tasks_app.importer import drafts, publish
     from tasks_app.models import ImportDraft, Indicator, KeyArea, Plan, Section, Task
 
     data = SEED.read_bytes()
     parse_times = []
     for _ in range(repeat):
         started = time.perf_counter()
-        draft_data, _encoding = importer.report_parse(data=data, year=2020)
+        draft_data, _encoding = drafts.report_parse(data=data, year=2020)
         parse_times.append(time.perf_counter() - started)
 
     def import_once(n: int):
-        draft = importer.import_draft_create(
+        draft = drafts.import_draft_create(
             actor=office,
             data=data,
             source_name=SEED.name,
@@ -157,7 +157,7 @@ def _seed_report_row(office, tag: str, *, repeat: int) -> Row:
             title=f"珠海高新区2020年政府工作报告(基准{tag}-{n})",
             government="珠海高新区",
         )
-        plan, summary = importer.import_draft_publish(actor=office, draft=draft)
+        plan, summary = publish.import_draft_publish(actor=office, draft=draft)
         return draft, plan, summary
 
     system_times, queries = [], 0
@@ -362,13 +362,13 @@ def _import(office, plan, data: bytes, *, count_queries: bool = False) -> tuple[
 
     from django.db import connection
 
-    from tasks_app.importer import services as importer
+    from tasks_app.importer import breakdown_apply
 
     counter = _QueryCounter()
     counting = connection.execute_wrapper(counter) if count_queries else contextlib.nullcontext()
     started = time.perf_counter()
     with counting:
-        result = importer.breakdown_import(
+        result = breakdown_apply.breakdown_import(
             actor=office, plan=plan, data=data, filename="任务分解表.xlsx"
         )
     elapsed = time.perf_counter() - started

@@ -89,7 +89,9 @@ def export_start(
     return job
 
 
-def _rows(job: ExportJob, stats: ExportStats) -> tuple[list[str], Iterator[list[str]]]:
+def export_rows(job: ExportJob, stats: ExportStats) -> tuple[list[str], Iterator[list[str]]]:
+    """The header and rows of job's export as the Python writers (CSV, XLSX) write them;
+    stats counts the rows as they are read."""
     if job.kind == ExportKind.LEDGER:
         events = ledger_events(job.filters, up_to_seq=job.manifest["chain_head"]["seq"])
         return list(LEDGER_COLUMNS), stats.ledger(events.iterator(chunk_size=2000))
@@ -141,7 +143,7 @@ def _finish(job: ExportJob, stats: ExportStats, digest: str, size: int) -> Expor
 def csv_stream(job: ExportJob) -> Iterator[bytes]:
     """The CSV of job, chunk by chunk; the manifest is saved after the last chunk."""
     stats = ExportStats()
-    header, rows = _rows(job, stats)
+    header, rows = export_rows(job, stats)
     digest, size = hashlib.sha256(), 0
     for chunk in csv_chunks(header, rows):
         digest.update(chunk)
@@ -167,10 +169,10 @@ def write_to_file(job: ExportJob, path: str) -> tuple[ExportStats, str, int]:
         return stats, digest, size
     if job.format == ExportFormat.CSV:
         with open(path, "wb") as handle:
-            for chunk in csv_chunks(*_rows(job, stats)):
+            for chunk in csv_chunks(*export_rows(job, stats)):
                 handle.write(chunk)
     else:
-        header, rows = _rows(job, stats)
+        header, rows = export_rows(job, stats)
         write_xlsx(path, header, rows, title=job.get_kind_display())
     digest, size = _file_digest(path)
     return stats, digest, size

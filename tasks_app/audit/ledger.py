@@ -306,9 +306,6 @@ class Break:
     expected: str
     found: str
 
-    def describe(self) -> str:
-        return f"seq {self.seq}: {self.reason}: expected {self.expected}, found {self.found}"
-
 
 @dataclasses.dataclass(frozen=True)
 class Verification:

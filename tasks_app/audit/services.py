@@ -1,4 +1,5 @@
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -91,16 +92,45 @@ def create_audited(actor: User | None, action: str, model: type[models.Model], *
     return obj
 
 
-def update_audited(actor: User | None, action: str, obj: models.Model, **values) -> bool:
-    """Set the changed values on obj and save them; False (and no audit row) when none changed."""
-    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+@dataclass(frozen=True)
+class Change:
+    """One audited update: the fields that changed and their snapshots either side."""
+
+    fields: list[str]
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+def change_apply(obj: models.Model, values: dict[str, Any]) -> Change | None:
+    """Set on obj the values that differ from its own; the change, or None when none differs.
+
+    The rule of every audited update, one row at a time (update_audited) or many in a batch
+    (audit.ledger_batch): a foreign key is compared by id, so an unloaded relation costs no query.
+    """
+    changed = [name for name, value in values.items() if _differs(obj, name, value)]
     if not changed:
-        return False
+        return None
     before = snapshot(obj, changed)
     for name in changed:
         setattr(obj, name, values[name])
-    obj.save(update_fields=changed)
-    audit_log(actor=actor, action=action, obj=obj, before=before, after=snapshot(obj, changed))
+    return Change(changed, before, snapshot(obj, changed))
+
+
+def _differs(obj: models.Model, name: str, value: Any) -> bool:
+    model_field = obj._meta.get_field(name)
+    if model_field.is_relation and model_field.concrete and not model_field.many_to_many:
+        wanted = value.pk if isinstance(value, models.Model) else value
+        return getattr(obj, model_field.attname) != wanted
+    return getattr(obj, name) != value
+
+
+def update_audited(actor: User | None, action: str, obj: models.Model, **values) -> bool:
+    """Set the changed values on obj and save them; False (and no audit row) when none changed."""
+    change = change_apply(obj, values)
+    if change is None:
+        return False
+    obj.save(update_fields=change.fields)
+    audit_log(actor=actor, action=action, obj=obj, before=change.before, after=change.after)
     return True
 
 

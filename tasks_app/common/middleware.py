@@ -147,7 +147,6 @@ class RequestContextMiddleware:
             user_agent=request.headers.get("User-Agent", "")[:300],
             request_id=self._request_id(request),
         )
-        request.audit_context = context
         token = ledger.set_context(context)
         try:
             response = self.get_response(request)

@@ -9,7 +9,7 @@ not this year's targets.
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tasks_app.importer import indicators
 from tasks_app.importer.suggestions import suggest_departments
@@ -36,12 +36,6 @@ ACTION_START = re.compile(
 ITEM_PUNCTUATION = ",，;；。 "
 MIN_SPLIT_PART = 12
 HEADING_MAX = 30
-
-
-@dataclass
-class Draft:
-    data: dict
-    warnings: list[str] = field(default_factory=list)
 
 
 def parse_report(
@@ -101,7 +95,6 @@ def _plan_end(folded: list[str], start: int) -> int:
 class _Cursor:
     section: dict | None = None
     area: dict | None = None
-    sections_seen: int = 0
     style: str | None = None
     paragraphs_in_section: int = 0
 

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_POST
 
 from tasks_app.common import permissions
 from tasks_app.common.errors import ServiceError
-from tasks_app.importer import breakdown
-from tasks_app.importer import services as importer
+from tasks_app.importer import breakdown, breakdown_apply, drafts, publish
+from tasks_app.importer import services as importer_services
 from tasks_app.importer.decoding import MAX_TEXT_BYTES
 from tasks_app.models import Department, DepartmentAlias, ImportDraft, Plan
 
@@ -90,7 +90,7 @@ def report_upload(request):
         return _render_index(request, report_form=form, status=400)
     uploaded = form.cleaned_data["file"]
     try:
-        draft = importer.import_draft_create(
+        draft = drafts.import_draft_create(
             actor=request.user,
             data=_read_upload(uploaded),
             source_name=uploaded.name,
@@ -108,20 +108,20 @@ def report_upload(request):
 def draft_detail(request, draft_id: int):
     _require_office(request.user)
     draft = get_object_or_404(ImportDraft, pk=draft_id)
-    _, changes, existing = importer.draft_match(draft.data)
+    _, changes, existing = drafts.draft_match(draft.data)
     data = draft.data
-    for item in importer.draft_tasks(data):
+    for item in drafts.draft_tasks(data):
         for spec in item.get("indicators", []):
             spec["display"] = breakdown.format_spec(spec)
     context = {
         "draft": draft,
         "data": data,
-        "counts": importer.draft_counts(draft.data),
+        "counts": drafts.draft_counts(draft.data),
         "changes": draft.changes
         if draft.status == ImportDraft.Status.PUBLISHED
         else changes.as_dict(),
         "existing_plan": existing,
-        "known_departments": set(importer.department_lookup()),
+        "known_departments": set(importer_services.department_lookup()),
     }
     return render(request, "tasks_app/imports/draft.html", context)
 
@@ -132,7 +132,7 @@ def draft_publish(request, draft_id: int):
     _require_office(request.user)
     draft = get_object_or_404(ImportDraft, pk=draft_id)
     try:
-        plan, changes = importer.import_draft_publish(actor=request.user, draft=draft)
+        plan, changes = publish.import_draft_publish(actor=request.user, draft=draft)
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect("imports-draft", draft_id=draft.pk)
@@ -158,13 +158,13 @@ def breakdown_upload(request):
         return _render_index(request, breakdown_form=form, status=400)
     uploaded = form.cleaned_data["file"]
     try:
-        result = importer.breakdown_import(
+        result = breakdown_apply.breakdown_import(
             actor=request.user,
             plan=form.cleaned_data["plan"],
             data=_read_upload(uploaded),
             filename=uploaded.name,
         )
-    except importer.BreakdownRejected as error:
+    except breakdown_apply.BreakdownRejected as error:
         form.add_error(None, error.message)
         return _render_index(request, breakdown_form=form, row_errors=error.errors, status=400)
     except ServiceError as error:
@@ -202,7 +202,7 @@ def alias_create(request):
     if not form.is_valid():
         return _render_index(request, alias_form=form, status=400)
     try:
-        importer.department_alias_create(
+        importer_services.department_alias_create(
             actor=request.user,
             department=form.cleaned_data["department"],
             alias=form.cleaned_data["alias"],

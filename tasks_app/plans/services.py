@@ -207,6 +207,31 @@ def plan_load(*, actor: User | None, data: dict) -> tuple[Plan, LoadResult]:
     return plan, result
 
 
+# What an indicator's deletion records of it.
+INDICATOR_DELETED_FIELDS = ["name", "target_value", "unit", "comparator"]
+
+
+@transaction.atomic
+def task_indicators_set(
+    *, actor: User | None, task: Task, indicators: list[dict[str, Any]]
+) -> bool:
+    """The task's targets, in order: each upserted at its position, the positions beyond deleted.
+
+    indicators: each target's field values (name, unit, comparator, target_value,
+    target_value_max, source_text). Whether anything changed.
+    """
+    result = LoadResult()
+    for position, values in enumerate(indicators, start=1):
+        lookup = {"plan": task.plan, "task": task, "position": position}
+        _upsert(actor, result, Indicator, lookup, values)
+    surplus = list(task.indicators.filter(position__gt=len(indicators)))
+    for indicator in surplus:
+        before = snapshot(indicator, INDICATOR_DELETED_FIELDS)
+        audit_log(actor=actor, action="indicator.delete", obj=indicator, before=before)
+        indicator.delete()
+    return result.changed or bool(surplus)
+
+
 @transaction.atomic
 def plan_publish(*, actor: User | None, plan: Plan) -> Plan:
     if plan.status != Plan.Status.PUBLISHED:
@@ -323,15 +348,6 @@ def schedule_refresh_all(*, as_of: dt.date | None = None, batch_size: int = 1000
 
 
 # --- Task edits and change control ------------------------------------------------------------
-
-TASK_EDITABLE_FIELDS = (
-    "title",
-    "lead_department",
-    "responsible_leader",
-    "start_date",
-    "deadline",
-    "report_frequency",
-)
 
 
 @transaction.atomic

@@ -220,8 +220,3 @@ def enqueue_deliveries(delivery_ids: list[int]) -> int:
                 "could not enqueue delivery %s; the sweep will retry", delivery_id, exc_info=True
             )
     return sent
-
-
-def enqueue_after_commit(delivery_ids: list[int]) -> None:
-    if delivery_ids:
-        transaction.on_commit(lambda: enqueue_deliveries(list(delivery_ids)), robust=True)

@@ -110,7 +110,7 @@ class PlanSnapshot:
     calendar: WorkingCalendar
     uses_stored_state: bool = False
     _history: dict | None = field(default=None, repr=False)
-    _schedules: dict = field(default_factory=dict, repr=False)  # see apply_schedule
+    schedule_answers: dict = field(default_factory=dict, repr=False)  # see apply_schedule
 
     @property
     def end(self) -> dt.datetime:
@@ -124,9 +124,6 @@ class PlanSnapshot:
             tasks = scoped_tasks(self.plan, self.department_id)
             self._history = _accepted_history(tasks, self.end)
         return self._history
-
-    def task_by_id(self) -> dict[int, TaskState]:
-        return {t.id: t for t in self.tasks}
 
 
 # --- Building a snapshot ---------------------------------------------------------------------
@@ -381,7 +378,7 @@ def plans_snapshot(
             departments=departments[plan.pk],
             calendar=calendar,
             uses_stored_state=stored,
-            _schedules=answers,
+            schedule_answers=answers,
         )
     return snapshots
 

@@ -43,7 +43,7 @@ def _tally_at(snapshot: PlanSnapshot, day: dt.date) -> dict:
     for current in snapshot.tasks:
         past = TaskState(**{**current.__dict__})
         status, progress = state_at(snapshot.history.get(current.id, []), moment)
-        apply_schedule(past, day, status, progress, snapshot.calendar, snapshot._schedules)
+        apply_schedule(past, day, status, progress, snapshot.calendar, snapshot.schedule_answers)
         states.append(past)
     return tally(states)
 

@@ -79,7 +79,7 @@ def awkward_ledger(supervisor, clerk, plan):
 def python_csv(job: ExportJob) -> bytes:
     """The export as the row-by-row writer (the only one on SQLite) produces it."""
     stats = export_jobs.ExportStats()
-    return b"".join(exports.csv_chunks(*export_jobs._rows(job, stats)))
+    return b"".join(exports.csv_chunks(*export_jobs.export_rows(job, stats)))
 
 
 def copy_csv(job: ExportJob, path: Path) -> tuple[bytes, export_jobs.ExportStats, str, int]:

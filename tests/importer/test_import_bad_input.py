@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tasks_app.common.errors import ServiceError
-from tasks_app.importer import services as importer
+from tasks_app.importer import breakdown_apply, drafts
 from tasks_app.importer.decoding import MAX_TEXT_BYTES, decode_report
 from tasks_app.models import AuditEvent, ImportDraft, Plan, Task
 
@@ -56,7 +56,7 @@ def test_it_refuses_files_that_are_not_a_report_text(data, code):
 
 
 def test_a_text_without_a_plan_heading_is_parsed_whole_with_a_warning(supervisor):
-    draft = importer.import_draft_create(
+    draft = drafts.import_draft_create(
         actor=supervisor, data="今年我们要新增学位800个。".encode(), source_name="a.txt", year=2020
     )
     assert draft.data["warnings"]
@@ -177,8 +177,10 @@ def test_it_refuses_spreadsheets_it_cannot_read_faithfully(
     plan, supervisor, economic_bureau, build, reason
 ):
     events = AuditEvent.objects.count()
-    with pytest.raises(importer.BreakdownRejected) as caught:
-        importer.breakdown_import(actor=supervisor, plan=plan, data=_book(build), filename="t.xlsx")
+    with pytest.raises(breakdown_apply.BreakdownRejected) as caught:
+        breakdown_apply.breakdown_import(
+            actor=supervisor, plan=plan, data=_book(build), filename="t.xlsx"
+        )
     assert any(reason in error["reason"] for error in caught.value.errors)
     assert not Task.objects.filter(lead_department__isnull=False).exists()
     assert AuditEvent.objects.count() == events
@@ -192,7 +194,9 @@ def test_it_refuses_spreadsheets_it_cannot_read_faithfully(
 def test_a_merged_title_above_the_header_and_empty_extra_sheets_are_accepted(
     plan, supervisor, economic_bureau, build
 ):
-    importer.breakdown_import(actor=supervisor, plan=plan, data=_book(build), filename="t.xlsx")
+    breakdown_apply.breakdown_import(
+        actor=supervisor, plan=plan, data=_book(build), filename="t.xlsx"
+    )
     assert plan.tasks.get(code="H01").lead_department == economic_bureau
 
 
@@ -212,14 +216,14 @@ def test_a_merged_title_above_the_header_and_empty_extra_sheets_are_accepted(
     ids=["empty", "broken-zip", "old-xls", "binary-csv", "bad-encoding-csv"],
 )
 def test_it_refuses_unreadable_spreadsheet_files(plan, supervisor, name, data, reason):
-    with pytest.raises(importer.BreakdownRejected) as caught:
-        importer.breakdown_import(actor=supervisor, plan=plan, data=data, filename=name)
+    with pytest.raises(breakdown_apply.BreakdownRejected) as caught:
+        breakdown_apply.breakdown_import(actor=supervisor, plan=plan, data=data, filename=name)
     assert reason in caught.value.errors[0]["reason"]
 
 
 def test_a_gbk_csv_with_the_office_headers_is_read(plan, supervisor, economic_bureau):
     data = "编号,工作任务,牵头部门\nH01,地区生产总值增长7%,经济发展局\n".encode("gbk")
-    importer.breakdown_import(actor=supervisor, plan=plan, data=data, filename="分解表.csv")
+    breakdown_apply.breakdown_import(actor=supervisor, plan=plan, data=data, filename="分解表.csv")
     assert plan.tasks.get(code="H01").lead_department == economic_bureau
 
 

@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from tasks_app.importer import breakdown
-from tasks_app.importer import services as importer
+from tasks_app.importer import breakdown, breakdown_apply
+from tasks_app.importer import services as importer_services
 from tasks_app.importer.deadlines import parse_deadline
 from tasks_app.models import AuditEvent, DepartmentAlias, Indicator, Role, Task
 from tasks_app.plans import services
@@ -89,10 +89,14 @@ def test_an_exported_register_imports_back_to_the_same_register(
     for code in ("H01", "1.2.10"):
         services.task_assign(actor=supervisor, task=plan.tasks.get(code=code), lead_department=None)
     assert register(plan) != original
-    result = importer.breakdown_import(actor=supervisor, plan=plan, data=data, filename=f"t.{fmt}")
+    result = breakdown_apply.breakdown_import(
+        actor=supervisor, plan=plan, data=data, filename=f"t.{fmt}"
+    )
     assert sorted(result["changed"]) == ["1.2.10", "H01"]
     assert register(plan) == original
-    again = importer.breakdown_import(actor=supervisor, plan=plan, data=data, filename=f"t.{fmt}")
+    again = breakdown_apply.breakdown_import(
+        actor=supervisor, plan=plan, data=data, filename=f"t.{fmt}"
+    )
     assert again["changed"] == []
 
 
@@ -129,7 +133,9 @@ def test_it_reads_headers_by_name_in_any_order_with_common_variants_and_aliases(
     plan, supervisor, economic_bureau, tech_bureau, leader
 ):
     services.department_create(actor=None, name="财政金融局")
-    importer.department_alias_create(actor=supervisor, department=economic_bureau, alias="经发局")
+    importer_services.department_alias_create(
+        actor=supervisor, department=economic_bureau, alias="经发局"
+    )
     data = xlsx(
         [
             ["完成时间", "责任单位", "工作任务", "编号", "协办单位", "分管领导"],
@@ -145,7 +151,7 @@ def test_it_reads_headers_by_name_in_any_order_with_common_variants_and_aliases(
         ],
         title="2020年政府工作报告任务分解表",
     )
-    importer.breakdown_import(actor=supervisor, plan=plan, data=data, filename="分解表.xlsx")
+    breakdown_apply.breakdown_import(actor=supervisor, plan=plan, data=data, filename="分解表.xlsx")
     h01 = plan.tasks.get(code="H01")
     assert h01.lead_department == economic_bureau
     assert {d.name for d in h01.co_departments.all()} == {"科技创新和产业发展局", "财政金融局"}
@@ -207,8 +213,8 @@ def test_a_bad_row_stops_the_whole_import_with_row_column_and_reason(
         ]
     )
     events = AuditEvent.objects.count()
-    with pytest.raises(importer.BreakdownRejected) as caught:
-        importer.breakdown_import(actor=supervisor, plan=plan, data=data, filename="t.xlsx")
+    with pytest.raises(breakdown_apply.BreakdownRejected) as caught:
+        breakdown_apply.breakdown_import(actor=supervisor, plan=plan, data=data, filename="t.xlsx")
     errors = {(e["row"], e["column"]) for e in caught.value.errors}
     assert errors == {
         (3, "牵头单位"),
@@ -230,8 +236,8 @@ def test_unknown_department_names_are_reported_never_created(plan, supervisor, e
 
     names = set(Department.objects.values_list("name", flat=True))
     data = xlsx([["序号", "任务内容", "牵头单位"], ["H01", "地区生产总值增长7%", "经发局"]])
-    with pytest.raises(importer.BreakdownRejected):
-        importer.breakdown_import(actor=supervisor, plan=plan, data=data, filename="t.xlsx")
+    with pytest.raises(breakdown_apply.BreakdownRejected):
+        breakdown_apply.breakdown_import(actor=supervisor, plan=plan, data=data, filename="t.xlsx")
     assert set(Department.objects.values_list("name", flat=True)) == names
 
 
@@ -245,8 +251,8 @@ def test_targets_of_a_published_plan_change_only_through_a_change_request(
             ["H01", "地区生产总值增长7%", "经济发展局", "地区生产总值", "增长8%"],
         ]
     )
-    with pytest.raises(importer.BreakdownRejected) as caught:
-        importer.breakdown_import(actor=supervisor, plan=plan, data=data, filename="t.xlsx")
+    with pytest.raises(breakdown_apply.BreakdownRejected) as caught:
+        breakdown_apply.breakdown_import(actor=supervisor, plan=plan, data=data, filename="t.xlsx")
     assert caught.value.errors[0]["column"] == "目标值"
     assert Indicator.objects.get(task__code="H01").target_value == 7
     assert plan.tasks.get(code="H01").lead_department is None
@@ -259,7 +265,7 @@ def test_the_targets_of_a_draft_plan_can_be_set_from_the_sheet(plan, supervisor,
             ["H01", "地区生产总值增长7%", "地区生产总值\n人均地区生产总值", "增长8%\n≥20万元"],
         ]
     )
-    importer.breakdown_import(actor=supervisor, plan=plan, data=data, filename="t.xlsx")
+    breakdown_apply.breakdown_import(actor=supervisor, plan=plan, data=data, filename="t.xlsx")
     indicators = list(Indicator.objects.filter(task__code="H01").order_by("position"))
     assert [(i.name, i.target_value, i.unit, i.comparator) for i in indicators] == [
         ("地区生产总值", 8, "%", "growth"),

@@ -12,9 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tasks_app.audit import ledger
 from tasks_app.audit import services as audit_services
-from tasks_app.common import services as common_services
-from tasks_app.importer import breakdown
-from tasks_app.importer import services as importer
+from tasks_app.importer import breakdown, breakdown_apply, drafts, publish
 from tasks_app.models import AuditEvent, Indicator, Role
 from tasks_app.plans import services as plans_services
 
@@ -36,18 +34,21 @@ def xlsx(rows) -> bytes:
 
 
 def apply_row_by_row(actor, plan, data) -> list[str]:
-    """What breakdown_import wrote before it wrote in bulk (one task at a time)."""
+    """What the per-row services write for the sheet's rows, one task at a time."""
     rows = breakdown.read_rows(data, "t.xlsx")
-    planned, errors = importer._check_rows(plan, rows)
+    planned, errors = breakdown_apply.breakdown_check(plan=plan, rows=rows)
     assert not errors
-    return [item.task.code for item in planned if _apply(actor, plan, item)]
+    return [item.task.code for item in planned if _apply(actor, item)]
 
 
-def _apply(actor, plan, item) -> bool:
+def _apply(actor, item) -> bool:
     task = item.task
-    changed = audit_services.update_audited(actor, "task.update", task, title=item.title[:200])
-    if changed:
-        common_services.version_bump(task)
+    changed = False
+    if task.title != item.title[:200]:
+        task = plans_services.task_update(
+            actor=actor, task=task, expected_version=task.version, title=item.title[:200]
+        )
+        changed = True
     before = (
         task.lead_department_id,
         sorted(d.pk for d in task.co_departments.all()),
@@ -71,35 +72,12 @@ def _apply(actor, plan, item) -> bool:
             deadline=item.deadline,
         )
         changed = True
-    if item.targets is not None and importer._targets_differ(task, item.targets):
-        _apply_targets(actor, plan, task, item.targets)
+    if item.targets is not None and breakdown_apply.targets_differ(item.task, item.targets):
+        plans_services.task_indicators_set(
+            actor=actor, task=task, indicators=breakdown_apply.indicator_values(item.targets)
+        )
         changed = True
     return changed
-
-
-def _apply_targets(actor, plan, task, targets) -> None:
-    result = plans_services.LoadResult()
-    for position, target in enumerate(targets, start=1):
-        plans_services._upsert(
-            actor,
-            result,
-            Indicator,
-            {"plan": plan, "task": task, "position": position},
-            {
-                "name": target["name"],
-                "unit": target["unit"][:20],
-                "comparator": target["comparator"],
-                "target_value": target["value"],
-                "target_value_max": target["value_max"],
-                "source_text": target["text"][:300],
-            },
-        )
-    for indicator in task.indicators.filter(position__gt=len(targets)):
-        before = audit_services.snapshot(indicator, ["name", "target_value", "unit", "comparator"])
-        audit_services.audit_log(
-            actor=actor, action="indicator.delete", obj=indicator, before=before
-        )
-        indicator.delete()
 
 
 # --- What is compared ------------------------------------------------------------------------
@@ -279,7 +257,9 @@ def test_the_bulk_import_writes_what_the_row_by_row_services_wrote(mixed_plan, s
         expected = state(plan, start)
         transaction.set_rollback(True)
     assert ledger.head().seq == start
-    result = importer.breakdown_import(actor=supervisor, plan=plan, data=data, filename="t.xlsx")
+    result = breakdown_apply.breakdown_import(
+        actor=supervisor, plan=plan, data=data, filename="t.xlsx"
+    )
     assert result["changed"] == expected_changed == ["H03", "H02", "1.2.10", "1.2.05"]
     actual = state(plan, start)
     assert actual["tasks"] == expected["tasks"]
@@ -299,9 +279,11 @@ def test_the_bulk_import_writes_what_the_row_by_row_services_wrote(mixed_plan, s
 
 def test_importing_the_same_sheet_again_changes_nothing_and_audits_nothing(mixed_plan, supervisor):
     data = mixed_sheet(mixed_plan)
-    importer.breakdown_import(actor=supervisor, plan=mixed_plan, data=data, filename="t.xlsx")
+    breakdown_apply.breakdown_import(
+        actor=supervisor, plan=mixed_plan, data=data, filename="t.xlsx"
+    )
     events = AuditEvent.objects.count()
-    again = importer.breakdown_import(
+    again = breakdown_apply.breakdown_import(
         actor=supervisor, plan=mixed_plan, data=data, filename="t.xlsx"
     )
     assert again == {"rows": 5, "changed": []}
@@ -330,7 +312,7 @@ def full_sheet(plan, codes) -> bytes:
 def queries_to_import(plan, supervisor, codes) -> int:
     data = full_sheet(plan, codes)
     with CaptureQueriesContext(connection) as captured:
-        result = importer.breakdown_import(
+        result = breakdown_apply.breakdown_import(
             actor=supervisor, plan=plan, data=data, filename="t.xlsx"
         )
     assert len(result["changed"]) == len(codes)
@@ -364,9 +346,9 @@ def test_a_hundred_rows_take_a_few_more_queries_at_most_for_the_bulk_batches(
 
 def publish_one_by_one(actor, draft) -> None:
     """import_draft_publish as it was, with the surplus targets and kinds written one by one."""
-    data, changes, existing = importer.draft_match(draft.data)
+    data, changes, existing = drafts.draft_match(draft.data)
     plan, result = plans_services.plan_load(actor=actor, data=data)
-    counts = {item["code"]: len(item.get("indicators", [])) for item in importer.draft_tasks(data)}
+    counts = {item["code"]: len(item.get("indicators", [])) for item in drafts.draft_tasks(data)}
     for code, count in counts.items():
         for indicator in Indicator.objects.filter(plan=plan, task__code=code, position__gt=count):
             before = audit_services.snapshot(
@@ -376,7 +358,7 @@ def publish_one_by_one(actor, draft) -> None:
                 actor=actor, action="indicator.delete", obj=indicator, before=before
             )
             indicator.delete()
-    for item in importer.draft_tasks(data):
+    for item in drafts.draft_tasks(data):
         kinds = [spec.get("kind", "") for spec in item.get("indicators", [])]
         if not any(kinds):
             continue
@@ -418,7 +400,7 @@ def test_publishing_over_a_loaded_plan_drops_and_kinds_targets_as_one_by_one(pla
         source_text="多余",
     )
     seed = (Path(__file__).parents[1] / "data" / "zhuhai_gaoxin_2020_report.txt").read_bytes()
-    draft = importer.import_draft_create(
+    draft = drafts.import_draft_create(
         actor=supervisor, data=seed, source_name="r.txt", year=2020, government="珠海高新区"
     )
     start = ledger.head().seq
@@ -426,7 +408,7 @@ def test_publishing_over_a_loaded_plan_drops_and_kinds_targets_as_one_by_one(pla
         publish_one_by_one(supervisor, draft)
         expected = plan_state(plan, start)
         transaction.set_rollback(True)
-    published, _ = importer.import_draft_publish(actor=supervisor, draft=draft)
+    published, _ = publish.import_draft_publish(actor=supervisor, draft=draft)
     assert published == plan
     actual = plan_state(plan, start)
     assert actual["tasks"] == expected["tasks"]

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from tasks_app.common.errors import Conflict, NotPermitted
-from tasks_app.importer import services as importer
+from tasks_app.importer import drafts, publish
 from tasks_app.models import AuditEvent, ImportDraft, Indicator, Plan, Task
 from tasks_app.plans import services
 
@@ -16,7 +16,7 @@ TITLE = "珠海高新区2020年政府工作报告(导入)"
 
 
 def draft_of(actor, data=SEED, title=TITLE):
-    return importer.import_draft_create(
+    return drafts.import_draft_create(
         actor=actor,
         data=data,
         source_name="report.txt",
@@ -37,8 +37,8 @@ def test_it_stores_a_draft_without_creating_a_plan(supervisor):
 
 def test_publishing_creates_the_plan_tasks_and_indicators_with_their_kinds(supervisor):
     draft = draft_of(supervisor)
-    plan, changes = importer.import_draft_publish(actor=supervisor, draft=draft)
-    counts = importer.draft_counts(draft.data)
+    plan, changes = publish.import_draft_publish(actor=supervisor, draft=draft)
+    counts = drafts.draft_counts(draft.data)
     assert plan.status == Plan.Status.PUBLISHED
     assert plan.tasks.count() == counts["tasks"]
     assert Indicator.objects.filter(plan=plan).count() == counts["indicators"]
@@ -59,15 +59,15 @@ def test_department_suggestions_are_shown_but_never_applied(supervisor):
         for task in area["tasks"]
     ]
     assert suggested.count("") < len(suggested) / 2
-    plan, _ = importer.import_draft_publish(actor=supervisor, draft=draft)
+    plan, _ = publish.import_draft_publish(actor=supervisor, draft=draft)
     assert not plan.tasks.filter(lead_department__isnull=False).exists()
 
 
 def test_reimporting_the_same_text_finds_every_item_and_duplicates_nothing(supervisor):
-    plan, _ = importer.import_draft_publish(actor=supervisor, draft=draft_of(supervisor))
+    plan, _ = publish.import_draft_publish(actor=supervisor, draft=draft_of(supervisor))
     tasks, indicators = plan.tasks.count(), Indicator.objects.count()
     last_event = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
-    _, changes = importer.import_draft_publish(actor=supervisor, draft=draft_of(supervisor))
+    _, changes = publish.import_draft_publish(actor=supervisor, draft=draft_of(supervisor))
     assert changes["new"] == [] and changes["changed"] == [] and changes["missing"] == []
     assert len(changes["unchanged"]) == tasks
     assert (plan.tasks.count(), Indicator.objects.count()) == (tasks, indicators)
@@ -78,14 +78,14 @@ def test_reimporting_the_same_text_finds_every_item_and_duplicates_nothing(super
 
 def test_reimporting_edited_text_reports_new_and_changed_items_and_keeps_existing_codes(supervisor):
     text = SEED.decode()
-    plan, _ = importer.import_draft_publish(actor=supervisor, draft=draft_of(supervisor))
+    plan, _ = publish.import_draft_publish(actor=supervisor, draft=draft_of(supervisor))
     before = {t.code: t.source_text for t in plan.tasks.all()}
     edited = text.replace(
         "构建联通融通创新空间。突出空间承接",
         "构建联通融通创新空间。新建港澳青年创业中心一座,服务港澳青年创新创业。突出空间承接",
     ).replace("引进落地50个以上科技项目", "引进落地60个以上科技项目")
     draft = draft_of(supervisor, data=edited.encode())
-    preview = importer.draft_match(draft.data)[1]
+    preview = drafts.draft_match(draft.data)[1]
     assert len(preview.new) == 1
     assert [c["code"] for c in preview.changed] == [
         t.code for t in plan.tasks.filter(source_text__contains="引进落地50个以上科技项目")
@@ -97,12 +97,12 @@ def test_reimporting_edited_text_reports_new_and_changed_items_and_keeps_existin
 
 
 def test_a_changed_target_of_a_published_plan_is_refused_and_nothing_is_written(supervisor):
-    importer.import_draft_publish(actor=supervisor, draft=draft_of(supervisor))
+    publish.import_draft_publish(actor=supervisor, draft=draft_of(supervisor))
     edited = SEED.decode().replace("地区生产总值增长7%", "地区生产总值增长8%")
     draft = draft_of(supervisor, data=edited.encode())
     events = AuditEvent.objects.count()
     with pytest.raises(Conflict) as caught:
-        importer.import_draft_publish(actor=supervisor, draft=draft)
+        publish.import_draft_publish(actor=supervisor, draft=draft)
     assert caught.value.code == "published_targets_changed"
     assert "H01" in str(caught.value.message)
     assert Indicator.objects.get(task__code="H01").target_value == 7
@@ -113,7 +113,7 @@ def test_an_unpublished_plan_takes_the_edited_targets(supervisor, plan_data):
     plan_data["plan"]["title"] = TITLE
     services.plan_load(actor=None, data=plan_data)  # loaded but not published
     edited = SEED.decode().replace("地区生产总值增长7%", "地区生产总值增长8%")
-    _, changes = importer.import_draft_publish(
+    _, changes = publish.import_draft_publish(
         actor=supervisor, draft=draft_of(supervisor, data=edited.encode())
     )
     assert Indicator.objects.get(task__code="H01").target_value == 8
@@ -122,9 +122,9 @@ def test_an_unpublished_plan_takes_the_edited_targets(supervisor, plan_data):
 
 def test_a_draft_is_published_once(supervisor):
     draft = draft_of(supervisor)
-    importer.import_draft_publish(actor=supervisor, draft=draft)
+    publish.import_draft_publish(actor=supervisor, draft=draft)
     with pytest.raises(Conflict):
-        importer.import_draft_publish(actor=supervisor, draft=draft)
+        publish.import_draft_publish(actor=supervisor, draft=draft)
 
 
 def test_a_department_member_may_not_import_or_publish(supervisor, clerk):
@@ -132,7 +132,7 @@ def test_a_department_member_may_not_import_or_publish(supervisor, clerk):
         draft_of(clerk)
     draft = draft_of(supervisor)
     with pytest.raises(NotPermitted):
-        importer.import_draft_publish(actor=clerk, draft=draft)
+        publish.import_draft_publish(actor=clerk, draft=draft)
     assert not Plan.objects.exists()
 
 
@@ -181,7 +181,7 @@ def test_the_command_publishes_each_districts_report_and_a_second_run_changes_no
     call_command("import_report", path, "--year", str(year), "--publish")
     plan = Plan.objects.get(year=year)
     draft = ImportDraft.objects.get()
-    assert plan.tasks.count() == importer.draft_counts(draft.data)["tasks"]
+    assert plan.tasks.count() == drafts.draft_counts(draft.data)["tasks"]
     call_command("import_report", path, "--year", str(year), "--publish")
     assert "0 new, 0 changed" in capsys.readouterr().out
     assert Plan.objects.count() == 1

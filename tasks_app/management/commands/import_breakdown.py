@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from tasks_app.common.errors import ServiceError
-from tasks_app.importer import services as importer
+from tasks_app.importer import breakdown_apply
 from tasks_app.models import Plan
 
 
@@ -23,10 +23,10 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc}") from None
         try:
-            result = importer.breakdown_import(
+            result = breakdown_apply.breakdown_import(
                 actor=None, plan=target, data=data, filename=Path(file).name
             )
-        except importer.BreakdownRejected as error:
+        except breakdown_apply.BreakdownRejected as error:
             for item in error.errors:
                 self.stderr.write(f"row {item['row']} {item['column']}: {item['reason']}")
             raise CommandError(f"{error.code}: {error.message}") from None

@@ -4,7 +4,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from tasks_app.common.errors import ServiceError
-from tasks_app.importer import services as importer
+from tasks_app.importer import drafts
+from tasks_app.importer.publish import import_draft_publish
 
 
 class Command(BaseCommand):
@@ -29,12 +30,12 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {file}: {exc}") from None
         try:
             if dry_run:
-                draft, encoding = importer.report_parse(
+                draft, encoding = drafts.report_parse(
                     data=data, year=year, title=title, government=government
                 )
                 self._print(draft, encoding, format)
                 return
-            stored = importer.import_draft_create(
+            stored = drafts.import_draft_create(
                 actor=None,
                 data=data,
                 source_name=Path(file).name,
@@ -44,7 +45,7 @@ class Command(BaseCommand):
             )
             self._print(stored.data, stored.encoding, format, draft_id=stored.pk)
             if publish:
-                plan, changes = importer.import_draft_publish(actor=None, draft=stored)
+                plan, changes = import_draft_publish(actor=None, draft=stored)
                 self.stdout.write(self._changes_line(plan, changes))
         except ServiceError as error:
             raise CommandError(f"{error.code}: {error.message}") from None
@@ -53,7 +54,7 @@ class Command(BaseCommand):
         if format == "json":
             self.stdout.write(json.dumps(draft, ensure_ascii=False, indent=1))
             return
-        counts = importer.draft_counts(draft)
+        counts = drafts.draft_counts(draft)
         stored = f"draft #{draft_id}: " if draft_id else "dry run: "
         heading = draft["plan_part"]["heading"]
         self.stdout.write(

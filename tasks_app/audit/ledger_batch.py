@@ -4,6 +4,10 @@ A breakdown sheet of 2,000 rows makes some 5,000 ledger events. services.audit_l
 on its own; here they are noted in order and appended together by ledger.append_many (one head
 lock, one COPY, one head move), which writes the same events, hashes and chain.
 
+created / updated / deleted note what create_audited, update_audited and a snapshot-then-delete
+note, by the same rules (services.snapshot, services.change_apply); the caller writes the rows
+in bulk, then the events with write().
+
 Objects created in the same batch may not have their primary keys when their event is noted:
 the object id is read when the batch is written (after the caller's bulk_create).
 """
@@ -14,6 +18,7 @@ from typing import Any
 from django.db import models
 
 from tasks_app.audit import ledger
+from tasks_app.audit.services import change_apply, snapshot
 from tasks_app.models import AuditEvent, User
 
 
@@ -39,6 +44,22 @@ class EventBatch:
         The object's str() is taken now (as audit_log takes it when called); its pk when written.
         """
         self.noted.append(_Noted(action, obj, str(obj), before, after))
+
+    def created(self, action: str, obj: models.Model, fields: list[str]) -> None:
+        """create_audited's event for obj, not yet saved: its fields as they will be stored."""
+        self.note(action, obj, after=snapshot(obj, fields))
+
+    def updated(self, action: str, obj: models.Model, values: dict[str, Any]) -> list[str]:
+        """update_audited without the save: the values set on obj, the names of those changed."""
+        change = change_apply(obj, values)
+        if change is None:
+            return []
+        self.note(action, obj, before=change.before, after=change.after)
+        return change.fields
+
+    def deleted(self, action: str, obj: models.Model, fields: list[str]) -> None:
+        """The event of deleting obj, noted before the caller deletes it: its fields as stored."""
+        self.note(action, obj, before=snapshot(obj, fields))
 
     def write(self) -> list[AuditEvent]:
         actor = self.actor
