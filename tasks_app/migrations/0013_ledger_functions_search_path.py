@@ -49,6 +49,6 @@ def unpin(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tasks_app", "0011_reminder_sweep_indexes")]
+    dependencies = [("tasks_app", "0012_ranking_rule")]
 
     operations = [migrations.RunPython(pin, unpin, elidable=False)]
