@@ -6,7 +6,8 @@
 Checks: the file's SHA-256 and size are the manifest's; the row count and first/last seq match;
 every row's hash is SHA-256 over the canonical JSON of its fields; each row's prev_hash is the
 previous row's hash wherever the two rows are consecutive in the chain (all of them in an
-unfiltered export); a file that ends at the manifest's chain head ends with the head's hash.
+unfiltered export); an unfiltered export reaches the manifest's chain head and ends with the
+head's hash; a neutralising quote stands only before = + - @ tab CR or a quote.
 Exit status 0 when everything holds, 1 at the first failure (printed), 2 on bad arguments.
 """
 
@@ -48,9 +49,18 @@ def canonical(value) -> str:
     )
 
 
+DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
 def unneutralise(cell: str) -> str:
-    """The exporter put a "'" before cells starting with = + - @ tab CR or '; take it off."""
-    return cell[1:] if cell.startswith("'") else cell
+    """The exporter put a "'" before cells starting with = + - @ tab CR or ' (the quote itself
+    included, so the mark is unambiguous); take it off. A quote before anything else was not
+    the exporter's: the cell was changed."""
+    if not cell.startswith("'"):
+        return cell
+    if not cell[1:].startswith(DANGEROUS_PREFIXES):
+        raise Failure(f"a cell starts with a quote the exporter never adds: {cell[:20]!r}")
+    return cell[1:]
 
 
 def event_of(row: dict) -> dict:
@@ -112,6 +122,11 @@ def check_rows(text: str, manifest: dict) -> int:
             f"{manifest.get('first_seq')}..{manifest.get('last_seq')}"
         )
     head = manifest.get("chain_head") or {}
+    if not manifest.get("filters") and head and last != head.get("seq"):
+        raise Failure(
+            f"an unfiltered export ends at seq {last}, but the chain head it was taken against "
+            f"is seq {head.get('seq')}: rows are missing at the end"
+        )
     if previous and last == head.get("seq") and previous[1] != head.get("hash"):
         raise Failure(
             f"seq {last}: chain head hash expected {head.get('hash')}, found {previous[1]}"

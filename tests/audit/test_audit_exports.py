@@ -384,6 +384,44 @@ def test_a_forged_row_with_a_matching_manifest_still_fails_on_its_hash(auditor, 
     assert f"seq {returned.seq}:" in result.stdout
 
 
+def _rewrite(data: Path, meta: Path, text: str, **manifest_changes) -> None:
+    """What a forger with both files does: change the file, then make the manifest match it."""
+    data.write_bytes(text.encode("utf-8"))
+    manifest = json.loads(meta.read_text())
+    manifest.update(manifest_changes)
+    manifest["file_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    manifest["file_bytes"] = len(text.encode("utf-8"))
+    meta.write_text(json.dumps(manifest))
+
+
+def test_an_unfiltered_export_cut_short_fails_even_with_its_manifest_edited_to_match(
+    auditor, reported, tmp_path
+):
+    data, meta = _exported(auditor, tmp_path)
+    lines = data.read_bytes().decode("utf-8").splitlines(keepends=True)
+    manifest = json.loads(meta.read_text())
+    _rewrite(
+        data,
+        meta,
+        "".join(lines[:-1]),
+        row_count=manifest["row_count"] - 1,
+        last_seq=manifest["last_seq"] - 1,
+    )
+    result = verify_offline(data, meta)
+    assert result.returncode == 1
+    assert "rows are missing at the end" in result.stdout
+
+
+def test_a_quote_added_before_a_cell_fails_the_offline_check(auditor, reported, tmp_path):
+    data, meta = _exported(auditor, tmp_path)
+    text = data.read_bytes().decode("utf-8").replace(",supervisor,", ",'supervisor,", 1)
+    assert ",'supervisor," in text  # the actor_role cell of the office's first event
+    _rewrite(data, meta, text)
+    result = verify_offline(data, meta)
+    assert result.returncode == 1
+    assert "quote the exporter never adds" in result.stdout
+
+
 # --- Memory -------------------------------------------------------------------------------------
 
 ROWS = 100_000
