@@ -4,12 +4,11 @@ from django.db import connection
 from django.db.models.expressions import RawSQL
 
 from tasks_app.audit.exports import (
-    DANGEROUS_PREFIXES,
     LEDGER_COLUMNS,
     ExportStats,
-    csv_chunks,
     ledger_events,
 )
+from tasks_app.common.spreadsheets import DANGEROUS_PREFIXES, csv_chunks
 from tasks_app.models import (
     ExportFormat,
     ExportJob,

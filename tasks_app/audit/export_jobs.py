@@ -25,11 +25,10 @@ from tasks_app.audit.exports import (
     LEDGER_COLUMNS,
     PROGRESS_COLUMNS,
     ExportStats,
-    csv_chunks,
     ledger_events,
     progress_updates,
-    write_xlsx,
 )
+from tasks_app.common.spreadsheets import csv_chunks, write_xlsx
 from tasks_app.models import (
     ExportFormat,
     ExportJob,

@@ -14,7 +14,6 @@ the export's own event is inside what it can cover), written, finished (manifest
 "audit.export.completed" event naming the file's SHA-256).
 """
 
-import csv
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -46,15 +45,6 @@ from tasks_app.plans.report_schedule import (
     report_schedule_of,
 )
 from tasks_app.plans.workcalendar import WorkingCalendar
-
-BOM = "\ufeff"
-
-
-DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "'")
-
-
-CHUNK_ROWS = 500
-
 
 LEDGER_COLUMNS = (
     "seq",
@@ -305,43 +295,6 @@ def progress_row(update: StatusUpdate, timing: ReportTiming) -> list[str]:
         ";".join(_review_text(review) for review in update.reviews.all()),
         *timing.cells(update),
     ]
-
-
-def neutralise(cell: str) -> str:
-    return "'" + cell if cell.startswith(DANGEROUS_PREFIXES) else cell
-
-
-# --- Writers ----------------------------------------------------------------------------------
-
-
-class _Parts(list):
-    def write(self, text: str) -> None:
-        self.append(text)
-
-
-def csv_chunks(header: Iterable[str], rows: Iterable[list[str]]) -> Iterator[bytes]:
-    """header and rows as CSV bytes (BOM first), a few hundred rows per chunk."""
-    parts = _Parts()
-    writer = csv.writer(parts, lineterminator="\r\n")
-    parts.write(BOM)
-    writer.writerow(list(header))
-    for count, row in enumerate(rows, start=1):
-        writer.writerow([neutralise(cell) for cell in row])
-        if count % CHUNK_ROWS == 0:
-            yield "".join(parts).encode("utf-8")
-            parts.clear()
-    yield "".join(parts).encode("utf-8")
-
-
-def write_xlsx(path: str, header: Iterable[str], rows: Iterable[list[str]], title: str) -> None:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append(list(header))
-    for row in rows:
-        sheet.append([neutralise(cell) for cell in row])
-    workbook.save(path)
 
 
 class ExportStats:

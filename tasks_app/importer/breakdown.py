@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from tasks_app.common import spreadsheets
 from tasks_app.importer.deadlines import format_deadline
 from tasks_app.importer.decoding import MAX_TEXT_BYTES, decode_report
 from tasks_app.importer.indicators import fold
@@ -207,11 +208,13 @@ def _blank(value: object) -> bool:
 
 
 def text(value: object) -> str:
+    """A cell as text; a cell our own export neutralised (a quote before =, +, - ...) reads
+    back as it was."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return fold(str(value)).strip()
+    return fold(spreadsheets.unneutralise(str(value))).strip()
 
 
 def split_names(value: object) -> list[str]:
@@ -324,7 +327,7 @@ def export_xlsx(plan) -> bytes:
     for number, row in enumerate(register_rows(plan), start=2):
         # Cells by number: sheet.max_row (and sheet[n]) scan every cell, quadratic in the rows.
         for column, value in enumerate(row, start=1):
-            cell = sheet.cell(row=number, column=column, value=value)
+            cell = sheet.cell(row=number, column=column, value=spreadsheets.cell(value))
             # Text cells throughout: a code like 1.10 must not become the number 1.1.
             cell.data_type = "s"
             cell.alignment = wrapped
@@ -336,12 +339,7 @@ def export_xlsx(plan) -> bytes:
 
 
 def export_csv(plan) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
-    writer.writerows(register_rows(plan))
-    # With a BOM, Excel opens the UTF-8 file as UTF-8 instead of the system code page.
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return spreadsheets.csv_bytes(COLUMNS, register_rows(plan))
 
 
 def export_filename(plan, extension: str) -> str:

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from tasks_app.common.errors import NotPermitted
+from tasks_app.common.spreadsheets import append_row
 from tasks_app.models import Light, Plan, TaskStatus
 from tasks_app.plans.schedule import local_today
 from tasks_app.stats import indicators, selectors
@@ -276,25 +277,26 @@ def _tally_header() -> list[str]:
 def _overview_sheet(book, data: dict) -> None:
     sheet = book.active
     sheet.title = "总览"
-    sheet.append([data["plan"].title, f"统计日期 {data['as_of']}"])
-    sheet.append([data["summary"]["sentence"]])
-    sheet.append([])
-    sheet.append(["范围", "任务数", "已完成", *_tally_header()])
-    sheet.append(_tally_row("全部任务", data["totals"]))
-    sheet.append(_tally_row("民生实事", data["overview"]["livelihood"]))
-    sheet.append([])
-    sheet.append(["方面", "任务数", "已完成", *_tally_header()])
+    append_row(sheet, [data["plan"].title, f"统计日期 {data['as_of']}"])
+    append_row(sheet, [data["summary"]["sentence"]])
+    append_row(sheet, [])
+    append_row(sheet, ["范围", "任务数", "已完成", *_tally_header()])
+    append_row(sheet, _tally_row("全部任务", data["totals"]))
+    append_row(sheet, _tally_row("民生实事", data["overview"]["livelihood"]))
+    append_row(sheet, [])
+    append_row(sheet, ["方面", "任务数", "已完成", *_tally_header()])
     for row in data["overview"]["by_section"]:
-        sheet.append(_tally_row(row["title"], row))
-    sheet.append([])
-    sheet.append(["牵头单位", "任务数", "已完成", *_tally_header()])
+        append_row(sheet, _tally_row(row["title"], row))
+    append_row(sheet, [])
+    append_row(sheet, ["牵头单位", "任务数", "已完成", *_tally_header()])
     for row in data["overview"]["by_department"]:
-        sheet.append(_tally_row(row["name"], row))
+        append_row(sheet, _tally_row(row["name"], row))
 
 
 def _exceptions_sheet(book, data: dict) -> None:
     sheet = book.create_sheet("异常任务")
-    sheet.append(
+    append_row(
+        sheet,
         [
             "编号",
             "任务",
@@ -307,11 +309,12 @@ def _exceptions_sheet(book, data: dict) -> None:
             "序时进度(%)",
             "最近报送期",
             "情况说明",
-        ]
+        ],
     )
     for row in data["exceptions"]:
         report = row["latest_report"] or {}
-        sheet.append(
+        append_row(
+            sheet,
             [
                 row["code"],
                 row["title"],
@@ -324,17 +327,18 @@ def _exceptions_sheet(book, data: dict) -> None:
                 row["expected_progress"],
                 report.get("period").strftime("%Y-%m") if report else "",
                 report.get("narrative", ""),
-            ]
+            ],
         )
 
 
 def _indicator_sheet(book, data: dict) -> None:
     sheet = book.create_sheet("指标")
-    sheet.append(
-        ["指标", "任务", "目标", "实际", "单位", "完成比例(%)", "差(百分点)", "达标", "序时"]
+    append_row(
+        sheet, ["指标", "任务", "目标", "实际", "单位", "完成比例(%)", "差(百分点)", "达标", "序时"]
     )
     for row in data["indicators"]:
-        sheet.append(
+        append_row(
+            sheet,
             [
                 row["name"],
                 row["task_code"] or "",
@@ -345,14 +349,15 @@ def _indicator_sheet(book, data: dict) -> None:
                 row["points"],
                 {True: "是", False: "否"}.get(row["met"], ""),
                 {True: "是", False: "否"}.get(row["on_schedule"], ""),
-            ]
+            ],
         )
 
 
 def _ranking_sheet(book, data: dict) -> None:
     sheet = book.create_sheet("红黑榜")
     parts = [SCORE_LABELS[key] for key in stats_ranking.SCORE_KEYS]
-    sheet.append(
+    append_row(
+        sheet,
         [
             "名次",
             "牵头单位",
@@ -367,10 +372,11 @@ def _ranking_sheet(book, data: dict) -> None:
             "按时",
             "退回",
             *[f"{p}(权重)" for p in parts],
-        ]
+        ],
     )
     for row in data["ranking_rows"]:
-        sheet.append(
+        append_row(
+            sheet,
             [
                 row["rank"],
                 row["department"],
@@ -385,17 +391,17 @@ def _ranking_sheet(book, data: dict) -> None:
                 row["reports_on_time"],
                 row["returned"],
                 *[f"{p['points']}/{p['weight']}" for p in row["score_parts"]],
-            ]
+            ],
         )
-    sheet.append([])
-    sheet.append([data["ranking"]["rule"]])
+    append_row(sheet, [])
+    append_row(sheet, [data["ranking"]["rule"]])
 
 
 def _trend_sheet(book, data: dict) -> None:
     sheet = book.create_sheet("趋势")
-    sheet.append(["月份", "任务数", "已完成", *_tally_header()])
+    append_row(sheet, ["月份", "任务数", "已完成", *_tally_header()])
     for point in data["trend"]:
-        sheet.append(_tally_row(point["month"], point))
+        append_row(sheet, _tally_row(point["month"], point))
 
 
 def dashboard_workbook(data: dict) -> bytes:

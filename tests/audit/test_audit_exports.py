@@ -15,6 +15,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from tasks_app.audit import export_jobs, exports, ledger
+from tasks_app.common import spreadsheets
 from tasks_app.models import AuditChainHead, AuditEvent, ExportJob, Role
 from tasks_app.plans import services as plans_services
 from tasks_app.reporting import services as reporting_services
@@ -89,9 +90,9 @@ def test_a_ledger_export_is_utf8_csv_with_bom_and_formula_cells_neutralised(audi
     after = submit[11]
     assert "完成选址" in after  # Chinese kept as is
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
-    assert exports.neutralise("=1+1") == "'=1+1" and exports.neutralise("-5") == "'-5"
-    assert exports.neutralise("@SUM") == "'@SUM" and exports.neutralise("+1") == "'+1"
-    assert exports.neutralise("正常") == "正常"
+    assert spreadsheets.neutralise("=1+1") == "'=1+1" and spreadsheets.neutralise("-5") == "'-5"
+    assert spreadsheets.neutralise("@SUM") == "'@SUM" and spreadsheets.neutralise("+1") == "'+1"
+    assert spreadsheets.neutralise("正常") == "正常"
 
 
 def test_an_export_comes_with_a_manifest_and_is_itself_in_the_ledger(auditor, reported):

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tasks_app.audit import export_copy, export_jobs, exports, ledger
+from tasks_app.audit import export_copy, export_jobs, ledger
 from tasks_app.audit import services as audit_services
+from tasks_app.common import spreadsheets
 from tasks_app.models import AuditEvent, ExportJob, Role
 from tasks_app.plans import services as plans_services
 
@@ -79,7 +80,7 @@ def awkward_ledger(supervisor, clerk, plan):
 def python_csv(job: ExportJob) -> bytes:
     """The export as the row-by-row writer (the only one on SQLite) produces it."""
     stats = export_jobs.ExportStats()
-    return b"".join(exports.csv_chunks(*export_jobs.export_rows(job, stats)))
+    return b"".join(spreadsheets.csv_chunks(*export_jobs.export_rows(job, stats)))
 
 
 def copy_csv(job: ExportJob, path: Path) -> tuple[bytes, export_jobs.ExportStats, str, int]:

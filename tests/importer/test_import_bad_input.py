@@ -75,10 +75,10 @@ def _post_report(client, data: bytes, name="report.txt"):
     [
         (b"", "提交的是空文件"),  # Django's own check on an empty upload
         (b"\x00\x01\x02binary", "不是纯文本"),
-        (b"a" * (20 * 1024 * 1024), "超过5 MB"),
+        (b"a" * (6 * 1024 * 1024), "超过5 MB"),
         (SEED_TEXT[:800].encode("gbk") + SEED_TEXT[800:].encode("utf-8"), "无法识别文件编码"),
     ],
-    ids=["empty", "binary", "20MB", "mixed-encodings"],
+    ids=["empty", "binary", "6MB", "mixed-encodings"],
 )
 def test_the_upload_page_answers_bad_files_with_a_chinese_error_and_writes_nothing(
     client, supervisor, data, message
@@ -90,6 +90,15 @@ def test_the_upload_page_answers_bad_files_with_a_chinese_error_and_writes_nothi
     assert message in response.content.decode()
     assert not ImportDraft.objects.exists() and not Plan.objects.exists()
     assert AuditEvent.objects.count() == events
+
+
+def test_a_20mb_upload_is_refused_with_413_before_it_is_read_and_writes_nothing(client, supervisor):
+    client.force_login(supervisor)
+    events = AuditEvent.objects.count()
+    response = _post_report(client, b"a" * (20 * 1024 * 1024))
+    assert response.status_code == 413
+    assert "内容过大" in response.content.decode()
+    assert not ImportDraft.objects.exists() and AuditEvent.objects.count() == events
 
 
 def test_the_upload_page_takes_a_gbk_report(client, supervisor):
