@@ -19,10 +19,18 @@ def auditor(db):
 
 
 def api_for(user=None) -> APIClient:
+    """A client that signs in as a script does, with a token in the Authorization header."""
+    from rest_framework.authtoken.models import Token
+
     client = APIClient()
     if user is not None:
-        client.force_authenticate(user)
+        token, _created = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
+
+
+def test_an_anonymous_caller_with_a_nul_byte_is_told_to_sign_in_first():
+    assert api_for().get("/api/v1/audit/events/?action=%00").status_code == 401
 
 
 def test_a_thousand_nested_brackets_to_the_token_endpoint_answer_400_not_500():
