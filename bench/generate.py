@@ -3,7 +3,7 @@
 Reproducible (seeded) and fast (COPY, ids allocated up front). Scale 1.0 is Guangdong:
 143 governments × 200 tasks ≈ 28,600 tasks, ≈ 340,000 status updates and their reviews.
 Reminders come from bench.reminderfill and ledger events (≈ 1.5 million at scale 1.0) from
-bench.ledgerfill, which chains them exactly as tasks_app.ledger does.
+bench.ledgerfill, which chains them exactly as tasks_app.audit.ledger does.
 
     python -m bench.generate --scale 1.0 --seed 7
 """

@@ -1,7 +1,7 @@
 """5. Ledger append cost: status updates per second with the hash chain against without.
 
 The system is services.status_update_submit as the API calls it, each update in its own
-transaction, its ledger event chained (tasks_app.ledger: head-row lock, SHA-256 over the
+transaction, its ledger event chained (tasks_app.audit.ledger: head-row lock, SHA-256 over the
 canonical payload, head moved). The baseline is the same service with the same event written
 unchained: no head lock, no hash, the row inserted into a table shaped exactly like the ledger
 (same columns and indexes, no triggers). Measured with one writer and with 8 concurrent writers

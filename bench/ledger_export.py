@@ -43,7 +43,7 @@ def peak_mb():
 
 
 
-from tasks_app import exports
+from tasks_app.audit import export_jobs as exports
 from tasks_app.models import User
 auditor = User.objects.get(username=sys.argv[1])
 started = time.perf_counter()

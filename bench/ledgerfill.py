@@ -4,9 +4,9 @@ About ten events per task and month at scale 1.0 (≈ 1.5 million): the office l
 and assigns each plan; every month each department logs in and submits its reports (a few are
 corrected before review); the office logs in and accepts each report, which records the review,
 the update's review state and the task's state of record. The before/after shapes are the ones
-tasks_app.services writes for the same actions.
+the services write for the same actions.
 
-Events are chained exactly as tasks_app.ledger.append() chains them (seq, prev_hash, canonical
+Events are chained exactly as tasks_app.audit.ledger.append() chains them (seq, prev_hash, canonical
 JSON, SHA-256), continuing from the current chain head, and loaded with COPY in batches, so
 memory stays flat; the AuditChainHead row is left on the last event, so `manage.py
 verify_audit` passes on the generated database.
