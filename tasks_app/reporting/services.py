@@ -334,9 +334,10 @@ def instruction_mark_read(*, actor: User, instruction: Instruction) -> Instructi
     return instruction
 
 
-# Indicator targets are stored as DECIMAL(18, 4): at most 14 digits before the point, 4 after.
-TARGET_MAX_ABS = Decimal(10) ** 14
-TARGET_PLACES = 4
+# What the target column holds, read off the field itself (DECIMAL(18, 4) today).
+_TARGET_FIELD = Indicator._meta.get_field("target_value")
+TARGET_PLACES = _TARGET_FIELD.decimal_places
+TARGET_INTEGER_DIGITS = _TARGET_FIELD.max_digits - TARGET_PLACES
 
 
 def _parse_change_value(field_name: str, raw: str):
@@ -351,12 +352,12 @@ def _parse_change_value(field_name: str, raw: str):
 
 def _check_target(value: Decimal) -> None:
     """NaN, infinities, and numbers the column cannot hold exactly are refused, not rounded."""
-    if not value.is_finite() or abs(value) >= TARGET_MAX_ABS:
-        raise ServiceError(
-            "invalid_value", _("目标值须为有限数值,且整数部分不超过14位。"), field="new_value"
-        )
+    if not value.is_finite() or abs(value) >= Decimal(10) ** TARGET_INTEGER_DIGITS:
+        message = _("目标值须为有限数值,且整数部分不超过%(n)s位。") % {"n": TARGET_INTEGER_DIGITS}
+        raise ServiceError("invalid_value", message, field="new_value")
     if value != value.quantize(Decimal(1).scaleb(-TARGET_PLACES), rounding="ROUND_DOWN"):
-        raise ServiceError("invalid_value", _("目标值最多保留4位小数。"), field="new_value")
+        message = _("目标值最多保留%(n)s位小数。") % {"n": TARGET_PLACES}
+        raise ServiceError("invalid_value", message, field="new_value")
 
 
 @transaction.atomic
