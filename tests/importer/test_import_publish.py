@@ -75,9 +75,8 @@ def test_department_suggestions_are_shown_but_never_applied_by_themselves(superv
     with pytest.raises(Conflict) as caught:
         publish.import_draft_publish(actor=supervisor, draft=draft)
     assert caught.value.code == "draft_incomplete"
-    assert "未指定牵头单位的事项 %d 项" % drafts.draft_counts(draft.data)["tasks"] in str(
-        caught.value.message
-    )
+    unled = drafts.draft_counts(draft.data)["tasks"]
+    assert f"未指定牵头单位的事项 {unled} 项" in str(caught.value.message)
     assert not Plan.objects.exists() and AuditEvent.objects.count() == events
 
 
