@@ -318,3 +318,9 @@ def test_only_the_office_edits_and_a_published_draft_no_longer_changes(superviso
         )
     draft.refresh_from_db()
     assert draft.version == 1 and not AuditEvent.objects.filter(action="importdraft.edit").exists()
+
+
+def test_titles_lose_their_closing_punctuation_ascii_or_full_width():
+    assert draft_edits.title_of("建设港澳青年创业中心\uff0c") == "建设港澳青年创业中心"
+    assert draft_edits.title_of(" 推进产业园区建设。\n") == "推进产业园区建设"
+    assert len(draft_edits.title_of("长" * 300)) == draft_edits.TITLE_MAX
