@@ -8,10 +8,10 @@ to the tasks through plans.bulk.TaskBatch, as task_assign writes them.
 import datetime as dt
 
 from django.db import models, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tasks_app.audit import services as audit_services
+from tasks_app.common import clock
 from tasks_app.common.errors import Conflict, PreconditionFailed
 from tasks_app.importer.draft_checks import draft_problems, problems_message
 from tasks_app.importer.drafts import Changes, draft_match, draft_tasks
@@ -72,7 +72,7 @@ def import_draft_publish(
         draft,
         status=ImportDraft.Status.PUBLISHED,
         plan=plan,
-        published_at=timezone.now(),
+        published_at=clock.now(),
         changes=summary,
     )
     return plan, summary
