@@ -43,10 +43,15 @@ class Outcome:
     message: str
     before: list[dict] = field(default_factory=list)
     after: list[dict] = field(default_factory=list)
+    audited: tuple[str, ...] = ("code", "title", "source_text", "indicators", "assignment")
 
     @property
     def codes(self) -> list[str]:
         return [item["code"] for item in self.after]
+
+    def ledger(self, items: list[dict]) -> list[dict]:
+        """The items as the ledger records them: what this edit can change, no suggestions."""
+        return [{key: item[key] for key in self.audited if key in item} for item in items]
 
 
 @transaction.atomic
@@ -68,8 +73,8 @@ def import_draft_edit(
         actor=actor,
         action="importdraft.edit",
         obj=draft,
-        before={"version": version, "items": outcome.before},
-        after={"version": draft.version, "edit": edit, "items": outcome.after},
+        before={"version": version, "items": outcome.ledger(outcome.before)},
+        after={"version": draft.version, "edit": edit, "items": outcome.ledger(outcome.after)},
     )
     return draft, outcome
 
@@ -271,7 +276,7 @@ def _indicators(data: dict, edit: dict, context: _Context) -> Outcome:
 
 # --- Assignments --------------------------------------------------------------------------------
 
-ASSIGNMENT_FIELDS = ("lead_department", "co_departments", "responsible_leader", "deadline")
+ASSIGNMENT_AUDITED = ("code", "assignment")
 
 
 def _assign(data: dict, edit: dict, context: _Context) -> Outcome:
@@ -293,7 +298,10 @@ def _assign(data: dict, edit: dict, context: _Context) -> Outcome:
         assignment["co_departments"] = [pk for pk in assignment["co_departments"] if pk != lead]
         place.item["assignment"] = assignment
     return Outcome(
-        _("已为 %(n)d 项保存分工。") % {"n": len(places)}, before, [p.item for p in places]
+        _("已为 %(n)d 项保存分工。") % {"n": len(places)},
+        before,
+        [p.item for p in places],
+        audited=ASSIGNMENT_AUDITED,
     )
 
 
@@ -377,7 +385,7 @@ def _accept_suggestions(data: dict, edit: dict, context: _Context) -> Outcome:
     message = _("已为 %(n)d 项采用单位建议。") % {"n": len(after)}
     if skipped:
         message += _("%(m)d 项没有可用的建议,未修改。") % {"m": skipped}
-    return Outcome(message, before, after)
+    return Outcome(message, before, after, audited=ASSIGNMENT_AUDITED)
 
 
 # --- Finding items ------------------------------------------------------------------------------

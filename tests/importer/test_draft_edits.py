@@ -186,6 +186,10 @@ def test_many_items_get_a_lead_department_at_once_and_what_is_left_empty_stays(
     assert (kept["responsible_leader"], kept["deadline"]) == (leader.pk, "2020-06-30")
     assert kept["co_departments"] == [tech_bureau.pk]
     assert "assignment" not in items(data)["1.1.03"]
+    event = last_edit_event(draft)  # the ledger keeps what a bulk assignment changed, no more
+    assert event.before["items"][0] == {"code": "H01"}
+    assert event.after["items"][0]["assignment"]["lead_department"] == economic_bureau.pk
+    assert set(event.after["items"][0]) == {"code", "assignment"}
 
 
 def test_accepting_suggestions_finds_departments_whose_names_carry_a_suffix(supervisor, draft):
