@@ -328,3 +328,29 @@ def test_titles_lose_their_closing_punctuation_ascii_or_full_width():
     assert draft_edits.title_of("建设港澳青年创业中心\uff0c") == "建设港澳青年创业中心"
     assert draft_edits.title_of(" 推进产业园区建设。\n") == "推进产业园区建设"
     assert len(draft_edits.title_of("长" * 300)) == draft_edits.TITLE_MAX
+
+
+GOOD_EDITS = [
+    {"op": "text", "code": "1.1.03", "title": "完善孵化器政策"},
+    {
+        "op": "split",
+        "code": "1.1.01",
+        "parts": ["新增高新技术企业50家以上,", "引进落地10个以上科技项目。"],
+    },
+    {"op": "merge", "codes": ["1.1.02", "1.1.03"]},
+    {"op": "move", "codes": ["1.2.01"], "area": "2.1"},
+    {"op": "delete", "codes": ["2.1.02"]},
+    {"op": "add", "area": "1.2", "text": "建设智能制造产业园。"},
+    {"op": "indicators", "code": "2.1.01", "indicators": []},
+    {"op": "accept_suggestions", "codes": ["1.1.01"]},
+]
+
+
+@pytest.mark.parametrize("change", GOOD_EDITS, ids=[change["op"] for change in GOOD_EDITS])
+def test_every_edit_is_one_ledger_event_and_one_new_version(supervisor, draft, tech_bureau, change):
+    events = AuditEvent.objects.count()
+    saved, _ = draft_edits.import_draft_edit(actor=supervisor, draft=draft, version=1, edit=change)
+    assert saved.version == 2
+    assert AuditEvent.objects.count() == events + 1
+    event = last_edit_event(draft)
+    assert (event.actor_id, event.after["edit"]) == (supervisor.pk, change)

@@ -1,6 +1,7 @@
 """Before publishing, the draft says what is missing; publishing writes the office's edits."""
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -199,3 +200,14 @@ def test_suggested_names_match_departments_with_a_bracketed_suffix_or_an_alias()
 def test_the_lookups_offer_active_leaders_only(leader, supervisor):
     assert list(EditLookups.load().leaders) == [leader.pk]
     assert Department.objects.count() == len(EditLookups.load().departments)
+
+
+def test_the_command_publishes_an_incomplete_draft_only_when_told_to(db, capsys):
+    from django.core.management import CommandError, call_command
+
+    report = str(Path(__file__).parents[1] / "data" / "zhuhai_gaoxin_2020_report.txt")
+    with pytest.raises(CommandError, match="draft_incomplete: 草稿尚不能发布"):
+        call_command("import_report", report, "--year", "2020", "--publish")
+    assert not Plan.objects.exists()
+    call_command("import_report", report, "--year", "2020", "--publish", "--allow-incomplete")
+    assert Plan.objects.get().status == Plan.Status.PUBLISHED
