@@ -194,7 +194,14 @@ def draft_edit(request, draft_id: int):
         draft.refresh_from_db()
         return _render_draft(request, draft, error=error, status=error.status)
     messages.success(request, outcome.message)
-    return redirect(_draft_url(draft, request.POST.get("p", ""), outcome.codes[:1]))
+    # An item open for editing stays open after an edit that keeps it one item.
+    still_open = request.POST.get("edit") and request.POST.get("op") in STAYS_OPEN
+    return redirect(
+        _draft_url(draft, request.POST.get("p", ""), outcome.codes[:1], still_open=still_open)
+    )
+
+
+STAYS_OPEN = {"text", "indicators", "assign", "accept_suggestions"}
 
 
 def _version(request) -> int:
@@ -204,11 +211,12 @@ def _version(request) -> int:
         return -1  # no version: as stale as can be
 
 
-def _draft_url(draft: ImportDraft, page: str, codes: list[str]) -> str:
+def _draft_url(draft: ImportDraft, page: str, codes: list[str], *, still_open=False) -> str:
+    query = {"p": page} if page else {}
+    if still_open and codes:
+        query["edit"] = codes[0]
     url = reverse("imports-draft", args=[draft.pk])
-    if page:
-        url += "?" + urlencode({"p": page})
-    return url + (f"#row-{codes[0]}" if codes else "")
+    return url + ("?" + urlencode(query) if query else "") + (f"#row-{codes[0]}" if codes else "")
 
 
 @login_required

@@ -63,6 +63,13 @@ def test_an_edit_posted_from_the_page_is_saved_and_leads_back_to_its_row(office,
     assert "已拆分为 2 项" in page(office, draft, p="1")
 
 
+def test_an_item_open_for_editing_stays_open_after_its_text_is_saved(office, draft):
+    response = post(
+        office, draft, version=1, p="1", edit="1.1.03", op="text", code="1.1.03", title="新名称"
+    )
+    assert response["Location"].endswith("?p=1&edit=1.1.03#row-1.1.03")
+
+
 def test_the_bulk_bar_assigns_the_ticked_rows(office, draft, economic_bureau):
     response = post(
         office,
