@@ -176,7 +176,13 @@ def _merge(data: dict, edit: dict, context: _Context) -> Outcome:
     before = [copy.deepcopy(place.item) for place in places]
     merged = first.item
     source = "".join(place.item["source_text"] for place in places)
-    merged["source_text"] = source[:SOURCE_MAX]
+    if len(source) > SOURCE_MAX:
+        raise ServiceError(
+            "merge_too_long",
+            _("合并后的原文超过%(n)d字,请少选几项。") % {"n": SOURCE_MAX},
+            field="codes",
+        )
+    merged["source_text"] = source
     comma = "\uff0c" if "\uff0c" in source else ","
     merged["title"] = title_of(comma.join(title_of(place.item["title"]) for place in places))
     merged["indicators"] = [spec for place in places for spec in place.item.get("indicators", [])]

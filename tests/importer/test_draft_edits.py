@@ -354,3 +354,15 @@ def test_every_edit_is_one_ledger_event_and_one_new_version(supervisor, draft, t
     assert AuditEvent.objects.count() == events + 1
     event = last_edit_event(draft)
     assert (event.actor_id, event.after["edit"]) == (supervisor.pk, change)
+
+
+def test_a_merge_whose_text_would_be_too_long_is_refused(supervisor, draft):
+    long_text = "建" * 1990 + "。"
+    edit(supervisor, draft, op="text", code="1.1.02", title="长事项", source_text=long_text)
+    draft.refresh_from_db()
+    before = copy.deepcopy(draft.data)
+    with pytest.raises(ServiceError) as caught:
+        edit(supervisor, draft, op="merge", codes=["1.1.02", "1.1.03"])
+    assert caught.value.code == "merge_too_long"
+    draft.refresh_from_db()
+    assert draft.data == before
