@@ -10,6 +10,7 @@ assignments in the draft.
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tasks_app.importer.drafts import draft_match, draft_tasks
 from tasks_app.importer.suggestions import DepartmentMatcher
@@ -74,11 +75,11 @@ class ProblemGroup:
 
 
 LABELS = {
-    "no_items": "草稿中没有任何事项",
-    "no_lead": "未指定牵头单位的事项",
-    "no_unit": "目标值没有单位的事项",
-    "unknown_department": "所选单位已不在系统中的事项",
-    "unknown_leader": "所选责任领导已不在系统中的事项",
+    "no_items": gettext_lazy("草稿中没有任何事项"),
+    "no_lead": gettext_lazy("未指定牵头单位的事项"),
+    "no_unit": gettext_lazy("目标值没有单位的事项"),
+    "unknown_department": gettext_lazy("所选单位已不在系统中的事项"),
+    "unknown_leader": gettext_lazy("所选责任领导已不在系统中的事项"),
 }
 
 
@@ -107,7 +108,7 @@ def draft_problems(data: dict, lookups: EditLookups | None = None) -> list[Probl
     groups: dict[str, ProblemGroup] = {}
     for problem in found:
         kind = problem.kind
-        groups.setdefault(kind, ProblemGroup(kind, _(LABELS[kind]))).problems.append(problem)
+        groups.setdefault(kind, ProblemGroup(kind, str(LABELS[kind]))).problems.append(problem)
     return [groups[kind] for kind in LABELS if kind in groups]
 
 
