@@ -14,6 +14,8 @@ import re
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 
+import cn2an
+
 # Full-width ASCII (，％１２（）…) -> half-width, one character for one.
 FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
@@ -22,6 +24,7 @@ CLAUSE_BREAK = re.compile(r"[,;。!?:\n]")
 # Kept as units (the register states "5亿元", "115万平方米"); other 万/亿 are multipliers.
 COMPOSITE_UNITS = [
     "万亿元",
+    "万亿美元",
     "亿美元",
     "万美元",
     "亿元",
@@ -77,6 +80,7 @@ PLAIN_UNITS = [
     "栋",
     "亩",
     "吨",
+    "斤",
     "米",
     "天",
     "小时",
@@ -103,11 +107,16 @@ COUNT_UNITS = set("家个项件名人套所座条宗场次支张台辆间户处�
 }
 PEOPLE_WORDS = ("人才", "师生", "人口", "居民", "学生", "人员", "职工", "群众", "青年", "市民")
 
+CN_NUMERAL = "[一二两三四五六七八九十][零〇一二两三四五六七八九十百千]*"
 NUMBER = re.compile(
-    r"(?P<value>\d+(?:\.\d+)?)"
-    r"(?:\s*(?P<dash>[-~—–]|至|到)\s*(?P<high>\d+(?:\.\d+)?))?"
-    r"\s*(?P<mult>万亿|万|亿)?"
+    rf"(?P<value>\d+(?:\.\d+)?|{CN_NUMERAL})"
+    rf"(?:\s*(?P<dash>[-~—–]|至|到)\s*(?P<high>\d+(?:\.\d+)?|{CN_NUMERAL}))?"
+    r"\s*(?P<mult>万亿|万|亿)?(?P<more>余|多)?"
 )
+# Chinese numerals below ten name things ("两个毫不动摇", "三大攻坚战", "四个意识") more often
+# than they count them; they are read only with units that measure.
+CN_SMALL_UNITS_REFUSED = {"个", "项", "位", "条", "种", "批", "次", "件", "名", "支", "张", "部"}
+MULTIPLIERS = {"万亿": Decimal(10) ** 12, "万": Decimal(10000), "亿": Decimal(10) ** 8, None: Decimal(1)}
 
 SUFFIX_FLOOR = ("及以上", "以上")
 SUFFIX_CEILING = ("以内", "以下")
@@ -245,11 +254,13 @@ def _mention(clause: str, match: re.Match) -> _Mention | None:
     before = clause[:start]
     if _is_not_a_quantity(clause, start, after, before):
         return None
-    value, high = _decimal(match["value"]), _decimal(match["high"]) if match["high"] else None
+    value, high = _number(match["value"]), _number(match["high"]) if match["high"] else None
     if value is None or (match["high"] and high is None):
         return None
+    if match["more"]:  # "200余家": the unit follows 余
+        after = match.end()
     unit, after = _unit(clause, after, match["mult"])
-    if unit is None:
+    if unit is None or _is_idiom(match, value, unit, before):
         return None
     value, high, unit = _scale(value, high, unit, match["mult"], clause[after:])
     if "每万人" in before and unit in COUNT_UNITS:
@@ -257,6 +268,8 @@ def _mention(clause: str, match: re.Match) -> _Mention | None:
     if _is_size_qualifier(before):
         return None
     suffix_cmp, after = _suffix(clause, after)
+    if match["more"] and suffix_cmp is None:
+        suffix_cmp = "gt"  # 两千余套, 200多家: more than the number
     prefix_cmp, growth, level = _prefix(before, unit)
     return _Mention(start, after, value, high, unit, prefix_cmp, suffix_cmp, growth, level)
 
@@ -287,9 +300,31 @@ def _inside_short_quote(clause: str, at: int) -> bool:
 
 def _decimal(text: str) -> Decimal | None:
     try:
-        return Decimal(text)
+        value = Decimal(text)
     except InvalidOperation:
         return None
+    return value if value.is_finite() else None
+
+
+def _number(text: str) -> Decimal | None:
+    """Digits or Chinese numerals (十, 两千, 一百二十) -> Decimal; None when not a number."""
+    if text[:1].isdigit():
+        return _decimal(text)
+    try:
+        value = cn2an.cn2an(text.replace("两", "二"), "strict")
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+    return _decimal(str(value))
+
+
+def _is_idiom(match: re.Match, value: Decimal, unit: str, before: str) -> bool:
+    """Chinese numerals that name rather than count: 一批, 两个维护, 三所 counts."""
+    if match["value"][:1].isdigit():
+        return False
+    if before[-1:] and before[-1] in "零〇一二两三四五六七八九十百千万亿第每":
+        return True
+    value *= MULTIPLIERS.get(match["mult"], Decimal(1))
+    return value < 2 or (value < 10 and unit in CN_SMALL_UNITS_REFUSED)
 
 
 def _unit(clause: str, at: int, mult: str | None) -> tuple[str | None, int]:
@@ -308,10 +343,14 @@ def _unit(clause: str, at: int, mult: str | None) -> tuple[str | None, int]:
 
 def _scale(value, high, unit, mult, rest):
     if unit in COMPOSITE_UNITS:
-        if unit == "万亿元":
-            return value * 10000, high * 10000 if high else None, "亿元"
+        if unit in ("万亿元", "万亿美元"):
+            return value * 10000, high * 10000 if high else None, unit[1:]
         return value, high, unit
-    factor = {"万": Decimal(10000), "亿": Decimal(100000000), None: Decimal(1)}[mult]
+    if mult and unit not in COUNT_UNITS and unit not in ("", "%", "‰", "个百分点"):
+        return value, high, mult + unit  # 1.3万亿斤, 3万千瓦时: the register keeps the scale
+    factor = MULTIPLIERS.get(mult, Decimal(1))
+    if unit == "" and mult == "万亿":
+        return value * 10000, high * 10000 if high else None, "亿"
     if unit == "" and mult == "亿":
         return value, high, "亿元"  # "150亿土地出让任务": money
     if unit == "":

@@ -1,0 +1,61 @@
+"""Work items: the sentences of a key area, one item per deliverable a department can own."""
+
+import re
+
+from tasks_app.importer import indicators
+from tasks_app.importer.suggestions import suggest_departments
+
+SENTENCE_END = re.compile(r"[。;!?]")
+ACTION_START = re.compile(
+    r"^(?:加快|加速|推进|推动|支持|依托|建设|打造|引进|完善|实施|开展|深化|加强|强化|提升|优化|新建|"
+    r"新增|建成|完成|启动|出台|制定|构建|鼓励|落实|培育|确保|力争|争取|举办|设立|组建|探索|持续|"
+    r"全面|大力|积极|深入|扎实|稳步|着力|规划建设|开工|拆除|集聚|招引|引导|筹建|创建|争创)"
+)
+ITEM_PUNCTUATION = ",，;；。 "
+MIN_SPLIT_PART = 12
+
+
+def items_into(area: dict, line: str, *, only_targets: bool) -> None:
+    """Append the work items of line (original text) to area["tasks"]."""
+    flat = indicators.fold(line)
+    for begin, end in item_spans(flat):
+        source = line[begin:end].strip()
+        if len(source.strip(ITEM_PUNCTUATION)) < 2:
+            continue
+        found = indicators.extract(source)
+        if only_targets and not found:
+            continue
+        area["tasks"].append(
+            {
+                "code": "",
+                "title": source.rstrip(ITEM_PUNCTUATION)[:200],
+                "source_text": source,
+                "indicators": found,
+                "suggestions": suggest_departments(source),
+            }
+        )
+
+
+def item_spans(flat: str) -> list[tuple[int, int]]:
+    """Sentences, and within a long sentence the clauses that start a new deliverable."""
+    spans, begin = [], 0
+    for match in SENTENCE_END.finditer(flat):
+        spans.extend(_split_sentence(flat, begin, match.end()))
+        begin = match.end()
+    if flat[begin:].strip():
+        spans.extend(_split_sentence(flat, begin, len(flat)))
+    return spans
+
+
+def _split_sentence(flat: str, begin: int, end: int) -> list[tuple[int, int]]:
+    cuts = [begin]
+    for match in re.finditer(",", flat[begin:end]):
+        at = begin + match.end()
+        if (
+            ACTION_START.match(flat[at:end])
+            and at - cuts[-1] >= MIN_SPLIT_PART
+            and end - at >= MIN_SPLIT_PART
+        ):
+            cuts.append(at)
+    cuts.append(end)
+    return list(zip(cuts, cuts[1:], strict=False))
