@@ -221,11 +221,16 @@ def _read_year_targets(data: dict, parts: list[Node], plan_at: int, plan: Node, 
         for child in node.children:
             paragraphs += child.text().split("\n")
     paragraphs += [text for _, text in plan.paragraphs]
-    _headline_paragraphs(data, paragraphs, year)
+    others = _headline_paragraphs(data, paragraphs, year)
+    for text in others:  # after the stated main targets, the year's other figures
+        _year_sentences(data, text, indicators.fold(text), year)
+    for number, target in enumerate(data["headline_targets"], start=1):
+        target["code"] = f"H{number:02d}"
 
 
-def _headline_paragraphs(data: dict, paragraphs: list[str], year: int) -> None:
-    lead_open = False
+def _headline_paragraphs(data: dict, paragraphs: list[str], year: int) -> list[str]:
+    """Read the targets after "主要预期目标是:"; return the paragraphs without such a lead."""
+    lead_open, others = False, []
     for text in paragraphs:
         flat = indicators.fold(text)
         if lead_open and flat.lstrip().startswith(("——", "-", "—")):
@@ -233,11 +238,19 @@ def _headline_paragraphs(data: dict, paragraphs: list[str], year: int) -> None:
             continue
         lead_open = False
         leads = list(TARGETS_LEAD.finditer(flat))
+        if leads and _looks_ahead_years(flat[: leads[0].start()], year):
+            continue  # "未来五年,政府要努力实现以下目标:" is not this year's
         if leads:
             lead_open = not flat[leads[-1].end() :].strip()
             _headline_targets(data, text, flat)
             continue
-        _year_sentences(data, text, flat, year)
+        others.append(text)
+    return others
+
+
+def _looks_ahead_years(lead: str, year: int) -> bool:
+    years = [int(found) for found in re.findall(r"(20\d\d)年", lead)]
+    return bool(LONG_TERM.search(lead)) or any(found != year for found in years)
 
 
 def _year_sentences(data: dict, text: str, flat: str, year: int) -> None:
