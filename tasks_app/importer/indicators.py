@@ -110,8 +110,8 @@ PEOPLE_WORDS = ("人才", "师生", "人口", "居民", "学生", "人员", "职
 CN_NUMERAL = "[一二两三四五六七八九十][零〇一二两三四五六七八九十百千]*"
 NUMBER = re.compile(
     rf"(?P<value>\d+(?:\.\d+)?|{CN_NUMERAL})"
-    rf"(?:\s*(?P<dash>[-~—–]|至|到)\s*(?P<high>\d+(?:\.\d+)?|{CN_NUMERAL}))?"
-    r"\s*(?P<mult>万亿|万|亿)?(?P<more>余|多)?"
+    rf"(?:\s*%?\s*(?P<dash>[-~—–]|至|到)\s*(?P<high>\d+(?:\.\d+)?|{CN_NUMERAL}))?"
+    r"\s*(?P<mult>万亿|万|亿)?(?P<more>余|多)?(?P<mult_after>万亿|万|亿)?"
 )
 # Chinese numerals below ten name things ("两个毫不动摇", "三大攻坚战", "四个意识") more often
 # than they count them; they are read only with units that measure.
@@ -166,7 +166,7 @@ COUNT_WORDS = (
     "引育",
     "新落地",
 )
-ESTIMATE_WORDS = ("预计",)
+ESTIMATE_WORDS = ("预计", "将高达")
 # Text between two numbers of one enumeration: "5亿元、10亿元以上", "分别下降20%、10%".
 ENUM_GAP = re.compile(r"^\s*(?:[、和及与]|以及)\s*$")
 NAME_STRIP_HEAD = re.compile(
@@ -257,12 +257,15 @@ def _mention(clause: str, match: re.Match) -> _Mention | None:
     value, high = _number(match["value"]), _number(match["high"]) if match["high"] else None
     if value is None or (match["high"] and high is None):
         return None
-    if match["more"]:  # "200余家": the unit follows 余
+    if match["more"]:  # "200余家", "5000多亿元": the unit follows 余/多
         after = match.end()
-    unit, after = _unit(clause, after, match["mult"])
-    if unit is None or _is_idiom(match, value, unit, before):
+    mult = match["mult"] or match["mult_after"]
+    unit, after = _unit(clause, after, mult)
+    if unit is None or _is_idiom(match, value, unit, before) or _is_not_a_target(clause, after):
         return None
-    value, high, unit = _scale(value, high, unit, match["mult"], clause[after:])
+    if DELTA.search(before) and unit not in ("%", "个百分点"):
+        return None
+    value, high, unit = _scale(value, high, unit, mult, clause[after:])
     if "每万人" in before and unit in COUNT_UNITS:
         unit = f"{unit}/万人"  # 每万人发明专利拥有量达170件
     if _is_size_qualifier(before):
@@ -317,13 +320,26 @@ def _number(text: str) -> Decimal | None:
     return _decimal(str(value))
 
 
+FROM_VALUE = re.compile(r"^(?:提高|增加|提升|扩大|降低|下降|减少|调整|上调|下调)(?:到|至)")
+DELTA = re.compile(r"比(?:上年|去年|上一年)[^,、\d]{0,8}?(?:增加|减少|多|少)\s*$")
+MEETING = re.compile(r"^[、,和及\d一二三四五六七八九十次届]*(?:全会|会议|代表大会|党代会|全体会议)")
+
+
+def _is_not_a_target(clause: str, after: int) -> bool:
+    """"由380元提高到420元": the starting value; "比上年增加1800亿元": a difference; "十六次全会"."""
+    rest = clause[after:].lstrip()
+    return bool(FROM_VALUE.match(rest) or MEETING.match(rest))
+
+
 def _is_idiom(match: re.Match, value: Decimal, unit: str, before: str) -> bool:
     """Chinese numerals that name rather than count: 一批, 两个维护, 三所 counts."""
     if match["value"][:1].isdigit():
         return False
     if before[-1:] and before[-1] in "零〇一二两三四五六七八九十百千万亿第每":
         return True
-    value *= MULTIPLIERS.get(match["mult"], Decimal(1))
+    if re.search(r"(?:至少|不少于|不低于)\S{0,3}$", before):
+        return False  # 至少建有一所幼儿园
+    value *= MULTIPLIERS.get(match["mult"] or match["mult_after"], Decimal(1))
     return value < 2 or (value < 10 and unit in CN_SMALL_UNITS_REFUSED)
 
 
@@ -393,6 +409,8 @@ def _prefix(before: str, unit: str) -> tuple[str | None, int, bool]:
     for words, comparator in PREFIX:
         if any(tail_full.endswith(word) for word in words):
             return comparator, growth, False
+    if re.search(r"(?:至少|不少于)(?:建有|建成|新建|新增|有)$", tail_full):
+        return "gte", growth, False
     level = any(tail_full.endswith(word) for word in LEVEL_WORDS)
     return None, growth, level
 

@@ -42,8 +42,9 @@ WORK_REPORT = re.compile(r"各位代表|政府工作报告|向大会报告|工�
 TARGETS_LEAD = re.compile(r"目标(?:是|为)?\s*:")
 # Sentences in the year's part that state the past or the long term, not this year's targets.
 NOT_THIS_YEAR = re.compile(
-    r"过去|去年|上年|五年|十[一二三四五]五|年均|累计|以来|已经|预计|回顾|2035|二〇三五|远景"
+    r"过去|(?<!比)(?:去年|上年)|五年|十[一二三四五]五|年均|累计|以来|已经|预计|回顾|2035|二〇三五|远景"
 )
+RESTATED = re.compile(r"目标|增速")
 CN_YEAR = str.maketrans("〇零一二三四五六七八九", "00123456789")
 HEADING_MAX = 30
 SECTION_MIN = 3
@@ -243,6 +244,9 @@ def _headline_paragraphs(data: dict, paragraphs: list[str], year: int) -> list[s
         if leads:
             lead_open = not flat[leads[-1].end() :].strip()
             _headline_targets(data, text, flat)
+            stop = flat.find("。", leads[-1].end())
+            if 0 < stop < len(flat) - 1:  # "……同步。单位国内生产总值能耗下降3.4%以上。"
+                others.append(text[stop + 1 :])
             continue
         others.append(text)
     return others
@@ -258,11 +262,23 @@ def _year_sentences(data: dict, text: str, flat: str, year: int) -> None:
     for begin, end in item_spans(flat):
         sentence = flat[begin:end]
         other_year = re.search(r"(?:到|至)?(20\d\d)年", sentence)
-        if NOT_THIS_YEAR.search(sentence) or (other_year and int(other_year[1]) != year):
+        if other_year and int(other_year[1]) != year:
             continue
-        original = text[begin:end].strip()
-        if indicators.extract(original):
-            _headline(data, original.rstrip("。;; "), "economic")
+        original = text[begin:end].strip().rstrip("。;; ")
+        stated = {_same(i) for head in data["headline_targets"] for i in head["indicators"]}
+        found = [
+            i
+            for i in indicators.extract(original)
+            if not NOT_THIS_YEAR.search(i["text"])
+            and not (_same(i) in stated and RESTATED.search(i["text"]))
+        ]
+        if found:  # a figure already stated is the explanation of a target, not a new one
+            _headline(data, original, "economic")
+            data["headline_targets"][-1]["indicators"] = found
+
+
+def _same(indicator: dict) -> tuple:
+    return indicator["value"], indicator["value_max"], indicator["unit"], indicator["comparator"]
 
 
 def _headline(data: dict, original: str, group: str) -> None:
@@ -430,7 +446,7 @@ def _livelihood_attachments(data: dict, parts: list[Node], year: int) -> None:
     for node in parts:
         for heading_node in node.walk():
             heading = _year_text(heading_node.heading)
-            if "民生实事" not in heading or re.search(r"完成|落实情况|汇总", heading):
+            if len(heading) > 30 or re.search(r"[::。]", heading) or "民生实事" not in heading or re.search(r"完成|落实情况|汇总", heading):
                 continue
             if re.search(r"20\d\d年", heading) and f"{year}年" not in heading:
                 continue
