@@ -47,6 +47,7 @@ PLAIN_UNITS = [
     "千瓦时",
     "兆瓦",
     "千瓦",
+    "个月",
     "人次",
     "家次",
     "场次",
@@ -81,6 +82,9 @@ PLAIN_UNITS = [
     "亩",
     "吨",
     "斤",
+    "艘",
+    "期",
+    "块",
     "米",
     "天",
     "小时",
@@ -100,12 +104,15 @@ PLAIN_UNITS = [
     "所",
 ]
 UNITS = sorted(set(COMPOSITE_UNITS + PLAIN_UNITS), key=len, reverse=True)
-COUNT_UNITS = set("家个项件名人套所座条宗场次支张台辆间户处批栋只株棵部盏根位") | {
+COUNT_UNITS = set("家个项件名人套所座条宗场次支张台辆间户处批栋只株棵部盏根位艘期块") | {
     "人次",
     "家次",
     "场次",
 }
-PEOPLE_WORDS = ("人才", "师生", "人口", "居民", "学生", "人员", "职工", "群众", "青年", "市民")
+PEOPLE_WORDS = (
+    "人才", "师生", "人口", "居民", "学生", "人员", "职工", "群众", "青年", "市民", "渔民", "农民",
+    "劳动力", "妇女", "儿童", "老人", "毕业生",
+)  # fmt: skip
 
 CN_NUMERAL = "[一二两三四五六七八九十][零〇一二两三四五六七八九十百千]*"
 NUMBER = re.compile(
@@ -115,7 +122,7 @@ NUMBER = re.compile(
 )
 # Chinese numerals below ten name things ("两个毫不动摇", "三大攻坚战", "四个意识") more often
 # than they count them; they are read only with units that measure.
-CN_SMALL_UNITS_REFUSED = {"个", "项", "位", "条", "种", "批", "次", "件", "名", "支", "张", "部"}
+CN_SMALL_UNITS_REFUSED = {"个", "项", "位", "条", "种", "批", "次", "件", "名", "支", "张", "部", "期"}
 MULTIPLIERS = {"万亿": Decimal(10) ** 12, "万": Decimal(10000), "亿": Decimal(10) ** 8, None: Decimal(1)}
 
 SUFFIX_FLOOR = ("及以上", "以上")
@@ -270,6 +277,8 @@ def _mention(clause: str, match: re.Match) -> _Mention | None:
         unit = f"{unit}/万人"  # 每万人发明专利拥有量达170件
     if _is_size_qualifier(before):
         return None
+    per = re.match(r"/(?:日|天|年|月|人|次)", clause[after:])
+    after += per.end() if per else 0  # "100万吨/日以上": the suffix follows the period
     suffix_cmp, after = _suffix(clause, after)
     if match["more"] and suffix_cmp is None:
         suffix_cmp = "gt"  # 两千余套, 200多家: more than the number
@@ -409,7 +418,7 @@ def _prefix(before: str, unit: str) -> tuple[str | None, int, bool]:
     for words, comparator in PREFIX:
         if any(tail_full.endswith(word) for word in words):
             return comparator, growth, False
-    if re.search(r"(?:至少|不少于)(?:建有|建成|新建|新增|有)$", tail_full):
+    if re.search(r"(?:至少|不少于)[\u4e00-\u9fff]{1,2}$", tail_full):
         return "gte", growth, False
     level = any(tail_full.endswith(word) for word in LEVEL_WORDS)
     return None, growth, level

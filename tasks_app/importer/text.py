@@ -369,12 +369,16 @@ def _child_area(section: dict, child: Node, closing: int | None) -> None:
     for grandchild in child.children:
         if _before(grandchild.line, closing):
             texts.append(grandchild.text())
-    if not texts and child.heading:
-        texts = [child.heading]
+    if child.heading and (not texts or _is_content(child.heading)):
+        texts.insert(0, child.heading)  # "一是城镇登记失业率控制在3%以内,……。": work, not a title
     for text in "\n".join(texts).split("\n"):
         items_into(area, text, only_targets=False)
     if not area["tasks"]:
         section["key_areas"].remove(area)
+
+
+def _is_content(heading: str) -> bool:
+    return len(heading) > HEADING_MAX or bool(indicators.extract(heading))
 
 
 def _paragraph(section: dict, text: str, *, intro: bool) -> None:
