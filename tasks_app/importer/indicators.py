@@ -34,6 +34,7 @@ COMPOSITE_UNITS = [
     "万亩",
     "万吨",
     "万千瓦",
+    "万千伏安",
     "万立方米",
     "万标箱",
 ]
@@ -45,11 +46,14 @@ PLAIN_UNITS = [
     "公顷",
     "立方米",
     "千瓦时",
+    "千伏安",
     "兆瓦",
     "千瓦",
     "个月",
     "人次",
     "家次",
+    "批次",
+    "个工作日",
     "场次",
     "公里",
     "千米",
@@ -108,6 +112,7 @@ COUNT_UNITS = set("家个项件名人套所座条宗场次支张台辆间户处�
     "人次",
     "家次",
     "场次",
+    "批次",
 }
 PEOPLE_WORDS = (
     "人才", "师生", "人口", "居民", "学生", "人员", "职工", "群众", "青年", "市民", "渔民", "农民",
@@ -122,7 +127,7 @@ NUMBER = re.compile(
 )
 # Chinese numerals below ten name things ("两个毫不动摇", "三大攻坚战", "四个意识") more often
 # than they count them; they are read only with units that measure.
-CN_SMALL_UNITS_REFUSED = {"个", "项", "位", "条", "种", "批", "次", "件", "名", "支", "张", "部", "期"}
+CN_SMALL_UNITS_REFUSED = {"个", "项", "位", "条", "种", "批", "次", "件", "名", "支", "张", "部", "期", "元", "倍", "年"}
 MULTIPLIERS = {"万亿": Decimal(10) ** 12, "万": Decimal(10000), "亿": Decimal(10) ** 8, None: Decimal(1)}
 
 SUFFIX_FLOOR = ("及以上", "以上")
@@ -250,6 +255,8 @@ class _Mention:
 
 def _clause_targets(clause: str) -> list[Found]:
     mentions = [m for m in (_mention(clause, match) for match in NUMBER.finditer(clause)) if m]
+    starts = [match.span(1) for match in FROM_SPAN.finditer(clause)]
+    mentions = [m for m in mentions if not any(a <= m.start < b for a, b in starts)]
     _share_across_enumerations(clause, mentions)
     found = [_found(clause, mention) for mention in mentions]
     _pair_respectively(clause, found)
@@ -329,7 +336,10 @@ def _number(text: str) -> Decimal | None:
     return _decimal(str(value))
 
 
-FROM_VALUE = re.compile(r"^(?:提高|增加|提升|扩大|降低|下降|减少|调整|上调|下调)(?:到|至)")
+CHANGE = r"(?:提高|增加|提升|扩大|降低|下降|减少|调整|上调|下调|压减|压缩|精简|缩减)(?:到|至)"
+FROM_VALUE = re.compile(rf"^{CHANGE}")
+# "分别从每月503元、228元提高到554元、251元": every number between 从 and 提高到 is a start.
+FROM_SPAN = re.compile(rf"从([^,;。]*?){CHANGE}")
 DELTA = re.compile(r"比(?:上年|去年|上一年)[^,、\d]{0,8}?(?:增加|减少|多|少)\s*$")
 MEETING = re.compile(r"^[、,和及\d一二三四五六七八九十次届]*(?:全会|会议|代表大会|党代会|全体会议)")
 
@@ -415,8 +425,9 @@ def _prefix(before: str, unit: str) -> tuple[str | None, int, bool]:
             growth = -1
         elif re.search(r"(?:增长|增速)(?:达到|达)?$", tail_full):
             growth = 1
+    per_head = re.sub(r"(?:每[人生户年月日]|每千人|人均|年均)+$", "", tail_full)
     for words, comparator in PREFIX:
-        if any(tail_full.endswith(word) for word in words):
+        if any(tail_full.endswith(word) or per_head.endswith(word) for word in words):
             return comparator, growth, False
     if re.search(r"(?:至少|不少于)[\u4e00-\u9fff]{1,2}$", tail_full):
         return "gte", growth, False
