@@ -127,8 +127,30 @@ NUMBER = re.compile(
 )
 # Chinese numerals below ten name things ("两个毫不动摇", "三大攻坚战", "四个意识") more often
 # than they count them; they are read only with units that measure.
-CN_SMALL_UNITS_REFUSED = {"个", "项", "位", "条", "种", "批", "次", "件", "名", "支", "张", "部", "期", "元", "倍", "年"}
-MULTIPLIERS = {"万亿": Decimal(10) ** 12, "万": Decimal(10000), "亿": Decimal(10) ** 8, None: Decimal(1)}
+CN_SMALL_UNITS_REFUSED = {
+    "个",
+    "项",
+    "位",
+    "条",
+    "种",
+    "批",
+    "次",
+    "件",
+    "名",
+    "支",
+    "张",
+    "部",
+    "期",
+    "元",
+    "倍",
+    "年",
+}
+MULTIPLIERS = {
+    "万亿": Decimal(10) ** 12,
+    "万": Decimal(10000),
+    "亿": Decimal(10) ** 8,
+    None: Decimal(1),
+}
 
 SUFFIX_FLOOR = ("及以上", "以上")
 SUFFIX_CEILING = ("以内", "以下")
@@ -345,7 +367,7 @@ MEETING = re.compile(r"^[、,和及\d一二三四五六七八九十次届]*(?:�
 
 
 def _is_not_a_target(clause: str, after: int) -> bool:
-    """"由380元提高到420元": the starting value; "比上年增加1800亿元": a difference; "十六次全会"."""
+    """ "由380元提高到420元": a starting value; "比上年增加1800亿元": a difference; "十六次全会"."""
     rest = clause[after:].lstrip()
     return bool(FROM_VALUE.match(rest) or MEETING.match(rest))
 

@@ -12,7 +12,7 @@ ACTION_START = re.compile(
     r"全面|大力|积极|深入|扎实|稳步|着力|规划建设|开工|拆除|集聚|招引|引导|筹建|创建|争创)"
 )
 ITEM_PUNCTUATION = ",，;；。 "
-MIN_SPLIT_PART = 12
+MIN_SPLIT_PART = 6
 
 
 def items_into(area: dict, line: str, *, only_targets: bool) -> None:
@@ -48,14 +48,23 @@ def item_spans(flat: str) -> list[tuple[int, int]]:
 
 
 def _split_sentence(flat: str, begin: int, end: int) -> list[tuple[int, int]]:
-    cuts = [begin]
+    """A sentence is one item unless its clauses state separate quantified deliverables:
+    "力促2个项目按期动工,总投资近27亿元的8个项目按期投产" is two, "深耕……产业,集聚30家以上
+    上下游企业,大力建设……集群" is one (one deliverable, described in three clauses)."""
+    clauses, at = [], begin
     for match in re.finditer(",", flat[begin:end]):
+        clauses.append((at, begin + match.end()))
         at = begin + match.end()
-        if (
-            ACTION_START.match(flat[at:end])
-            and at - cuts[-1] >= MIN_SPLIT_PART
-            and end - at >= MIN_SPLIT_PART
-        ):
-            cuts.append(at)
+    clauses.append((at, end))
+    counted = [bool(indicators.extract(flat[a:b])) for a, b in clauses]
+    cuts = [begin]
+    for index in range(1, len(clauses)):
+        left = any(counted[cuts_index(clauses, cuts[-1]) : index])
+        if left and counted[index] and clauses[index][0] - cuts[-1] >= MIN_SPLIT_PART:
+            cuts.append(clauses[index][0])
     cuts.append(end)
     return list(zip(cuts, cuts[1:], strict=False))
+
+
+def cuts_index(clauses: list[tuple[int, int]], at: int) -> int:
+    return next(index for index, (a, _) in enumerate(clauses) if a == at)

@@ -141,7 +141,9 @@ def _document_kind(folded: list[str]) -> tuple[str, str] | None:
 def _year_text(heading: str) -> str:
     """Heading with 二〇二〇年 written as 2020年, for matching the year."""
     return re.sub(
-        r"[〇零一二三四五六七八九]{4}年", lambda m: m[0].translate(CN_YEAR), indicators.fold(heading)
+        r"[〇零一二三四五六七八九]{4}年",
+        lambda m: m[0].translate(CN_YEAR),
+        indicators.fold(heading),
     )
 
 
@@ -235,7 +237,7 @@ def _headline_paragraphs(data: dict, paragraphs: list[str], year: int) -> list[s
     for text in paragraphs:
         flat = indicators.fold(text)
         if lead_open and flat.lstrip().startswith(("——", "-", "—")):
-            _headline(data, text.strip().lstrip("——-— ").rstrip("。;; "), "economic")
+            _headline(data, re.sub(r"^[——\-\s]+|[。;;\s]+$", "", text), "economic")
             continue
         lead_open = False
         leads = list(TARGETS_LEAD.finditer(flat))
@@ -264,7 +266,7 @@ def _year_sentences(data: dict, text: str, flat: str, year: int) -> None:
         other_year = re.search(r"(?:到|至)?(20\d\d)年", sentence)
         if other_year and int(other_year[1]) != year:
             continue
-        original = text[begin:end].strip().rstrip("。;; ")
+        original = re.sub(r"[。;;\s]+$", "", text[begin:end].strip())
         stated = {_same(i) for head in data["headline_targets"] for i in head["indicators"]}
         found = [
             i
@@ -342,6 +344,8 @@ def _section(data: dict, node: Node, closing: int | None) -> None:
     section = {"number": len(data["sections"]) + 1, "title": _title(node), "key_areas": []}
     paragraphs = [(line, text) for line, text in node.paragraphs if _before(line, closing)]
     children = [child for child in node.children if _before(child.line, closing)]
+    if node.heading and len(node.heading) > HEADING_MAX * 2:  # "一是认真做好……规划编制工作,……。"
+        items_into(_new_area(section, _title(node)[:HEADING_MAX]), node.heading, only_targets=False)
     for index, (_, text) in enumerate(paragraphs):
         is_intro = index == 0 and (children or len(paragraphs) > 1) and _is_intro(text, node)
         _paragraph(section, text, intro=is_intro)
@@ -390,7 +394,9 @@ def _paragraph(section: dict, text: str, *, intro: bool) -> None:
         else:
             _paragraph(section, lead, intro=True)
         for piece in enumerated:
-            _paragraph(section, re.sub(r"^\s*(?:\S{1,3}是|第\S{1,3}[,,、])", "", piece), intro=False)
+            _paragraph(
+                section, re.sub(r"^\s*(?:\S{1,3}是|第\S{1,3}[,,、])", "", piece), intro=False
+            )
         return
     flat = indicators.fold(text)
     heading, body_at = _heading_sentence(flat, 0)
@@ -441,7 +447,9 @@ def _find_or_new_area(section: dict, title: str) -> dict:
 
 # --- Attachments: this year's 民生实事 --------------------------------------------------------
 
-TABLE_WORDS = re.compile(r"^(?:序号|项目名称|民生事项|办理单位|完成情况|牵头单位|协办单位|责任单位|备注)")
+TABLE_WORDS = re.compile(
+    r"^(?:序号|项目名称|民生事项|办理单位|完成情况|牵头单位|协办单位|责任单位|备注)"
+)
 DEPARTMENT_LINE = re.compile(r"(?:局|办|中心|委|院|会|部|街道|集团|分局|牵头|协助办理|协办)$")
 
 
@@ -450,7 +458,12 @@ def _livelihood_attachments(data: dict, parts: list[Node], year: int) -> None:
     for node in parts:
         for heading_node in node.walk():
             heading = _year_text(heading_node.heading)
-            if len(heading) > 30 or re.search(r"[::。]", heading) or "民生实事" not in heading or re.search(r"完成|落实情况|汇总", heading):
+            if (
+                len(heading) > 30
+                or re.search(r"[::。]", heading)
+                or "民生实事" not in heading
+                or re.search(r"完成|落实情况|汇总", heading)
+            ):
                 continue
             if re.search(r"20\d\d年", heading) and f"{year}年" not in heading:
                 continue
