@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from tasks_app.importer.decoding import decode_report
-from tasks_app.importer.drafts import draft_counts
+from tasks_app.importer.drafts import draft_counts, normalise
 from tasks_app.importer.text import parse_report
 
 MIN_SECTIONS, MIN_ITEMS = 3, 30
@@ -130,3 +130,16 @@ def evaluate(folder: Path, labels: dict[str, dict]) -> list[ReportResult]:
             result.found = result.hits + len(result.extra)
         results.append(result)
     return results
+
+
+def same_boundaries(draft: dict, register: dict) -> float:
+    """The share of the register's work items that the draft has with the same boundaries."""
+    drafted = {normalise(task["source_text"]) for task in _tasks(draft)}
+    wanted = [normalise(task["source_text"]) for task in _tasks(register)]
+    return sum(text in drafted for text in wanted) / max(1, len(wanted))
+
+
+def _tasks(data: dict):
+    for section in data["sections"]:
+        for area in section["key_areas"]:
+            yield from area["tasks"]
