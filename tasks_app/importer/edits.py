@@ -4,8 +4,8 @@ The shipped 2020 register (data/plan_2020.json) is the importer's draft of the s
 data/plan_2020_edits.json, so the two cannot drift apart: a test rebuilds the register from the
 report and the edits. An edit names what it changes by text or code, never by list position:
 
-  {"op": "split", "area": "1.2", "before": "15家以上超10亿元"}   a new item starts at that text
-  {"op": "merge", "area": "1.1", "before": "推进与港澳深度合作"}  the item starting so joins the one before
+  {"op": "split", "area": "1.2", "before": "15家以上超10亿元"}   (a new item starts there)
+  {"op": "merge", "area": "1.1", "before": "推进与港澳深度合作"}  (it joins the item before)
   {"op": "title", "item": "1.1.02", "title": "..."}
   {"op": "source_text", "item": "1.1.02", "source_text": "..."}
   {"op": "indicators", "item": "1.2.04" or "H11", "indicators": [...]}
