@@ -128,7 +128,7 @@ def _is_part_heading(flat: str) -> bool:
 def _document_kind(folded: list[str]) -> tuple[str, str] | None:
     opening = "\n".join(line for line in folded[:8] if line.strip())
     body = "\n".join(folded)
-    if not any(len(line.strip()) >= 60 for line in folded):
+    if "。" not in body and not any(len(line.strip()) >= 60 for line in folded):
         return "empty", "未找到报告正文(没有成段的文字),请检查上传的文件。"
     if not WORK_REPORT.search(opening) and NOT_WORK_REPORT.search(body[:3000]):
         return (
