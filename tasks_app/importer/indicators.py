@@ -369,7 +369,8 @@ MEETING = re.compile(r"^[、,和及\d一二三四五六七八九十次届]*(?:�
 def _is_not_a_target(clause: str, after: int) -> bool:
     """ "由380元提高到420元": a starting value; "比上年增加1800亿元": a difference; "十六次全会"."""
     rest = clause[after:].lstrip()
-    return bool(FROM_VALUE.match(rest) or MEETING.match(rest))
+    framing = rest.startswith("方面")  # "重点做好以下十个方面工作" counts the report's own headings
+    return bool(FROM_VALUE.match(rest) or MEETING.match(rest) or framing)
 
 
 def _is_idiom(match: re.Match, value: Decimal, unit: str, before: str) -> bool:

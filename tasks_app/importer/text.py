@@ -35,7 +35,7 @@ PLAN_WORDS = re.compile(
 )
 REVIEW_WORDS = re.compile(r"回顾|总结|成绩|成就|做了|完成情况|基本情况|取得|迈出|发展情况")
 GUIDANCE = re.compile(r"总体要求|总体部署|总体思路|政策取向|目标要求|形势")
-LONG_TERM = re.compile(r"五年|十[一二三四五]五|未来|今后|远景|二〇三五|2035")
+LONG_TERM = re.compile(r"五年|十[一二三四五]五|“十五”|十五时期|未来|今后|远景|二〇三五|2035")
 CLOSING = re.compile(r"^\s*(?:各位代表|同志们|各位委员)")
 NOT_WORK_REPORT = re.compile(r"法治政府建设|安全生产工作|信息公开工作年度报告")
 WORK_REPORT = re.compile(r"各位代表|政府工作报告|向大会报告|工作计划|工作安排|主要工作")
@@ -164,6 +164,13 @@ def _score(node: Node, year: int) -> int:
     return score
 
 
+def _is_review(node: Node, year: int) -> bool:
+    """Last year's (or the last term's) review: 回顾/总结/成绩, or a heading naming another year."""
+    heading = _year_text(node.heading)
+    other_year = re.search(r"20\d\d年", heading) and f"{year}年" not in heading
+    return bool(REVIEW_WORDS.search(heading) or other_year)
+
+
 def _plan_node(parts: list[Node], year: int) -> int | None:
     best, best_score = None, 1
     for index, node in enumerate(parts):
@@ -213,7 +220,7 @@ def _read_year_targets(data: dict, parts: list[Node], plan_at: int, plan: Node, 
     """The year's part before the sections: the parts between the last review and the plan
     (unless they look only ahead five years) and the plan heading's own paragraphs."""
     start = plan_at
-    while start > 0 and _score(parts[start - 1], year) > -2:
+    while start > 0 and not _is_review(parts[start - 1], year):
         start -= 1
     paragraphs = []
     for node in parts[start:plan_at]:
