@@ -74,3 +74,21 @@ def test_it_finds_the_plan_part_and_its_sections_whichever_markers_the_report_us
     draft = parse_report((CORPUS / report).read_text(encoding="utf-8"), year=year)
     assert draft["plan_part"]["heading"] == heading
     assert len(draft["sections"]) == sections
+
+
+@pytest.mark.parametrize(
+    ("report", "title", "first_item"),
+    [
+        ("gd-2016.txt", "2016年省十件民生实事", "巩固提升底线民生保障水平"),  # 一、…十、
+        ("sz-futian-2016.txt", "2016年区政府民生实事计划清单", "完成3所学校的改扩建工程项目"),
+    ],
+)
+def test_this_years_livelihood_list_in_the_attachments_becomes_a_section(report, title, first_item):
+    draft = parse_report((CORPUS / report).read_text(encoding="utf-8"), year=2016)
+    section = draft["sections"][-1]
+    tasks = [task for area in section["key_areas"] for task in area["tasks"]]
+    assert section["title"] == title
+    assert tasks[0]["source_text"].startswith(first_item)
+    assert sum(bool(task["indicators"]) for task in tasks) >= 20
+    # last year's completion list (2015年区政府民生实事完成情况清单) is not this year's work
+    assert not any("完成情况" in s["title"] for s in draft["sections"])
