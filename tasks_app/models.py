@@ -37,6 +37,7 @@ from tasks_app.plans.models import (  # noqa: F401
     User,
     chinese_numeral,
 )
+from tasks_app.public.models import PublicSnapshot  # noqa: F401
 from tasks_app.reminders.models import (  # noqa: F401
     Channel,
     Delivery,

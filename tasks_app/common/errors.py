@@ -24,6 +24,12 @@ class Conflict(ServiceError):
     status = 409
 
 
+class NotFound(ServiceError):
+    """Something that exists only when a rule says so (e.g. a plan's 红黑榜 turned off)."""
+
+    status = 404
+
+
 class PreconditionFailed(ServiceError):
     status = 412
 

@@ -1,3 +1,4 @@
+from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
@@ -14,6 +15,7 @@ from tasks_app.common.api import (
     paginated,
     validated,
 )
+from tasks_app.models import Plan
 from tasks_app.plans import selectors, services
 from tasks_app.plans import selectors as plans_selectors
 from tasks_app.plans import serializers as s
@@ -64,3 +66,24 @@ class TaskDetailApi(APIView):
         version = if_match_version(request, task)
         task = services.task_update(actor=request.user, task=task, expected_version=version, **data)
         return task_detail_response(request, task)
+
+
+class PlanRulesApi(APIView):
+    @extend_schema(
+        summary="A plan's 减负 rules (红黑榜, evidence for 已完成)",
+        responses={200: s.PlanRulesSerializer, **ERRORS},
+    )
+    def get(self, request, pk: int):
+        plan = get_object_or_404(Plan, pk=pk)
+        return Response(s.PlanRulesSerializer(plan).data)
+
+    @extend_schema(
+        summary="Office: turn a plan's rules on (with a reason, shown to departments) or off",
+        request=s.PlanRulesSerializer,
+        responses={200: s.PlanRulesSerializer, **ERRORS},
+    )
+    def put(self, request, pk: int):
+        plan = get_object_or_404(Plan, pk=pk)
+        data = validated(s.PlanRulesSerializer, request.data)
+        plan = services.plan_rules_set(actor=request.user, plan=plan, **data)
+        return Response(s.PlanRulesSerializer(plan).data)

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from tasks_app.models import Department, Plan, Role, Task, User
 from tasks_app.plans import services
+from tasks_app.public import services as public_services
 
 DEMO_PASSWORD = "gaoxin-demo-2020"
 
@@ -138,4 +139,11 @@ def demo_seed(*, plan: Plan) -> list[DemoAccount]:
             )
     # Published, so that departments report, the office reviews and reminders run as in real use.
     services.plan_publish(actor=None, plan=plan)
+    if not plan.public_snapshots.exists():
+        # One snapshot on /public/, published by the office as it would do each quarter.
+        public_services.public_snapshot_publish(
+            actor=User.objects.get(username="supervisor"),
+            plan=plan,
+            title=f"{plan.title}落实情况(示例)",
+        )
     return ACCOUNTS

@@ -125,6 +125,11 @@ class Plan(models.Model):
     )
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    # 减负 rules as data: off unless the office turns them on and says why (shown to departments).
+    ranking_enabled = models.BooleanField(_("启用红黑榜"), default=False)
+    ranking_reason = models.TextField(_("启用红黑榜的理由"), blank=True)
+    evidence_required = models.BooleanField(_("已完成须附佐证材料"), default=False)
+    evidence_reason = models.TextField(_("要求佐证材料的理由"), blank=True)
 
     class Meta:
         verbose_name = _("计划")
@@ -145,6 +150,16 @@ class Plan(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="published") | Q(published_at__isnull=False),
                 name="plan_published_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(ranking_enabled=False) | ~Q(ranking_reason=""),
+                name="plan_ranking_on_has_reason",
+                violation_error_message=_("启用红黑榜须说明理由。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(evidence_required=False) | ~Q(evidence_reason=""),
+                name="plan_evidence_on_has_reason",
+                violation_error_message=_("要求佐证材料须说明理由。"),
             ),
         ]
 

@@ -151,3 +151,16 @@ class TaskPatchSerializer(serializers.Serializer):
                 }
             )
         return attrs
+
+
+class PlanRulesSerializer(serializers.Serializer):
+    """A plan's 减负 rules: each is off unless turned on with the office's reason."""
+
+    ranking_enabled = serializers.BooleanField()
+    ranking_reason = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, default="", validators=[reject_html]
+    )
+    evidence_required = serializers.BooleanField()
+    evidence_reason = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, default="", validators=[reject_html]
+    )

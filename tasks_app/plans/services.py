@@ -148,6 +148,50 @@ def _load_task(actor, result, plan, spec, *, kind, position, section=None, key_a
     return task
 
 
+# What a shipped plan starts with; the office changes it (plan_rules_set, or the admin).
+SHIPPED_PLAN_RULES = {
+    "ranking_enabled": True,
+    "ranking_reason": "沿用区督查室红黑榜考核:每月按报送率、按时率、一次通过率、完成率和亮灯情况"
+    "排名,督促牵头单位按时报送(示例,督查室可修改或关闭)。",
+    "evidence_required": True,
+    "evidence_reason": "“已完成”须有可查的成果(验收、批复、建成等材料),以免只报不做"
+    "(示例,督查室可修改或关闭)。",
+}
+
+
+@transaction.atomic
+def plan_rules_set(
+    *,
+    actor: User,
+    plan: Plan,
+    ranking_enabled: bool,
+    ranking_reason: str = "",
+    evidence_required: bool,
+    evidence_reason: str = "",
+) -> Plan:
+    """Turn a plan's 减负 rules (红黑榜, evidence for 已完成) on or off. A rule turned on needs
+    the office's reason, which departments read on their workbench and task pages."""
+    require(permissions.is_office(actor), _("只有督查室可以设置计划规则。"))
+    ranking_reason, evidence_reason = ranking_reason.strip(), evidence_reason.strip()
+    if ranking_enabled and not ranking_reason:
+        raise ServiceError("reason_required", _("启用红黑榜须说明理由。"), field="ranking_reason")
+    if evidence_required and not evidence_reason:
+        raise ServiceError(
+            "reason_required", _("要求佐证材料须说明理由。"), field="evidence_reason"
+        )
+    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    update_audited(
+        actor,
+        "plan.rules",
+        plan,
+        ranking_enabled=ranking_enabled,
+        ranking_reason=ranking_reason if ranking_enabled else "",
+        evidence_required=evidence_required,
+        evidence_reason=evidence_reason if evidence_required else "",
+    )
+    return plan
+
+
 @transaction.atomic
 def plan_load(*, actor: User | None, data: dict) -> tuple[Plan, LoadResult]:
     """Create or bring up to date a plan from its data file; idempotent.
@@ -157,6 +201,7 @@ def plan_load(*, actor: User | None, data: dict) -> tuple[Plan, LoadResult]:
     """
     result = LoadResult()
     meta = data["plan"]
+    shipped_new = not Plan.objects.filter(year=meta["year"], title=meta["title"]).exists()
     plan = _upsert(
         actor,
         result,
@@ -170,6 +215,9 @@ def plan_load(*, actor: User | None, data: dict) -> tuple[Plan, LoadResult]:
             else None,
         },
     )
+    if shipped_new:
+        # The shipped plan keeps the rules it had before they became settings (README).
+        update_audited(actor, "plan.rules", plan, **SHIPPED_PLAN_RULES)
     position = 0
     for spec in data.get("headline_targets", []):
         position += 1

@@ -99,6 +99,7 @@ class TaskUpdatesApi(APIView):
                 status=data["status"],
                 progress=data["progress"],
                 narrative=data["narrative"],
+                public_narrative=data["public_narrative"],
                 indicator_values=values,
             )
             update = reporting_selectors.update_just_submitted(update, with_values=bool(values))

@@ -72,6 +72,13 @@ class ReportForm(_IndicatorValuesMixin, forms.Form):
     narrative = forms.CharField(
         label=_("进展情况"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
     )
+    public_narrative = forms.CharField(
+        label=_("公开口径(可选)"),
+        help_text=_("督查室审核通过后可向社会公开;请勿写个人姓名"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     evidence = forms.FileField(label=_("佐证材料(可选)"), required=False)
 
     def __init__(self, *args, indicators: list[Indicator] = (), **kwargs):

@@ -18,6 +18,12 @@ class StatusUpdate(models.Model):
     status = models.CharField(_("状态"), max_length=20, choices=TaskStatus.choices)
     progress = models.PositiveSmallIntegerField(_("进度(%)"))
     narrative = models.TextField(_("进展情况"), max_length=5000)
+    public_narrative = models.TextField(
+        _("公开口径"),
+        max_length=2000,
+        blank=True,
+        help_text=_("可向社会公开的进展表述;督查室审核通过后方可公开,不写个人姓名"),
+    )
     author = models.ForeignKey(
         User, verbose_name=_("填报人"), on_delete=models.PROTECT, related_name="status_updates"
     )

@@ -25,6 +25,8 @@ from tasks_app.models import (
     Evidence,
     IndicatorValue,
     Instruction,
+    Plan,
+    PlanStatus,
     Review,
     ReviewState,
     StatusUpdate,
@@ -168,3 +170,15 @@ def workbench_task_list(*, user: User, status: str = "", light: str = "") -> Que
         ),
         is_lead=is_lead,
     ).order_by("plan", "position", "code")
+
+
+def workbench_rule_plans(*, user: User) -> list[Plan]:
+    """Published plans of the user's tasks that have a 减负 rule turned on: the workbench shows
+    each rule with the office's reason for it."""
+    return list(
+        Plan.objects.filter(
+            Q(ranking_enabled=True) | Q(evidence_required=True),
+            status=PlanStatus.PUBLISHED,
+            pk__in=permissions.visible_tasks(user).values("plan_id"),
+        ).order_by("-year", "title")
+    )

@@ -20,6 +20,8 @@ from tasks_app.models import (
     TaskStatus,
 )
 
+PUBLIC_NARRATIVE_MAX = 2000  # StatusUpdate.public_narrative
+
 
 class InstructionSerializer(serializers.ModelSerializer):
     leader = UserRefSerializer()
@@ -66,6 +68,7 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
             "status_label",
             "progress",
             "narrative",
+            "public_narrative",
             "indicator_values",
             "author",
             "review_state",
@@ -121,6 +124,13 @@ class StatusUpdateInSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=TaskStatus.choices)
     progress = serializers.IntegerField(min_value=0, max_value=100)
     narrative = serializers.CharField(max_length=NARRATIVE_MAX, validators=[reject_html])
+    public_narrative = serializers.CharField(
+        max_length=PUBLIC_NARRATIVE_MAX,
+        validators=[reject_html],
+        required=False,
+        allow_blank=True,
+        default="",
+    )
     indicator_values = IndicatorValueInSerializer(many=True, required=False)
 
     def validate_indicator_values(self, rows):
@@ -135,6 +145,9 @@ class StatusUpdatePatchSerializer(serializers.Serializer):
     progress = serializers.IntegerField(min_value=0, max_value=100, required=False)
     narrative = serializers.CharField(
         max_length=NARRATIVE_MAX, validators=[reject_html], required=False
+    )
+    public_narrative = serializers.CharField(
+        max_length=PUBLIC_NARRATIVE_MAX, validators=[reject_html], required=False, allow_blank=True
     )
     indicator_values = IndicatorValueInSerializer(many=True, required=False)
 

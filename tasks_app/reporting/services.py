@@ -82,6 +82,7 @@ def status_update_submit(
     status: str,
     progress: int,
     narrative: str,
+    public_narrative: str = "",
     indicator_values: dict[int, Decimal] | None = None,
     evidence: Sequence[UploadedFile] = (),
 ) -> StatusUpdate:
@@ -104,6 +105,7 @@ def status_update_submit(
             status=status,
             progress=progress,
             narrative=narrative,
+            public_narrative=public_narrative,
             author=actor,
         )
     except IntegrityError as error:
@@ -188,7 +190,8 @@ def status_update_review(
     if decision == Review.Decision.RETURNED and not reason.strip():
         raise ServiceError("reason_required", _("退回须说明理由。"), field="reason")
     if decision == Review.Decision.ACCEPTED and update.status == TaskStatus.DONE:
-        if not update.evidence.exists():
+        # A plan's rule (Plan.evidence_required), off unless the office turned it on.
+        if update.task.plan.evidence_required and not update.evidence.exists():
             raise ServiceError("evidence_required", _("“已完成”须附佐证材料后方可通过。"))
     review = create_audited(
         actor,

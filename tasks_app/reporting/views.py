@@ -61,6 +61,7 @@ def workbench(request):
             "status_choices": TaskStatus.choices,
             "light_choices": Light.choices,
             "is_department": permissions.is_department_member(request.user),
+            "rule_plans": selectors.workbench_rule_plans(user=request.user),
         },
     )
 
@@ -188,6 +189,7 @@ def task_report(request, task_id: int):
             status=data["status"],
             progress=data["progress"],
             narrative=data["narrative"],
+            public_narrative=data["public_narrative"],
             indicator_values=form.indicator_values(),
             evidence=[data["evidence"]] if data["evidence"] else [],
         )

@@ -1,6 +1,7 @@
 import functools
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -8,6 +9,7 @@ from rest_framework.views import APIView
 
 from tasks_app.common import clock
 from tasks_app.common.api import ERRORS, validated
+from tasks_app.common.errors import NotFound
 from tasks_app.models import Plan
 from tasks_app.stats import indicators, selectors, summary
 from tasks_app.stats import ranking as stats_ranking
@@ -130,6 +132,8 @@ class PlanRankingApi(APIView):
         department_id = selectors.stats_scope(request.user)
         query = validated(AsOfSerializer, request.query_params)
         plan = get_object_or_404(Plan, pk=pk)
+        if not stats_ranking.ranking_enabled(plan):
+            raise NotFound("ranking_off", _("该计划未启用红黑榜。"))
         # Ranks are computed among all lead departments; a department then sees its own row.
         snapshot = stats_snapshot.plan_snapshot(plan=plan, as_of=query.get("as_of"))
         ranking = stats_ranking.stats_ranking(snapshot)

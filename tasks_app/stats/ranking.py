@@ -30,7 +30,13 @@ from tasks_app.plans.report_schedule import DueDates, local_date, on_time, repor
 from tasks_app.stats.selectors import grouped, tally
 from tasks_app.stats.snapshot import RETURNED, PlanSnapshot, TaskState, scoped_tasks
 
-__all__ = ["SCORE_KEYS", "ranking_rule", "rule_text", "stats_ranking"]
+__all__ = ["SCORE_KEYS", "ranking_enabled", "ranking_rule", "rule_text", "stats_ranking"]
+
+
+def ranking_enabled(plan: Plan) -> bool:
+    """The 红黑榜 is a plan's rule, off unless the office turned it on (Plan.ranking_enabled):
+    when off, no page, export, 通报 or API answer shows a rank for the plan."""
+    return plan.ranking_enabled
 
 
 def ranking_rule(plan: Plan) -> RankingRule:

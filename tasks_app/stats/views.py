@@ -140,7 +140,9 @@ def dashboard_data(snapshot: stats_snapshot.PlanSnapshot) -> dict:
     overview = selectors.stats_overview(snapshot)
     trend = stats_summary.stats_trend(snapshot)
     summary = stats_summary.plan_summary(snapshot)
-    ranking = stats_ranking.stats_ranking(snapshot)
+    ranking = None
+    if stats_ranking.ranking_enabled(snapshot.plan):
+        ranking = stats_ranking.stats_ranking(snapshot)
     return {
         "plan": snapshot.plan,
         "as_of": snapshot.as_of,
@@ -150,7 +152,7 @@ def dashboard_data(snapshot: stats_snapshot.PlanSnapshot) -> dict:
         "exceptions": selectors.stats_exceptions(snapshot),
         "indicators": indicators.stats_indicators(snapshot),
         "ranking": ranking,
-        "ranking_rows": _ranking_rows(ranking),
+        "ranking_rows": _ranking_rows(ranking) if ranking else [],
         "trend": trend,
         "summary": summary,
         "summary_pieces": _summary_links(summary, snapshot.as_of),
@@ -354,6 +356,8 @@ def _indicator_sheet(book, data: dict) -> None:
 
 
 def _ranking_sheet(book, data: dict) -> None:
+    if data["ranking"] is None:
+        return  # the plan's 红黑榜 is off: no sheet at all
     sheet = book.create_sheet("红黑榜")
     parts = [SCORE_LABELS[key] for key in stats_ranking.SCORE_KEYS]
     append_row(

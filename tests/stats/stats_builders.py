@@ -56,7 +56,15 @@ def build_plan(
     A spec may give: section (1-based, default 1), area (1-based, default 1), status, progress
     (default 100 when done, else 0), lead_department, start_date, deadline, kind, code, title.
     """
-    plan = Plan.objects.create(year=year, title=title, kind=kind, report_date=dt.date(year, 1, 21))
+    plan = Plan.objects.create(
+        year=year,
+        title=title,
+        kind=kind,
+        report_date=dt.date(year, 1, 21),
+        # The office turned the 红黑榜 on (it is off by default): the ranking tests read it.
+        ranking_enabled=True,
+        ranking_reason="按月考核报送纪律",
+    )
     made = Section.objects.bulk_create(
         [Section(plan=plan, number=n, title=f"方面{n}") for n in range(1, sections + 1)]
     )
