@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
@@ -21,6 +22,7 @@ from tasks_app.audit import ledger
 from tasks_app.common import permissions
 from tasks_app.common.errors import ServiceError
 from tasks_app.models import Plan, PlanStatus
+from tasks_app.plans import selectors as plans_selectors
 from tasks_app.public import selectors, services
 
 LIST_SECONDS = 60  # lists and feeds: kept this long by browsers and proxies
@@ -56,6 +58,13 @@ def _public(view, seconds: int):
     return rate_limited(require_GET(cache_control(public=True, max_age=seconds)(view)))
 
 
+def _page(template: str, context: dict) -> HttpResponse:
+    """Rendered without the request: no session or user is read, so no `Vary: Cookie`, and a
+    shared cache may hand the page to anyone."""
+    context["has_sample_data"] = plans_selectors.has_sample_data()
+    return HttpResponse(render_to_string(f"tasks_app/public/{template}", context))
+
+
 def _rows(snapshots) -> list:
     snapshots = list(snapshots)
     hashes = selectors.published_hashes([s.ledger_seq for s in snapshots])
@@ -65,21 +74,19 @@ def _rows(snapshots) -> list:
 
 
 def _index(request):
-    return render(
-        request, "tasks_app/public/index.html", {"snapshots": _rows(selectors.public_snapshots())}
-    )
+    return _page("index.html", {"snapshots": _rows(selectors.public_snapshots())})
 
 
 def _plan(request, plan_id: int):
     plan = selectors.public_plan(plan_id)
     snapshots = _rows(selectors.public_snapshots().filter(plan=plan))
-    return render(request, "tasks_app/public/plan.html", {"plan": plan, "snapshots": snapshots})
+    return _page("plan.html", {"plan": plan, "snapshots": snapshots})
 
 
 def _snapshot(request, seq: int):
     [snapshot] = _rows([selectors.public_snapshot(seq)])
     data = selectors.parsed(snapshot)
-    return render(request, "tasks_app/public/snapshot.html", {"snapshot": snapshot, "data": data})
+    return _page("snapshot.html", {"snapshot": snapshot, "data": data})
 
 
 def _snapshot_json(request, seq: int):
