@@ -8,4 +8,5 @@ def sample_data(request):
     return {
         "has_sample_data": selectors.has_sample_data(),
         "is_office": bool(user and user.is_authenticated and permissions.is_office(user)),
+        "sees_dashboard": bool(user and user.is_authenticated and permissions.sees_stats(user)),
     }
