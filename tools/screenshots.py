@@ -66,7 +66,8 @@ def shoot(base: str, password: str, as_of: str, out: Path) -> list[Path]:
     written = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--lang=zh-CN"]
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--lang=zh-CN"],
         )
         for width, height, name in SIZES:
             context = browser.new_context(

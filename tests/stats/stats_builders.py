@@ -285,10 +285,10 @@ def _indicator_value(indicator: Indicator, i: int, month: int) -> Decimal:
 
 def lived_year(plan: Plan, *, leads: list[Department], author, office, through: dt.date):
     """The loaded 2020 plan lived from January to `through` by its lead departments, the same
-    every time: tasks spread over the departments, due at year end (every eleventh by June 30), monthly
-    reports submitted early the next month and reviewed two days later (a few late, a few
-    returned, the last few awaiting review), indicator values with every accepted report.
-    Rows are bulk-written and backdated, as the other builders here do."""
+    every time: tasks spread over the departments (two given, eight made here), due at year end
+    (every eleventh by June 30); monthly reports submitted early the next month and reviewed two
+    days later (a few late, a few returned, the last few awaiting review); indicator values with
+    every accepted report. Rows are bulk-written and backdated, as the other builders here do."""
     leads = leads + Department.objects.bulk_create(
         [Department(name=name) for name in DISTRICT_DEPARTMENTS]
     )
@@ -311,7 +311,9 @@ def lived_year(plan: Plan, *, leads: list[Department], author, office, through: 
                 period=dt.date(2020, month, 1),
                 status=status,
                 progress=progress,
-                narrative=f"{month}月工作按计划推进。" if status != "behind" else "受客观因素影响,进度滞后,正在加紧推进。",
+                narrative=f"{month}月工作按计划推进。"
+                if status != "behind"
+                else "受客观因素影响,进度滞后,正在加紧推进。",
                 author=author,
                 review_state="returned" if returned else "submitted" if waiting else "accepted",
             )

@@ -33,13 +33,14 @@
   }
 
   /* Completion rates as horizontal bars, "done/total" beside each bar. */
+  /* Names are cut to the label width (the axis keeps that room, so nothing is clipped). */
   function rateBars(block, labelWidth) {
     return {
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: function (items) {
         var i = items[0].dataIndex;
         return (block.titles || block.names)[i] + "<br>完成率 " + block.rates[i] + "%(" + block.done[i] + "/" + block.totals[i] + ")";
       } },
-      grid: { left: 12, right: 80, top: 6, bottom: 20, containLabel: true },
+      grid: { left: labelWidth + 14, right: 80, top: 6, bottom: 24 },
       xAxis: percentAxis(),
       yAxis: nameAxis(block.names, labelWidth),
       series: [{ name: "完成率", type: "bar", data: block.rates, barMaxWidth: 18, itemStyle: { color: "#b71c1c" },
@@ -81,7 +82,7 @@
     var pace = data.indicators.pace;
     chart("chart-indicator-pace", {
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: function (v) { return v + "%"; } },
-      grid: { left: 8, right: 50, top: 6, bottom: 20, containLabel: true },
+      grid: { left: labelWidth + 14, right: 50, top: 6, bottom: 24 },
       xAxis: { type: "value", axisLabel: { formatter: "{value}%" } },
       yAxis: nameAxis(pace.names, labelWidth),
       series: [{ name: "实际÷序时应达", type: "bar", barMaxWidth: 16,
@@ -94,15 +95,16 @@
     }, pace.names.length);
 
     var ranking = data.ranking;
+    var rankWidth = narrow() ? 120 : 220;
     var partColors = ["#1a3e8a", "#3f6fb5", "#7aa3d8", "#2e7d32", "#f9a825"];
     chart("chart-ranking", {
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { top: 0, type: "scroll" },
-      grid: { left: 8, right: 50, top: 30, bottom: 20, containLabel: true },
+      grid: { left: rankWidth + 14, right: 50, top: 30, bottom: 24 },
       xAxis: { type: "value", max: 100 },
       yAxis: nameAxis(ranking.departments.map(function (name, i) {
         return (i + 1) + ". " + name + ({ red: " 红榜", black: " 黑榜" }[ranking.lists[i]] || "");
-      }), narrow() ? 120 : 220),
+      }), rankWidth),
       series: ranking.parts.map(function (part, i) {
         var series = { name: part.name, type: "bar", stack: "score", barMaxWidth: 18, data: part.values, itemStyle: { color: partColors[i % partColors.length] } };
         if (i === ranking.parts.length - 1) {
