@@ -17,10 +17,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tasks_app.common import clock
 from tasks_app.common.errors import NotPermitted
 from tasks_app.common.spreadsheets import append_row
 from tasks_app.models import Light, Plan, TaskStatus
-from tasks_app.plans.schedule import local_today
 from tasks_app.stats import charts as stats_charts
 from tasks_app.stats import indicators, selectors
 from tasks_app.stats import ranking as stats_ranking
@@ -46,7 +46,7 @@ class BadAsOf(ValueError):
 def _as_of(request) -> dt.date:
     raw = request.GET.get("as_of", "").strip()
     if not raw:
-        return local_today()
+        return clock.today()
     try:
         day = dt.date.fromisoformat(raw)
     except ValueError:
@@ -197,7 +197,7 @@ def plan_dashboard(request, plan_id: int):
     courses = indicators.indicator_courses(snapshot, context["indicators"])
     for row in context["indicators"]:
         row["course"] = courses[row["id"]]
-    context["today"] = local_today()
+    context["today"] = clock.today()
     return render(request, "tasks_app/dashboard/plan.html", context)
 
 

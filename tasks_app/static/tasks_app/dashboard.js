@@ -52,6 +52,10 @@
   }
 
   function donut(items, total) {
+    items.forEach(function (item) {  /* an empty slice gets no label to crowd the others */
+      item.label = { show: item.value > 0 && !narrow() };
+      item.labelLine = { show: item.value > 0 && !narrow() };
+    });
     return {
       tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
       legend: narrow() ? { right: 0, top: "middle", orient: "vertical" } : { bottom: 0 },
