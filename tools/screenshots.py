@@ -101,6 +101,10 @@ def main() -> None:
     parser.add_argument("--database-url", help="use this database as it is (no demo seeding)")
     parser.add_argument("--password", default="", help="the leader's password with --database-url")
     args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(
+            f"needs Debian's chromium at {CHROMIUM}: apt-get install chromium fonts-noto-cjk"
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="gaoxin-shots-") as tmp:
         env = {
