@@ -156,7 +156,7 @@ def sideways_overflow(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
 
 
-def test_the_first_screen_on_a_desktop_holds_the_numbers_the_charts_and_the_top_exceptions(
+def test_on_a_desktop_the_first_screen_holds_the_numbers_the_charts_and_the_top_exceptions(
     browser, live_server, year_plan
 ):
     page = signed_in(browser, live_server, DESKTOP)
@@ -179,22 +179,7 @@ def test_the_first_screen_on_a_desktop_holds_the_numbers_the_charts_and_the_top_
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard-year-1440.png"))
 
-    # "查看全部" opens every exception, 20 a page, with filters.
-    page.click("#all-exceptions")
-    sync_api.expect(page.locator("#exception-count")).to_have_text(str(total))
-    sync_api.expect(page.locator("table.exceptions tbody tr")).to_have_count(min(total, 20))
-    page.select_option("select[name=kind]", "overdue")
-    page.click("form.exception-filters button[type=submit]")
-    overdue = int(page.locator("#exception-count").inner_text())
-    assert 0 < overdue < total
-    assert "kind=overdue" in page.url and f"as_of={SEPTEMBER_30}" in page.url
-
-
-def test_the_lower_views_draw_charts_sparklines_and_sort_and_every_chart_follows_the_window(
-    browser, live_server, year_plan
-):
-    page = signed_in(browser, live_server, DESKTOP)
-    page.goto(f"{live_server.url}/dashboard/plans/{year_plan.pk}/?as_of={SEPTEMBER_30}")
+    # Below the first screen: indicator and ranking charts, sparklines, a sortable table.
     for chart in ("#chart-indicator-status", "#chart-indicator-pace", "#chart-ranking"):
         drawn(page, chart)
     sparks = page.locator("#indicators svg.spark")
@@ -212,6 +197,7 @@ def test_the_lower_views_draw_charts_sparklines_and_sort_and_every_chart_follows
     ]
     assert rates == sorted(rates, reverse=True) and rates[0] > rates[-1]
 
+    # Every chart follows the window: narrowed to a phone's width, it redraws narrower.
     wide = drawn(page, "#chart-sections")["width"]
     page.set_viewport_size(PHONE)
     page.wait_for_function(
@@ -220,6 +206,16 @@ def test_the_lower_views_draw_charts_sparklines_and_sort_and_every_chart_follows
     narrow = drawn(page, "#chart-sections")["width"]
     assert narrow < wide and narrow > 300
     assert sideways_overflow(page) <= 0
+
+    # "查看全部" opens every exception, 20 a page, with filters.
+    page.click("#all-exceptions")
+    sync_api.expect(page.locator("#exception-count")).to_have_text(str(total))
+    sync_api.expect(page.locator("table.exceptions tbody tr")).to_have_count(min(total, 20))
+    page.select_option("select[name=kind]", "overdue")
+    page.click("form.exception-filters button[type=submit]")
+    overdue = int(page.locator("#exception-count").inner_text())
+    assert 0 < overdue < total
+    assert "kind=overdue" in page.url and f"as_of={SEPTEMBER_30}" in page.url
 
 
 def test_on_a_phone_nothing_scrolls_sideways_and_the_numbers_and_a_chart_come_first(
