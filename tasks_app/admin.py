@@ -121,8 +121,16 @@ class SectionInline(admin.TabularInline):
 
 @admin.register(Plan)
 class PlanAdmin(AuditedAdmin):
-    list_display = ["title", "year", "kind", "status", "published_at"]
-    list_filter = ["year", "kind", "status"]
+    list_display = [
+        "title",
+        "year",
+        "kind",
+        "status",
+        "published_at",
+        "ranking_enabled",
+        "evidence_required",
+    ]
+    list_filter = ["year", "kind", "status", "ranking_enabled", "evidence_required"]
     search_fields = ["title"]
     inlines = [SectionInline]
 
