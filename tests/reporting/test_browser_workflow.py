@@ -61,6 +61,7 @@ def test_a_report_is_returned_corrected_and_reviewed_again(
     report.locator("select[name=report-status]").select_option(label="序时推进")
     report.locator("input[name=report-progress]").fill("30")
     report.locator("textarea[name=report-narrative]").fill("已签约超10亿元企业3家。")
+    report.locator("textarea[name=report-explanation]").fill("受疫情影响签约延后,已加快洽谈。")
     report.locator("button[type=submit]").click()
     expect(clerk_page.locator(".messages")).to_contain_text("已报送")
     history = clerk_page.locator("#history")
