@@ -42,9 +42,9 @@ import datetime as dt
 
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tasks_app.common import clock
 from tasks_app.models import (
     ChangeRequest,
     Channel,
@@ -145,7 +145,7 @@ def _notify(
 def notifications_clear(*, ref: str, kinds: list[str], now: dt.datetime | None = None) -> int:
     """The item `ref` was handled: its unread notifications of these kinds become read."""
     unread = Notification.objects.filter(ref=ref, kind__in=kinds, read_at__isnull=True)
-    return unread.update(read_at=now or timezone.now())
+    return unread.update(read_at=now or clock.now())
 
 
 def update_ref(update: StatusUpdate) -> str:
@@ -188,7 +188,7 @@ def _period(update: StatusUpdate) -> str:
 
 def notify_report_submitted(*, update: StatusUpdate, now: dt.datetime | None = None) -> None:
     """A report (or a new revision of a returned one) awaits review: tell the office."""
-    now = now or timezone.now()
+    now = now or clock.now()
     task = update.task
     values = {"code": task.code, "period": _period(update)}
     title = (
@@ -219,7 +219,7 @@ def department_heads(department_id: int) -> list[User]:
 
 def notify_signoff_requested(*, update: StatusUpdate, now: dt.datetime | None = None) -> None:
     """A report awaits the department head's sign-off before it goes to the office."""
-    now = now or timezone.now()
+    now = now or clock.now()
     task = update.task
     title = _("%(code)s %(period)s进展待部门负责人审核") % {
         "code": task.code,
@@ -243,7 +243,7 @@ def notify_signoff_requested(*, update: StatusUpdate, now: dt.datetime | None = 
 
 def notify_signoff_returned(*, signoff: SignOff, now: dt.datetime | None = None) -> None:
     """The head returned a report: its author (and the contact person) correct it."""
-    now = now or timezone.now()
+    now = now or clock.now()
     update = signoff.update
     task = update.task
     title = _("%(code)s %(period)s进展被部门负责人退回,请修改后重新报送") % {
@@ -270,7 +270,7 @@ def notify_signoff_returned(*, signoff: SignOff, now: dt.datetime | None = None)
 
 def notify_report_returned(*, review: Review, now: dt.datetime | None = None) -> None:
     """A report was returned: the lead department must correct and resubmit it."""
-    now = now or timezone.now()
+    now = now or clock.now()
     update = review.update
     task = update.task
     title = _("%(code)s %(period)s进展被退回,请修改后重新报送") % {
@@ -307,14 +307,14 @@ def notify_report_accepted(*, review: Review, now: dt.datetime | None = None) ->
         body=body,
         task=task,
         key=f"review:{review.pk}",
-        now=now or timezone.now(),
+        now=now or clock.now(),
         email=False,
     )
 
 
 def notify_instruction(*, instruction: Instruction, now: dt.datetime | None = None) -> None:
     """A leader's instruction (批示) on a task reaches its lead department."""
-    now = now or timezone.now()
+    now = now or clock.now()
     task = instruction.task
     leader = instruction.leader
     title = _("区领导批示:%(code)s %(title)s") % {"code": task.code, "title": task.title}
@@ -345,7 +345,7 @@ def _chase_message(chase: ManualChase) -> tuple[str, str, list[Task]]:
 
 def notify_chase(*, chase: ManualChase, now: dt.datetime | None = None) -> None:
     """A chase reaches the department's people, the chased tasks' 承办人 and its robots."""
-    now = now or timezone.now()
+    now = now or clock.now()
     title, body, chased = _chase_message(chase)
     task, department, key = chase.task, chase.department, f"chase:{chase.pk}"
     contacts = department_contacts(department) + task_handlers(chased)
@@ -356,7 +356,7 @@ def notify_chase(*, chase: ManualChase, now: dt.datetime | None = None) -> None:
 
 def notify_feedback(*, feedback: InstructionFeedback, now: dt.datetime | None = None) -> None:
     """落实反馈 reaches the leader who gave the instruction."""
-    now = now or timezone.now()
+    now = now or clock.now()
     instruction = feedback.instruction
     task = instruction.task
     title = _("批示落实反馈:%(code)s %(title)s") % {"code": task.code, "title": task.title}
@@ -395,7 +395,7 @@ def notify_change_requested(*, change: ChangeRequest, now: dt.datetime | None = 
         body=body,
         task=task,
         key="",
-        now=now or timezone.now(),
+        now=now or clock.now(),
         email=False,
         ref=change_ref(change),
     )
@@ -416,7 +416,7 @@ def notify_change_decided(*, change: ChangeRequest, now: dt.datetime | None = No
         body=body,
         task=task,
         key="",
-        now=now or timezone.now(),
+        now=now or clock.now(),
         email=False,
         actor=change.decided_by,
     )

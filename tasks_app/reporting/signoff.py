@@ -12,11 +12,10 @@ With sign-off off nothing here is called, and reports go to the office as before
 """
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tasks_app.audit.services import create_audited, update_audited
-from tasks_app.common import permissions
+from tasks_app.common import clock, permissions
 from tasks_app.common.errors import Conflict, ServiceError
 from tasks_app.common.services import require, version_bump
 from tasks_app.models import Plan, ReviewState, Role, SignOff, StatusUpdate, Task, User
@@ -72,7 +71,7 @@ def status_update_signoff(
         signer=actor,
     )
     approved = decision == SignOff.Decision.APPROVED
-    now = timezone.now()
+    now = clock.now()
     update_audited(
         actor,
         "status_update.review_state",
