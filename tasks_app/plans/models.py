@@ -127,6 +127,7 @@ class Plan(models.Model):
     department_signoff = models.BooleanField(
         _("部门负责人审核"),
         default=False,
+        db_default=False,
         help_text=_("开启后,承办人的报送须经本部门负责人同意,再送督查室审核"),
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)

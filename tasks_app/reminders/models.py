@@ -235,7 +235,7 @@ class Notification(models.Model):
         Digest, null=True, blank=True, on_delete=models.CASCADE, related_name="notification"
     )
     # What the notification is about ("update:<id>", "change:<id>"): handling it clears it.
-    ref = models.CharField(_("事项"), max_length=40, blank=True, default="")
+    ref = models.CharField(_("事项"), max_length=40, blank=True, default="", db_default="")
     created_at = models.DateTimeField(_("时间"), default=clock.now)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
 

@@ -23,6 +23,8 @@ class StatusUpdate(models.Model):
         _("情况说明"),
         max_length=2000,
         blank=True,
+        default="",
+        db_default="",  # rows written by COPY or raw SQL (bench, data fixes) need none
         help_text=_("红灯任务报送时须说明滞后原因和措施"),
     )
     author = models.ForeignKey(
