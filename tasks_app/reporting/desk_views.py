@@ -31,7 +31,7 @@ def _task(user, task_id: int) -> Task:
 
 def _failed(request, task: Task, form, error: ServiceError, key: str):
     add_service_error(form, error)
-    if error.status == 403:
+    if error.status != 400:  # refused or already decided: the form may not be on the page now
         messages.error(request, str(error.message))
     return render_task(request, task, status=error.status, **{key: form})
 
