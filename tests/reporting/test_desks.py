@@ -309,6 +309,15 @@ def test_the_head_approves_and_the_report_enters_the_offices_queue(
     queue = api(supervisor).get("/api/v1/review-queue/").json()["results"]
     assert [row["id"] for row in queue] == [update.pk]
     assert actions("status_update.signoff") == ["status_update.signoff_approved"]
+    again = api(head).post(
+        f"/api/v1/updates/{update.pk}/signoff/", {"decision": "approved"}, format="json"
+    )
+    assert (again.status_code, again.json()["code"]) == (409, "not_awaiting_signoff")
+    page = web(head).post(
+        reverse("workbench-update-signoff", args=[update.pk]),
+        {f"signoff-{update.pk}-decision": "approved"},
+    )
+    assert page.status_code == 409 and "不在待部门负责人审核状态" in page.content.decode()
 
 
 def test_the_head_returns_with_a_comment_and_the_clerks_correction_goes_back_to_the_head(
