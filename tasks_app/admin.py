@@ -127,10 +127,18 @@ class PlanAdmin(AuditedAdmin):
         "kind",
         "status",
         "published_at",
+        "department_signoff",
         "ranking_enabled",
         "evidence_required",
     ]
-    list_filter = ["year", "kind", "status", "ranking_enabled", "evidence_required"]
+    list_filter = [
+        "year",
+        "kind",
+        "status",
+        "department_signoff",
+        "ranking_enabled",
+        "evidence_required",
+    ]
     search_fields = ["title"]
     inlines = [SectionInline]
 

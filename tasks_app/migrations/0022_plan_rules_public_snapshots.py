@@ -51,7 +51,7 @@ def remove_append_only(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasks_app', '0019_importdraft_version'),
+        ('tasks_app', '0016_signoff_feedback_explanation'),
     ]
 
     operations = [
@@ -76,27 +76,27 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='plan',
             name='evidence_reason',
-            field=models.TextField(blank=True, verbose_name='要求佐证材料的理由'),
+            field=models.TextField(blank=True, db_default='', default='', verbose_name='要求佐证材料的理由'),
         ),
         migrations.AddField(
             model_name='plan',
             name='evidence_required',
-            field=models.BooleanField(default=False, verbose_name='已完成须附佐证材料'),
+            field=models.BooleanField(db_default=False, default=False, verbose_name='已完成须附佐证材料'),
         ),
         migrations.AddField(
             model_name='plan',
             name='ranking_enabled',
-            field=models.BooleanField(default=False, verbose_name='启用红黑榜'),
+            field=models.BooleanField(db_default=False, default=False, verbose_name='启用红黑榜'),
         ),
         migrations.AddField(
             model_name='plan',
             name='ranking_reason',
-            field=models.TextField(blank=True, verbose_name='启用红黑榜的理由'),
+            field=models.TextField(blank=True, db_default='', default='', verbose_name='启用红黑榜的理由'),
         ),
         migrations.AddField(
             model_name='statusupdate',
             name='public_narrative',
-            field=models.TextField(blank=True, help_text='可向社会公开的进展表述;督查室审核通过后方可公开,不写个人姓名', max_length=2000, verbose_name='公开口径'),
+            field=models.TextField(blank=True, db_default='', default='', help_text='可向社会公开的进展表述;督查室审核通过后方可公开,不写个人姓名', max_length=2000, verbose_name='公开口径'),
         ),
         migrations.AddConstraint(
             model_name='plan',

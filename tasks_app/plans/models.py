@@ -124,12 +124,23 @@ class Plan(models.Model):
         _("每月报送日"), default=5, help_text=_("每月几日前报送上一报送期的进展(1-28)")
     )
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    department_signoff = models.BooleanField(
+        _("部门负责人审核"),
+        default=False,
+        db_default=False,
+        help_text=_("开启后,承办人的报送须经本部门负责人同意,再送督查室审核"),
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     # 减负 rules as data: off unless the office turns them on and says why (shown to departments).
-    ranking_enabled = models.BooleanField(_("启用红黑榜"), default=False)
-    ranking_reason = models.TextField(_("启用红黑榜的理由"), blank=True)
-    evidence_required = models.BooleanField(_("已完成须附佐证材料"), default=False)
-    evidence_reason = models.TextField(_("要求佐证材料的理由"), blank=True)
+    # db_default too: rows written by COPY or raw SQL (bench) get the rules off, like new plans.
+    ranking_enabled = models.BooleanField(_("启用红黑榜"), default=False, db_default=False)
+    ranking_reason = models.TextField(_("启用红黑榜的理由"), blank=True, default="", db_default="")
+    evidence_required = models.BooleanField(
+        _("已完成须附佐证材料"), default=False, db_default=False
+    )
+    evidence_reason = models.TextField(
+        _("要求佐证材料的理由"), blank=True, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("计划")

@@ -15,12 +15,15 @@ from tasks_app.models import (
     Contribution,
     Evidence,
     Instruction,
+    InstructionFeedback,
     Review,
+    SignOff,
     StatusUpdate,
     TaskStatus,
 )
 
 PUBLIC_NARRATIVE_MAX = 2000  # StatusUpdate.public_narrative
+EXPLANATION_MAX = 2000
 
 
 class InstructionSerializer(serializers.ModelSerializer):
@@ -39,6 +42,23 @@ class ReviewSerializer(serializers.ModelSerializer):
         fields = ["id", "revision", "decision", "reason", "reviewer", "created_at"]
 
 
+class SignOffSerializer(serializers.ModelSerializer):
+    signer = UserRefSerializer()
+
+    class Meta:
+        model = SignOff
+        fields = ["id", "revision", "decision", "reason", "signer", "created_at"]
+
+
+class InstructionFeedbackSerializer(serializers.ModelSerializer):
+    department = DepartmentRefSerializer()
+    author = UserRefSerializer()
+
+    class Meta:
+        model = InstructionFeedback
+        fields = ["id", "instruction", "department", "author", "text", "created_at"]
+
+
 class EvidenceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Evidence
@@ -55,6 +75,7 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display")
     author = UserRefSerializer()
     reviews = ReviewSerializer(many=True)
+    signoffs = SignOffSerializer(many=True)
     evidence = EvidenceSerializer(many=True)
     indicator_values = IndicatorValueOutSerializer(source="values", many=True)
 
@@ -69,6 +90,7 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
             "progress",
             "narrative",
             "public_narrative",
+            "explanation",
             "indicator_values",
             "author",
             "review_state",
@@ -76,6 +98,7 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
             "version",
             "created_at",
             "submitted_at",
+            "signoffs",
             "reviews",
             "evidence",
         ]
@@ -131,6 +154,14 @@ class StatusUpdateInSerializer(serializers.Serializer):
         allow_blank=True,
         default="",
     )
+    explanation = serializers.CharField(
+        max_length=EXPLANATION_MAX,
+        required=False,
+        allow_blank=True,
+        default="",
+        validators=[reject_html],
+        help_text="情况说明: required (non-blank) when the task's light is red",
+    )
     indicator_values = IndicatorValueInSerializer(many=True, required=False)
 
     def validate_indicator_values(self, rows):
@@ -149,6 +180,9 @@ class StatusUpdatePatchSerializer(serializers.Serializer):
     public_narrative = serializers.CharField(
         max_length=PUBLIC_NARRATIVE_MAX, validators=[reject_html], required=False, allow_blank=True
     )
+    explanation = serializers.CharField(
+        max_length=EXPLANATION_MAX, validators=[reject_html], required=False, allow_blank=True
+    )
     indicator_values = IndicatorValueInSerializer(many=True, required=False)
 
 
@@ -157,6 +191,17 @@ class ReviewInSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=1000, required=False, allow_blank=True, default="", validators=[reject_html]
     )
+
+
+class SignOffInSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=SignOff.Decision.choices)
+    reason = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, default="", validators=[reject_html]
+    )
+
+
+class InstructionFeedbackInSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=2000, validators=[reject_html])
 
 
 class EvidenceInSerializer(serializers.Serializer):
