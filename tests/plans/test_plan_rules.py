@@ -176,7 +176,13 @@ def test_with_the_evidence_rule_off_a_done_report_is_accepted_without_evidence(
 
     def done_report(period):
         return reporting_services.status_update_submit(
-            actor=clerk, task=task, period=period, status="done", progress=100, narrative="完成"
+            actor=clerk,
+            task=task,
+            period=period,
+            status="done",
+            progress=100,
+            narrative="完成",
+            explanation="已完成,此前滞后系审批延迟",  # the task is red (past its deadline)
         )
 
     with pytest.raises(reporting_services.ServiceError, match="evidence_required"):

@@ -265,6 +265,7 @@ def test_nothing_unpublished_no_person_and_no_evidence_file_is_public(
         status="done",
         progress=100,
         narrative="内部情况:经办人反映资金缺口",
+        explanation="审批延迟",  # the task is red: past its 2020 deadline
         public_narrative="项目已建成投用",
         evidence=[SimpleUploadedFile("验收报告-机密.pdf", PDF, "application/pdf")],
     )
@@ -276,6 +277,7 @@ def test_nothing_unpublished_no_person_and_no_evidence_file_is_public(
         status="on_schedule",
         progress=40,
         narrative="草稿",
+        explanation="审批延迟",
         public_narrative="尚未审核的公开口径",
     )
     named = plans_services.task_assign(
@@ -290,6 +292,7 @@ def test_nothing_unpublished_no_person_and_no_evidence_file_is_public(
         status="on_schedule",
         progress=50,
         narrative="进展",
+        explanation="审批延迟",
         public_narrative="在李区长带领下推进",
     )
     reporting_services.status_update_review(actor=supervisor, update=with_name, decision="accepted")
