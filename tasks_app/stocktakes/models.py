@@ -131,6 +131,9 @@ class ConfidenceRating(models.Model):
             models.CheckConstraint(condition=~Q(reason=""), name="confidencerating_reason_given"),
         ]
 
+    def __str__(self):
+        return f"{self.task_id} {self.quarter} {self.level}"
+
 
 class RatingQuarterClose(models.Model):
     """A quarter whose ratings are closed: written once, never undone."""
