@@ -42,6 +42,14 @@ DISAGREEMENT_LABELS = {
 }
 
 
+def _status(code: str) -> str:
+    return str(STATUS_LABELS.get(code, code))
+
+
+def _light(code: str) -> str:
+    return str(LIGHT_LABELS.get(code, code))
+
+
 def _day(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -78,11 +86,11 @@ def _task_row(state, snapshot: PlanSnapshot, **extra) -> dict:
         "title": state.title,
         "lead_department": snapshot.departments.get(state.lead_department_id) or "",
         "deadline": _day(state.deadline),
-        "status": STATUS_LABELS.get(state.status, state.status),
+        "status": _status(state.status),
         "progress": state.progress,
         "expected_progress": state.expected_progress,
         "light": state.light,
-        "light_label": LIGHT_LABELS.get(state.light, state.light),
+        "light_label": _light(state.light),
         **extra,
     }
 
@@ -133,11 +141,11 @@ def _exceptions(snapshot: PlanSnapshot, previous: StocktakePack | None) -> list[
                 "title": row["title"],
                 "lead_department": row["lead_department"] or "",
                 "deadline": _day(row["deadline"]),
-                "status": STATUS_LABELS.get(row["status"], row["status"]),
+                "status": _status(row["status"]),
                 "progress": row["progress"],
                 "expected_progress": row["expected_progress"],
                 "light": row["light"],
-                "light_label": LIGHT_LABELS.get(row["light"], row["light"]),
+                "light_label": _light(row["light"]),
                 "days_late": late,
                 "new": row["task_id"] not in earlier,
                 "question": question,
@@ -216,9 +224,9 @@ def _disagreements(snapshot: PlanSnapshot) -> list[dict]:
             _task_row(
                 s,
                 snapshot,
-                reported=STATUS_LABELS.get(status, status),
+                reported=_status(status),
                 reported_progress=progress,
-                computed_light=LIGHT_LABELS.get(state.light, state.light),
+                computed_light=_light(state.light),
                 disagreement=DISAGREEMENT_LABELS[state.disagreement],
                 question="自报状态与计算亮灯不一致,请说明实际情况。",
             )
@@ -265,7 +273,7 @@ def _change_requests(snapshot: PlanSnapshot) -> list[dict]:
             "task_id": c.task_id,
             "code": c.task.code,
             "lead_department": c.task.lead_department.name if c.task.lead_department else "",
-            "field": c.get_field_display(),
+            "field": str(c.get_field_display()),
             "old_value": c.old_value,
             "new_value": c.new_value,
             "requested": _day(c.created_at.date()),
