@@ -171,7 +171,7 @@ def test_the_task_page_and_the_dashboard_list_show_the_three_signals(
     page = client.get(f"/workbench/tasks/{outcomes[0].pk}/").content.decode()
     assert 'id="confidence"' in page and "较低" in page
     drill = client.get(f"/dashboard/plans/{outcomes[0].plan_id}/tasks/?as_of=2020-09-30")
-    assert '<td class="confidence">较低</td>' in drill.content.decode()
+    assert '把握度">较低</td>' in drill.content.decode()
     client.force_login(clerk)  # the department sees its status and light, not the office's view
     assert (
         'id="confidence"' not in client.get(f"/workbench/tasks/{outcomes[0].pk}/").content.decode()
