@@ -140,3 +140,27 @@ def test_a_decision_with_a_past_deadline_or_another_plans_task_writes_nothing(
             concerns=[plan.tasks.first()],
         )
     assert Task.objects.count() == before
+
+
+def test_the_held_pack_prints_on_a4_and_downloads_as_word_for_the_office_only(
+    demo_day, published, supervisor, clerk
+):
+    import io
+
+    from django.test import Client
+    from docx import Document
+
+    plan, _tasks = published
+    pack = services.pack_prepare(actor=supervisor, plan=plan, as_of=DEMO_DAY, title="九月调度会")
+    services.pack_hold(actor=supervisor, pack=pack)
+    office = Client()
+    office.force_login(supervisor)
+    printed = office.get(f"/stocktakes/{pack.pk}/print/").content.decode()
+    assert "size: A4" in printed and "T0002" in printed
+    word = Document(io.BytesIO(office.get(f"/stocktakes/{pack.pk}/pack.docx").content))
+    text = "\n".join(cell.text for table in word.tables for row in table.rows for cell in row.cells)
+    assert word.paragraphs[0].text == "九月调度会" and "T0002" in text
+    department = Client()
+    department.force_login(clerk)
+    assert department.get(f"/stocktakes/{pack.pk}/").status_code == 403
+    assert department.post(f"/stocktakes/{pack.pk}/decisions/", {"title": "x"}).status_code == 403
