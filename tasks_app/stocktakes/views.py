@@ -7,6 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -218,4 +220,7 @@ def rating_add(request, task_id: int):
         messages.success(request, _("已评定 %(code)s。") % {"code": task.code})
     except ServiceError as error:
         messages.error(request, str(error.message))
-    return redirect(request.POST.get("next") or f"/ratings/?plan={task.plan_id}")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = f"{reverse('ratings')}?plan={task.plan_id}"
+    return redirect(back)

@@ -12,6 +12,7 @@ from tasks_app.common.errors import Conflict, NotPermitted, ServiceError
 from tasks_app.models import (
     AuditEvent,
     ConfidenceRating,
+    Plan,
     RatingQuarterClose,
     Role,
     TaskStatus,
@@ -176,3 +177,24 @@ def test_the_task_page_and_the_dashboard_list_show_the_three_signals(
     assert (
         'id="confidence"' not in client.get(f"/workbench/tasks/{outcomes[0].pk}/").content.decode()
     )
+
+
+def test_the_office_rates_from_its_page_and_an_outside_next_is_ignored(settings, raters, outcomes):
+    from django.test import Client
+
+    settings.GAOXIN_TODAY = "2020-05-06"
+    Plan.objects.filter(pk=outcomes[0].plan_id).update(
+        status="published", published_at=at(2020, 1, 21)
+    )
+    zhang, _li = raters
+    client = Client()
+    client.force_login(zhang)
+    answer = client.post(
+        f"/ratings/tasks/{outcomes[0].pk}/",
+        {"level": "medium", "reason": "资金未到位", "next": "https://evil.example/"},
+    )
+    assert answer.status_code == 302 and answer["Location"].startswith("/ratings/?plan=")
+    rating = ConfidenceRating.objects.get()
+    assert (rating.level, rating.quarter, rating.rater) == ("medium", dt.date(2020, 4, 1), zhang)
+    page = client.get(answer["Location"]).content.decode()
+    assert "2020年第2季度" in page and f'id="rating-{outcomes[0].code}"' in page
