@@ -26,11 +26,20 @@ CREATE TRIGGER gaoxin_rating_closed BEFORE INSERT OR UPDATE OR DELETE ON tasks_a
     FOR EACH ROW EXECUTE FUNCTION gaoxin_rating_closed();
 CREATE TRIGGER gaoxin_rating_quarter_kept BEFORE UPDATE OR DELETE ON tasks_app_ratingquarterclose
     FOR EACH ROW EXECUTE FUNCTION gaoxin_rating_closed();
+-- Changes made behind the services' back join the ledger, as for tasks and reports (0007).
+CREATE CONSTRAINT TRIGGER gaoxin_capture AFTER INSERT OR UPDATE OR DELETE
+    ON tasks_app_confidencerating DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+    EXECUTE FUNCTION gaoxin_capture('confidencerating');
+CREATE CONSTRAINT TRIGGER gaoxin_capture AFTER INSERT OR UPDATE OR DELETE
+    ON tasks_app_stocktakepack DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+    EXECUTE FUNCTION gaoxin_capture('stocktakepack');
 """
 
 DROP_SQL = """
 DROP TRIGGER IF EXISTS gaoxin_rating_closed ON tasks_app_confidencerating;
 DROP TRIGGER IF EXISTS gaoxin_rating_quarter_kept ON tasks_app_ratingquarterclose;
+DROP TRIGGER IF EXISTS gaoxin_capture ON tasks_app_confidencerating;
+DROP TRIGGER IF EXISTS gaoxin_capture ON tasks_app_stocktakepack;
 DROP FUNCTION IF EXISTS gaoxin_rating_closed();
 """
 

@@ -198,3 +198,23 @@ def test_the_office_rates_from_its_page_and_an_outside_next_is_ignored(settings,
     assert (rating.level, rating.quarter, rating.rater) == ("medium", dt.date(2020, 4, 1), zhang)
     page = client.get(answer["Location"]).content.decode()
     assert "2020年第2季度" in page and f'id="rating-{outcomes[0].code}"' in page
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_rating_changed_behind_the_apps_back_is_recorded_in_the_ledger(raters, outcomes):
+    from django.db import connection
+
+    assert is_postgres()
+    zhang, _li = raters
+    rating = rate_in_april(zhang, outcomes[0], "high")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE tasks_app_confidencerating SET level = 'low' WHERE id = %s", [rating.pk]
+        )
+    (event,) = AuditEvent.objects.filter(action__endswith=".sql", object_type="confidencerating")
+    assert (event.object_type, event.before, event.after) == (
+        "confidencerating",
+        {"level": "high"},
+        {"level": "low"},
+    )
