@@ -7,11 +7,12 @@ Every value is JSON-ready (dates and decimals as text) so the frozen copy is the
 
 import datetime as dt
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from tasks_app.models import (
     ChangeRequest,
     Instruction,
+    InstructionFeedback,
     Light,
     PackState,
     Plan,
@@ -235,10 +236,12 @@ def _disagreements(snapshot: PlanSnapshot) -> list[dict]:
 
 
 def _instructions(snapshot: PlanSnapshot) -> list[dict]:
-    unread = (
-        Instruction.objects.filter(
-            task__plan=snapshot.plan, created_at__lt=snapshot.end, read_at__isnull=True
-        )
+    answered = InstructionFeedback.objects.filter(
+        instruction=OuterRef("pk"), created_at__lt=snapshot.end
+    )
+    unanswered = (
+        Instruction.objects.filter(task__plan=snapshot.plan, created_at__lt=snapshot.end)
+        .exclude(Exists(answered))
         .select_related("task", "task__lead_department", "leader")
         .order_by("created_at", "id")
     )
@@ -252,7 +255,7 @@ def _instructions(snapshot: PlanSnapshot) -> list[dict]:
             "given": _day(i.created_at.date()),
             "question": "领导批示尚无落实反馈,请牵头单位汇报落实情况。",
         }
-        for i in unread
+        for i in unanswered
     ]
 
 

@@ -36,6 +36,20 @@ def test_a_pack_lists_exceptions_behind_tasks_disagreements_and_unread_instructi
     assert contents["counts"]["exceptions"] == len(contents["exceptions"])
 
 
+def test_an_instruction_with_its_feedback_leaves_the_pack(
+    demo_day, published, supervisor, leader, clerk
+):
+    plan, tasks = published
+    instruction = reporting_services.instruction_create(
+        actor=leader, task=tasks["T0001"], text="加快进度。"
+    )
+    reporting_services.instruction_feedback_create(
+        actor=clerk, instruction=instruction, text="已召开专题会,下周完成。"
+    )
+    contents = selectors.pack_contents(plan=plan, as_of=DEMO_DAY)
+    assert contents["instructions"] == []
+
+
 def test_holding_the_meeting_freezes_the_numbers(demo_day, published, supervisor, clerk):
     plan, tasks = published
     pack = services.pack_prepare(actor=supervisor, plan=plan, as_of=DEMO_DAY)
