@@ -8,6 +8,7 @@ from tasks_app.public import urls as public
 from tasks_app.reminders import urls as reminders
 from tasks_app.reporting import urls as reporting
 from tasks_app.stats import urls as stats
+from tasks_app.stocktakes import urls as stocktakes
 
 urlpatterns = [
     *accounts.web_urlpatterns,
@@ -17,5 +18,6 @@ urlpatterns = [
     *audit.web_urlpatterns,
     *reminders.web_urlpatterns,
     *importer.web_urlpatterns,
+    *stocktakes.web_urlpatterns,
     *public.web_urlpatterns,
 ]
