@@ -1,4 +1,7 @@
-"""`make run`'s demo year: January to 2020-09-30 lived through the real services."""
+"""`make run`'s demo year: January to 2020-09-30 lived through the real services.
+
+One test: seeding the year takes ~30 s of CPU on SQLite, so it is done once.
+"""
 
 import datetime as dt
 
@@ -53,8 +56,7 @@ def test_as_of_the_demo_date_the_plan_is_a_year_in_progress(demo_plan):
     done_by_month = [m["done"] for m in months if m["as_of"] <= "2020-09-30"]
     assert done_by_month == sorted(done_by_month) and done_by_month[-1] == totals["done"]
 
-
-def test_the_year_is_dated_by_the_clock_and_stops_at_the_demo_date(demo_plan):
+    # Dated by the clock, from the first weeks of the year up to the demo date, a few late.
     first = StatusUpdate.objects.order_by("submitted_at").first()
     last = StatusUpdate.objects.order_by("submitted_at").last()
     assert first.submitted_at.date() < dt.date(2020, 3, 1)
