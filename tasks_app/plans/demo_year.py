@@ -25,6 +25,7 @@ from tasks_app.common import clock
 from tasks_app.models import (
     ChangeRequest,
     Department,
+    Notification,
     Plan,
     Review,
     Role,
@@ -37,6 +38,7 @@ from tasks_app.plans import services
 from tasks_app.plans.report_schedule import add_months, report_schedule_of
 from tasks_app.plans.schedule import expected_progress
 from tasks_app.plans.workcalendar import WorkingCalendar
+from tasks_app.reminders.services import notification_mark_read
 from tasks_app.reporting import services as reporting
 
 SEED = 2020
@@ -245,7 +247,7 @@ def _one_report(year, story, milestones, office, period, submitted) -> None:
         files = [SimpleUploadedFile(f"{period:%Y%m}进展佐证.pdf", PDF)] if with_evidence else []
         story.updates[period] = reporting.status_update_submit(
             actor=story.clerk,
-            task=Task.objects.get(pk=story.task.pk),
+            task=story.task,
             period=period,
             status=status,
             progress=progress,
@@ -358,6 +360,16 @@ def _change_requests(year: Year, stories: list[Story], office: User) -> None:
         )
 
 
+def _notifications_read(year: Year) -> None:
+    """People have read what reached them up to two days before the demo date."""
+    cutoff = year.at(year.until - dt.timedelta(days=2), 18)
+    unread = Notification.objects.filter(read_at__isnull=True, created_at__lt=cutoff)
+    with clock.travel_to(cutoff):
+        for user in User.objects.filter(pk__in=unread.values("recipient")).order_by("pk"):
+            ids = list(unread.filter(recipient=user).values_list("pk", flat=True))
+            notification_mark_read(actor=user, notification_ids=ids)
+
+
 @transaction.atomic
 def demo_year_seed(*, plan: Plan) -> int:
     """Live the plan's year up to the clock's today; returns the number of events run."""
@@ -398,5 +410,6 @@ def demo_year_seed(*, plan: Plan) -> int:
     _instructions(year, stories, leader)
     _change_requests(year, stories, office)
     year.run()
+    _notifications_read(year)
     services.schedule_refresh_all(as_of=clock.today())
     return len(year.events)

@@ -14,6 +14,7 @@ from tasks_app.models import (
     ChangeRequest,
     Evidence,
     Instruction,
+    Notification,
     Plan,
     Review,
     StatusUpdate,
@@ -64,4 +65,6 @@ def test_as_of_the_demo_date_the_plan_is_a_year_in_progress(demo_plan):
     late = [u for u in StatusUpdate.objects.all() if u.submitted_at.day > 15]
     assert late, "a few reports come late"
     assert AuditEvent.objects.filter(action="status_update.returned").exists()
+    unread = Notification.objects.filter(recipient__username="supervisor", read_at__isnull=True)
+    assert 0 < unread.count() < 60, "the office has read all but the last days' notices"
     assert demo_year_seed(plan=demo_plan) == 0  # a second run changes nothing
