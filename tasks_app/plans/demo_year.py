@@ -35,7 +35,7 @@ from tasks_app.models import (
     User,
 )
 from tasks_app.plans import services
-from tasks_app.plans.report_schedule import add_months, report_schedule_of
+from tasks_app.plans.report_schedule import add_months, calendar_years, report_schedule_of
 from tasks_app.plans.schedule import expected_progress
 from tasks_app.plans.workcalendar import WorkingCalendar
 from tasks_app.reminders.services import notification_mark_read
@@ -83,7 +83,7 @@ class Year:
         self.plan = plan
         self.rng = rng
         self.until = clock.today()
-        self.calendar = WorkingCalendar.load(dt.date(plan.year, 1, 1), dt.date(plan.year, 12, 31))
+        self.calendar = WorkingCalendar.load(*calendar_years([plan.year]))
         self.events: list[tuple[dt.datetime, int, callable]] = []
 
     def at(self, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -205,8 +205,8 @@ def _report_events(year: Year, story: Story, milestones: list[dt.date], office: 
     rng, task = year.rng, story.task
     schedule = report_schedule_of(task)
     for period in schedule.periods():
-        if period.month > 9:
-            break
+        if _month_end(period) > year.until:
+            break  # a month not yet over owes no report
         if story.profile == DONE and period.month > story.finish_month:
             break
         if story.profile == SILENT and period.month > 4:
