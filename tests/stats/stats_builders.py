@@ -19,6 +19,7 @@ from tasks_app.models import (
     KeyArea,
     Plan,
     PlanKind,
+    Review,
     Section,
     StatusUpdate,
     Task,
