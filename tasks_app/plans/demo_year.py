@@ -211,6 +211,9 @@ def _report_events(year: Year, story: Story, milestones: list[dt.date], office: 
             break
         if story.profile == SILENT and period.month > 4:
             break
+        if (period.year, period.month) == (year.until.year, year.until.month):
+            _early_report(year, story, milestones, office, period)
+            break
         due = schedule.due_date(period, calendar=year.calendar)
         late = rng.random() < story.lateness
         if not late and rng.random() < 0.005 + 0.06 * story.lateness:
@@ -222,6 +225,16 @@ def _report_events(year: Year, story: Story, milestones: list[dt.date], office: 
         if submitted.date() > due and not late:
             submitted = year.at(due, 9)
         _one_report(year, story, milestones, office, period, submitted)
+
+
+def _early_report(year: Year, story: Story, milestones, office: User, period: dt.date) -> None:
+    """At a month's end a few careful departments report the month before it is due: on the
+    demo date these wait in the office's review queue."""
+    rng = year.rng
+    if story.profile != AHEAD or year.until.day < 25 or rng.random() > 0.3:
+        return
+    day = year.until - dt.timedelta(days=rng.randint(0, 2))
+    _one_report(year, story, milestones, office, period, year.at(day, *_office_hour(rng)))
 
 
 def _one_report(year, story, milestones, office, period, submitted) -> None:
