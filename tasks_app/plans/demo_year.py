@@ -25,6 +25,7 @@ from tasks_app.common import clock
 from tasks_app.models import (
     ChangeRequest,
     Department,
+    Light,
     Notification,
     Plan,
     Review,
@@ -47,6 +48,7 @@ PDF = b"%PDF-1.4\n% gaoxin demo evidence (sample)\n1 0 obj << >> endobj\ntrailer
 # How each task's year goes (shares of the plan's tasks, drawn per department's discipline).
 DONE, AHEAD, SLIPPING, BEHIND, SILENT = "done", "ahead", "slipping", "behind", "silent"
 
+EXPLANATION = "前期手续办理和资金拨付慢于预期;已倒排工期、每周调度,力争下一节点前追回进度。"
 RETURN_REASONS = [
     "进展描述过于笼统,请补充本月完成的具体工作量和数据。",
     "佐证材料与报送内容不符,请补充相关文件。",
@@ -258,13 +260,16 @@ def _one_report(year, story, milestones, office, period, submitted) -> None:
 
     def submit():
         files = [SimpleUploadedFile(f"{period:%Y%m}进展佐证.pdf", PDF)] if with_evidence else []
+        task = Task.objects.prefetch_related("indicators").get(pk=story.task.pk)
+        explained = status == TaskStatus.BEHIND or task.light == Light.RED
         story.updates[period] = reporting.status_update_submit(
             actor=story.clerk,
-            task=story.task,
+            task=task,
             period=period,
             status=status,
             progress=progress,
             narrative=_narrative(story, progress, status, period),
+            explanation=EXPLANATION if explained else "",
             indicator_values=values,
             evidence=files,
         )
@@ -286,6 +291,7 @@ def _one_report(year, story, milestones, office, period, submitted) -> None:
             update=update,
             expected_version=update.version,
             narrative=update.narrative + "(已按审核意见补充完善)",
+            explanation=update.explanation or EXPLANATION,
         )
 
     year.add(submitted, submit)
