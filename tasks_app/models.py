@@ -74,3 +74,12 @@ from tasks_app.stats.models import (  # noqa: F401
     SCORE_KEYS,
     RankingRule,
 )
+from tasks_app.stocktakes.models import (  # noqa: F401
+    CONFIDENCE_PROBABILITY,
+    Confidence,
+    ConfidenceRating,
+    PackState,
+    RatingQuarterClose,
+    StocktakeDecision,
+    StocktakePack,
+)
