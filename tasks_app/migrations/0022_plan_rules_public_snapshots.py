@@ -51,7 +51,7 @@ def remove_append_only(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasks_app', '0023_stocktakes'),
+        ('tasks_app', '0015_bulletins'),
     ]
 
     operations = [

@@ -200,3 +200,35 @@ def test_with_the_evidence_rule_off_a_done_report_is_accepted_without_evidence(
         actor=supervisor, update=done_report(dt.date(2020, 4, 1)), decision="accepted"
     )
     assert accepted.review_state == "accepted"
+
+
+def test_with_the_red_black_list_off_an_issued_bulletin_has_no_ranking(
+    ranked, leader, supervisor, settings
+):
+    import docx
+
+    from tasks_app.bulletins import services as bulletins
+
+    settings.GAOXIN_TODAY = dt.date(2020, 7, 3)
+    plans_services.plan_rules_set(
+        actor=supervisor, plan=ranked, ranking_enabled=False, evidence_required=False
+    )
+    draft = bulletins.bulletin_draft(
+        actor=supervisor, plan=ranked, as_of=dt.date(2020, 6, 30), opinion="红灯任务限期整改。"
+    )
+    issued = bulletins.bulletin_issue(actor=supervisor, bulletin=draft, expected_version=1)
+    web = Client()
+    web.force_login(supervisor)
+    pages = [web.get(f"/bulletins/{issued.pk}/{path}") for path in ("", "print/")]
+    word = web.get(f"/bulletins/{issued.pk}/bulletin.docx")
+    text = "\n".join(p.text for p in docx.Document(BytesIO(word.content)).paragraphs)
+    tables = [
+        c.text for t in docx.Document(BytesIO(word.content)).tables for r in t.rows for c in r.cells
+    ]
+
+    assert issued.numbers["ranking"] is None
+    assert all(page.status_code == 200 for page in pages) and word.status_code == 200
+    for shown in [page.content.decode() for page in pages] + [text, " ".join(tables)]:
+        for ranking_word in ("红黑榜", "红榜", "黑榜", "名次", "得分"):
+            assert ranking_word not in shown, ranking_word
+    assert "三、督查意见" in text
