@@ -68,3 +68,4 @@ from tasks_app.stats.models import (  # noqa: F401
     SCORE_KEYS,
     RankingRule,
 )
+from tasks_app.workbench.models import SavedFilter  # noqa: F401

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -14,11 +13,9 @@ from tasks_app.common.errors import Conflict, ServiceError
 from tasks_app.models import (
     Evidence,
     Indicator,
-    Light,
     ReviewState,
     StatusUpdate,
     Task,
-    TaskStatus,
 )
 from tasks_app.reporting import selectors, services
 from tasks_app.reporting.forms import (
@@ -29,41 +26,12 @@ from tasks_app.reporting.forms import (
     ReviewForm,
     add_service_error,
 )
+from tasks_app.workbench.forms import ReviewQueueFilterForm
+from tasks_app.workbench.selectors import review_queue_filtered
+from tasks_app.workbench.services import needs_evidence
 
-WORKBENCH_PAGE_SIZE = 50
-
-
-# --- 我的任务 ----------------------------------------------------------------------------------
-
-
-def _choice(value: str, choices) -> str:
-    return value if value in dict(choices) else ""
-
-
-@login_required
-def workbench(request):
-    status = _choice(request.GET.get("status", ""), TaskStatus.choices)
-    light = _choice(request.GET.get("light", ""), Light.choices)
-    page = Paginator(
-        selectors.workbench_task_list(user=request.user, status=status, light=light),
-        WORKBENCH_PAGE_SIZE,
-    ).get_page(request.GET.get("page"))
-    next_reports = selectors.workbench_next_reports(tasks=list(page))
-    for task in page:
-        task.next_report = next_reports[task.pk]
-    return render(
-        request,
-        "tasks_app/workbench.html",
-        {
-            "page": page,
-            "status": status,
-            "light": light,
-            "status_choices": TaskStatus.choices,
-            "light_choices": Light.choices,
-            "is_department": permissions.is_department_member(request.user),
-        },
-    )
-
+# Evidence shown in the page itself (review queue previews); everything else is downloaded.
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
 
 # --- Task page ------------------------------------------------------------------------------
 
@@ -266,24 +234,39 @@ def evidence_download(request, evidence_id: int):
         Evidence.objects.filter(update__task__in=permissions.visible_tasks(request.user)),
         pk=evidence_id,
     )
-    return FileResponse(
+    inline = request.GET.get("inline") == "1" and evidence.content_type in INLINE_TYPES
+    response = FileResponse(
         evidence.file.open("rb"),
-        as_attachment=True,
+        as_attachment=not inline,
         filename=evidence.original_name,
         content_type=evidence.content_type,
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    if inline:  # previewed in the review queue's <iframe>/<img>: framed by our own pages only
+        response["X-Frame-Options"] = "SAMEORIGIN"
+        response["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 # --- 审核队列 ----------------------------------------------------------------------------------
 
 
 def _render_queue(request, *, status: int = 200, failed: StatusUpdate | None = None, form=None):
-    updates = list(selectors.review_queue(user=request.user))
+    filters = ReviewQueueFilterForm(request.GET)
+    updates = list(
+        review_queue_filtered(selectors.review_queue(user=request.user), **filters.filters())
+    )
     for update in updates:
         update.review_form = (
             form if failed and update.pk == failed.pk else ReviewForm(prefix=f"review-{update.pk}")
         )
-    return render(request, "tasks_app/review_queue.html", {"updates": updates}, status=status)
+        update.bulk_acceptable = not needs_evidence(update)
+    context = {
+        "updates": updates,
+        "filters": filters,
+        "query_string": request.GET.urlencode(),
+    }
+    return render(request, "tasks_app/review_queue.html", context, status=status)
 
 
 def _require_office(user) -> None:
