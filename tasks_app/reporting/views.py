@@ -5,11 +5,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tasks_app.common import permissions
 from tasks_app.common.errors import Conflict, ServiceError
+from tasks_app.common.quantities import plain_number
 from tasks_app.models import (
     Evidence,
     Indicator,
@@ -54,7 +56,9 @@ def _correction_form(update: StatusUpdate, indicators: list[Indicator]) -> Corre
         "progress": update.progress,
         "narrative": update.narrative,
     }
-    initial.update({f"indicator_{v.indicator_id}": v.value for v in update.values.all()})
+    initial.update(
+        {f"indicator_{v.indicator_id}": plain_number(v.value) for v in update.values.all()}
+    )
     return CorrectionForm(prefix=f"correct-{update.pk}", initial=initial, indicators=indicators)
 
 
@@ -292,11 +296,17 @@ def review_decide(request, update_id: int):
         services.status_update_review(actor=request.user, update=update, **form.cleaned_data)
     except Conflict as error:  # already decided by someone else: it has left the queue
         messages.error(request, f"{update.task.code} {update.period:%Y-%m}:{error.message}")
-        return redirect("review-queue")
+        return _back_to_queue(request)
     except ServiceError as error:
         return _render_queue(
             request, status=_service_failed(request, form, error), failed=update, form=form
         )
     done = _("已通过") if form.cleaned_data["decision"] == "accepted" else _("已退回")
     messages.success(request, f"{update.task.code} {update.period:%Y-%m}:{done}")
-    return redirect("review-queue")
+    return _back_to_queue(request)
+
+
+def _back_to_queue(request):
+    """The queue again, with the filters it was showing."""
+    query = request.GET.urlencode()
+    return redirect(reverse("review-queue") + (f"?{query}" if query else ""))
