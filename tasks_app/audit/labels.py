@@ -15,6 +15,8 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from tasks_app.models import Role
@@ -73,6 +75,17 @@ ACTION_LABELS = {
     "saved_filter.update": _("修改保存的筛选"),
     "saved_filter.delete": _("删除保存的筛选"),
 }
+
+# The action filter's prefixes (everything about one kind of object).
+ACTION_PREFIXES = (
+    "task",
+    "status_update",
+    "evidence",
+    "instruction",
+    "change_request",
+    "auth",
+    "audit",
+)
 
 VERB_LABELS = {
     "create": _("新建"),
@@ -211,6 +224,10 @@ def value_text(kind: str, name: str, value: Any) -> str:
             field = None
     if field is not None and field.is_relation and field.related_model is not None:
         return _related_names(field, value if isinstance(value, list) else [value])
+    if isinstance(field, models.DateTimeField) and isinstance(value, str):
+        moment = parse_datetime(value)
+        if moment is not None:
+            return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
     if field is not None and field.choices and isinstance(value, str):
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, bool):
