@@ -1,10 +1,10 @@
 """Publishing a draft: the plan created or brought up to date from it, then published."""
 
 from django.db import models, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tasks_app.audit import services as audit_services
+from tasks_app.common import clock
 from tasks_app.common.errors import Conflict
 from tasks_app.importer.drafts import Changes, draft_match, draft_tasks
 from tasks_app.importer.services import require_office
@@ -42,7 +42,7 @@ def import_draft_publish(*, actor: User | None, draft: ImportDraft) -> tuple[Pla
         draft,
         status=ImportDraft.Status.PUBLISHED,
         plan=plan,
-        published_at=timezone.now(),
+        published_at=clock.now(),
         changes=summary,
     )
     return plan, summary

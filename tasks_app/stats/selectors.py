@@ -1,7 +1,7 @@
 import datetime as dt
 from collections import Counter, defaultdict
 
-from tasks_app.common import permissions
+from tasks_app.common import clock, permissions
 from tasks_app.common.errors import NotPermitted
 from tasks_app.models import (
     Light,
@@ -9,7 +9,6 @@ from tasks_app.models import (
     StatusUpdate,
     TaskStatus,
 )
-from tasks_app.plans.schedule import local_today
 from tasks_app.stats.snapshot import LIGHTS, STATUSES, PlanSnapshot, TaskState, plans_snapshot
 
 # --- Totals ----------------------------------------------------------------------------------
@@ -91,7 +90,7 @@ def province_overview(
 
     With department_id, each tally covers the tasks that department leads, and plans where it
     leads none are left out (as its own per-plan overview would show only zeros)."""
-    as_of = as_of or local_today()
+    as_of = as_of or clock.today()
     plans = Plan.objects.filter(status=Plan.Status.PUBLISHED).order_by("pk")
     if year is not None:
         plans = plans.filter(year=year)

@@ -14,10 +14,10 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from tasks_app.common import clock
 from tasks_app.common.errors import NotPermitted
 from tasks_app.common.spreadsheets import append_row
 from tasks_app.models import Light, Plan, TaskStatus
-from tasks_app.plans.schedule import local_today
 from tasks_app.stats import indicators, selectors
 from tasks_app.stats import ranking as stats_ranking
 from tasks_app.stats import snapshot as stats_snapshot
@@ -42,7 +42,7 @@ class BadAsOf(ValueError):
 def _as_of(request) -> dt.date:
     raw = request.GET.get("as_of", "").strip()
     if not raw:
-        return local_today()
+        return clock.today()
     try:
         day = dt.date.fromisoformat(raw)
     except ValueError:
@@ -168,7 +168,7 @@ def plan_dashboard(request, plan_id: int):
     except BadAsOf as error:
         return _bad_as_of(request, plan, error)
     context = dashboard_data(snapshot)
-    context["today"] = local_today()
+    context["today"] = clock.today()
     return render(request, "tasks_app/dashboard/plan.html", context)
 
 
