@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasks_app', '0014_delivery_attempt_written_before_sending'),
+        ('tasks_app', '0015_business_clock_defaults'),
     ]
 
     operations = [

@@ -11,10 +11,10 @@ from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySe
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tasks_app.common import clock
 from tasks_app.common.quantities import format_quantity
 from tasks_app.models import Evidence, Light, StatusUpdate, Task, TaskStatus, User
 from tasks_app.plans.report_schedule import add_months
-from tasks_app.plans.schedule import local_today
 from tasks_app.reporting.selectors import workbench_next_reports, workbench_task_list
 
 SEARCH_MAX_LENGTH = 100
@@ -73,7 +73,7 @@ class WorkbenchQuery:
 
 
 def _this_month() -> tuple[dt.date, dt.date]:
-    first = local_today().replace(day=1)
+    first = clock.today().replace(day=1)
     return first, add_months(first, 1) - dt.timedelta(days=1)
 
 

@@ -6,11 +6,10 @@ its own ledger event, the same as the single action writes.
 """
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tasks_app.audit.services import audit_log, create_audited, snapshot, update_audited
-from tasks_app.common import permissions
+from tasks_app.common import clock, permissions
 from tasks_app.common.errors import Conflict, NotPermitted, ServiceError
 from tasks_app.common.services import require, violates_constraint
 from tasks_app.models import (
@@ -38,7 +37,7 @@ def task_receive_many(*, actor: User, task_ids: list[int]) -> list[Task]:
     )
     if len(tasks) != len(set(task_ids)):
         raise NotPermitted(_("所选任务中有不由本单位牵头的任务,未签收任何任务。"))
-    now = timezone.now()
+    now = clock.now()
     received = []
     for task in tasks:
         if task.received_at is None:
