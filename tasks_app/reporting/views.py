@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tasks_app.common import permissions
+from tasks_app.common import clock, permissions
 from tasks_app.common.errors import Conflict, ServiceError
 from tasks_app.common.quantities import plain_number
 from tasks_app.models import (
@@ -84,7 +84,11 @@ def _render_task(request, task: Task, *, status: int = 200, **bound):
                 update, indicators
             )
     next_report = selectors.task_next_report(task=task, reported=[u.period for u in history])
+    # The form offers the period the schedule asks for next, once it has begun (a report for a
+    # month still to come is refused).
     next_period = next_report.period if next_report else None
+    if next_period and next_period > clock.today().replace(day=1):
+        next_period = None
     context = {
         "task": task,
         "indicators": indicators,

@@ -136,6 +136,18 @@ def test_the_desk_pages_pass_axe_and_fit_a_phone(browser, live_server, desks):
     results["notifications (office)"] = check(
         office, f"{base}/notifications/", "notifications_office"
     )
+    # The other pages: usable at 390 px too (no sideways scrolling, header within two lines).
+    others = {
+        "home": f"{base}/",
+        "plan": f"{base}/plans/{task.plan_id}/",
+        "imports": f"{base}/imports/",
+        "workbench (one department)": f"{base}/workbench/?department={task.lead_department_id}",
+    }
+    layout = {}
+    for name, url in others.items():
+        office.goto(url)
+        header = office.locator("header.topbar").bounding_box()["height"]
+        layout[name] = {"overflow": overflow(office), "header": header}
 
     auditor = log_in(browser, live_server, "shenji", "pw-audit-123456")
     results["ledger"] = check(auditor, f"{base}/audit/?task_code={task.code}", "audit_ledger")
@@ -149,6 +161,7 @@ def test_the_desk_pages_pass_axe_and_fit_a_phone(browser, live_server, desks):
     assert {name: r["overflow"] for name, r in results.items() if r["overflow"] > 0} == {}
     # Brand on one line, the menu on a second at most: never a third.
     assert {name: r["header"] for name, r in results.items() if r["header"] > 100} == {}
+    assert {name: r for name, r in layout.items() if r["overflow"] > 0 or r["header"] > 100} == {}
     assert update.evidence.count() == 2
 
 

@@ -270,3 +270,26 @@ def test_indicator_values_are_written_as_the_report_writes_them(client, clerk, t
     assert "6.0000" not in page and "E+" not in page
     assert f"{plain_number(indicator.target_value)}{indicator.unit}" in page
     assert update.values.get().value == Decimal("6")
+
+
+def test_the_report_form_offers_the_period_the_schedule_asks_for_next(
+    client, clerk, ten_tasks, settings
+):
+    settings.GAOXIN_TODAY = "2020-04-20"
+    task = ten_tasks[0]
+    client.force_login(clerk)
+    url = reverse("workbench-task", args=[task.pk])
+    assert client.get(url).context["report_form"]["period"].value() == "2020-01"
+    for month in (1, 2, 3, 4):
+        reporting_services.status_update_submit(
+            actor=clerk,
+            task=task,
+            period=dt.date(2020, month, 1),
+            status="on_schedule",
+            progress=month * 8,
+            narrative="按序时推进。",
+        )
+    page = client.get(url)
+    # May is next by the schedule, but it has not begun: the form waits for it.
+    assert page.context["next_report"].period == dt.date(2020, 5, 1)
+    assert page.context["report_form"]["period"].value() is None
