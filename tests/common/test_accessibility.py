@@ -190,3 +190,32 @@ def test_the_review_queue_previews_evidence_inline_and_works_from_the_keyboard(
     sync_api.expect(office.locator(".messages")).to_contain_text("已通过 1 条报送")
     desks["update"].refresh_from_db()
     assert desks["update"].review_state == "accepted"
+
+
+def boxes_overlap(a: dict, b: dict) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_ledger_filter_bar_is_compact_and_hashes_never_overlap_their_labels(
+    browser, live_server, desks, width
+):
+    auditor = log_in(browser, live_server, "shenji", "pw-audit-123456")
+    auditor.set_viewport_size({"width": width, "height": 900})
+    auditor.goto(f"{live_server.url}/audit/")
+    filters = auditor.locator("form.filter-form").bounding_box()
+    auditor.screenshot(path=str(ARTIFACTS / f"ledger_{width}.png"))
+    if width == 1280:  # one or two rows of fields and the buttons (it was 440 px tall)
+        assert filters["height"] <= 170
+    seq = auditor.locator("table.ledger tbody tr a").first.inner_text()
+    auditor.goto(f"{live_server.url}/audit/events/{seq}/")
+    for row in auditor.locator("dl.hashes > div").all():
+        label = row.locator("dt").bounding_box()
+        value = row.locator("dd").bounding_box()
+        assert not boxes_overlap(label, value)
+        assert value["x"] + value["width"] <= width
