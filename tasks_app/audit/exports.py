@@ -101,11 +101,11 @@ PROGRESS_COLUMNS = (
     "填报人",
     "报送次数",
     "最近报送时间(北京时间)",
+    "最近报送时间(UTC)",
     "审核状态",
     "审核记录",
     "应报日期",
     "按时报送",
-    "最近报送时间(UTC)",
 )
 
 
@@ -389,10 +389,10 @@ def progress_row(update: StatusUpdate, timing: ReportTiming) -> list[str]:
         str(update.author),
         str(update.revision),
         timezone.localtime(update.submitted_at).strftime("%Y-%m-%d %H:%M"),
+        ledger.timestamp(update.submitted_at),
         update.get_review_state_display(),
         ";".join(_review_text(review) for review in update.reviews.all()),
         *timing.cells(update),
-        ledger.timestamp(update.submitted_at),
     ]
 
 

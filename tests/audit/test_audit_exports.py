@@ -179,7 +179,7 @@ def test_an_xlsx_export_opens_in_a_spreadsheet_with_formulas_neutralised(auditor
     assert rows[0] == list(exports.PROGRESS_COLUMNS)
     (row,) = rows[1:]
     assert row[8].startswith("'=HYPERLINK")
-    assert "退回" in row[13] and "请补充数据" in row[13]
+    assert "退回" in row[14] and "请补充数据" in row[14]
     job = ExportJob.objects.get(pk=response["X-Export-Id"])
     assert job.manifest["file_sha256"] == hashlib.sha256(body).hexdigest()
 
@@ -198,9 +198,12 @@ def test_the_progress_log_lists_updates_with_reviews_by_department(
         "2020-03",
         "30",
     )
-    assert row[12] == "已退回" and "请补充数据" in row[13]
+    assert row[13] == "已退回" and "请补充数据" in row[14]
+    beijing = dt.datetime.strptime(row[11], "%Y-%m-%d %H:%M")
+    utc = dt.datetime.strptime(row[12][:16], "%Y-%m-%dT%H:%M")
+    assert row[12].endswith("Z") and beijing - utc == dt.timedelta(hours=8)
     # March's report was due 2020-04-07 (5 April was 清明) and first submitted years later.
-    assert row[14:16] == ["2020-04-07", "逾期"]
+    assert row[15:] == ["2020-04-07", "逾期"]
     other = read_csv(
         download(api(auditor), f"/api/v1/audit/progress-log/?department={tech_bureau.pk}")[1]
     )
@@ -235,7 +238,7 @@ def test_the_progress_log_costs_the_same_queries_for_23_reports_as_for_1(auditor
     rows = read_csv(download(api(auditor), "/api/v1/audit/progress-log/")[1])
     assert len(rows) == 1 + 23
     # The second department's task has no start date and its plan is a draft: nothing is owed.
-    assert {tuple(r[14:16]) for r in rows[1:] if r[4] != "经济发展局"} == {("", "非应报期")}
+    assert {tuple(r[15:]) for r in rows[1:] if r[4] != "经济发展局"} == {("", "非应报期")}
 
 
 def test_only_auditors_the_office_and_admins_reach_the_audit_api(
