@@ -31,8 +31,9 @@ def auditor(db):
 
 
 @pytest.fixture
-def story(plan, supervisor, clerk, leader, economic_bureau):
-    """H10's year so far: assigned, instructed, reported with evidence, returned, chased."""
+def story(settings, plan, supervisor, clerk, leader, economic_bureau):
+    """A task's spring of 2020: assigned, instructed, reported with evidence, returned."""
+    settings.GAOXIN_TODAY = "2020-03-15"
     task = plans_services.task_assign(
         actor=supervisor,
         task=plan.tasks.get(code="1.2.05"),

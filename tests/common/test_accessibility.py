@@ -49,9 +49,10 @@ def png() -> bytes:
 
 
 @pytest.fixture
-def desks(plan, economic_bureau, clerk, supervisor, leader):
-    """A task of the 经济发展局 with a report waiting for the office (a PDF and a photo as
-    evidence), a leader's instruction, and an auditor."""
+def desks(settings, plan, economic_bureau, clerk, supervisor, leader):
+    """15 March 2020: a task of the 经济发展局 with a report waiting for the office (a PDF and a
+    photo as evidence), a leader's instruction, and an auditor."""
+    settings.GAOXIN_TODAY = "2020-03-15"
     task = plans_services.task_assign(
         actor=None,
         task=plan.tasks.get(code="1.2.05"),
