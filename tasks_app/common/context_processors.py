@@ -9,4 +9,5 @@ def sample_data(request):
         "has_sample_data": selectors.has_sample_data(),
         "fixed_today": clock.fixed_today(),
         "is_office": bool(user and user.is_authenticated and permissions.is_office(user)),
+        "sees_dashboard": bool(user and user.is_authenticated and permissions.sees_stats(user)),
     }

@@ -137,11 +137,17 @@ def _latest_reports(snapshot: PlanSnapshot, task_ids: list[int]) -> dict[int, di
     return latest
 
 
-def stats_exceptions(snapshot: PlanSnapshot) -> list[dict]:
-    """Red or overdue tasks, the most overdue first, then the furthest behind."""
+def exception_states(snapshot: PlanSnapshot) -> list[TaskState]:
+    """Red or overdue tasks, the most overdue first, then the furthest behind (no query)."""
     flagged = [s for s in snapshot.tasks if s.light == Light.RED or s.overdue]
     flagged.sort(key=lambda s: (not s.overdue, -s.days_overdue, -s.lag, s.code))
-    reports = _latest_reports(snapshot, [s.id for s in flagged])
+    return flagged
+
+
+def exception_rows(snapshot: PlanSnapshot, states: list[TaskState]) -> list[dict]:
+    """The rows of these exceptions with each task's latest report; one query for any number
+    (a page of the list, the dashboard's top ten or all of them)."""
+    reports = _latest_reports(snapshot, [s.id for s in states])
     return [
         {
             "task_id": s.id,
@@ -160,8 +166,13 @@ def stats_exceptions(snapshot: PlanSnapshot) -> list[dict]:
             "days_late": s.days_overdue,
             "latest_report": reports.get(s.id),
         }
-        for s in flagged
+        for s in states
     ]
+
+
+def stats_exceptions(snapshot: PlanSnapshot) -> list[dict]:
+    """Red or overdue tasks, the most overdue first, then the furthest behind."""
+    return exception_rows(snapshot, exception_states(snapshot))
 
 
 # --- Who sees which numbers ------------------------------------------------------------------
