@@ -144,6 +144,10 @@ def test_the_desk_pages_pass_axe_and_fit_a_phone(browser, live_server, desks):
         "imports": f"{base}/imports/",
         "workbench (one department)": f"{base}/workbench/?department={task.lead_department_id}",
     }
+    office.set_viewport_size({"width": 1280, "height": 900})  # the desktop, for the record
+    office.goto(f"{base}/workbench/?sort=light")
+    office.screenshot(path=str(ARTIFACTS / "workbench_office_1280.png"))
+    office.set_viewport_size(PHONE)
     layout = {}
     for name, url in others.items():
         office.goto(url)
