@@ -289,6 +289,9 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "tasks_app.models.TaskStatus",
         "ExportKindEnum": "tasks_app.models.ExportKind",
         "KindEnum": "tasks_app.models.TaskKind",  # keeps its name beside ExportKind
+        # The office's review and the department head's sign-off both have a "decision".
+        "ReviewDecisionEnum": "tasks_app.models.Review.Decision",
+        "SignOffDecisionEnum": "tasks_app.models.SignOff.Decision",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -19,7 +19,7 @@ from tasks_app.models import (
     StatusUpdate,
     Task,
 )
-from tasks_app.reporting import selectors, services
+from tasks_app.reporting import selectors, services, task_desk
 from tasks_app.reporting.forms import (
     ContributionForm,
     CorrectionForm,
@@ -55,6 +55,7 @@ def _correction_form(update: StatusUpdate, indicators: list[Indicator]) -> Corre
         "status": update.status,
         "progress": update.progress,
         "narrative": update.narrative,
+        "explanation": update.explanation,
     }
     initial.update(
         {f"indicator_{v.indicator_id}": plain_number(v.value) for v in update.values.all()}
@@ -116,7 +117,13 @@ def _render_task(request, task: Task, *, status: int = 200, **bound):
         context["instruction_form"] = bound.get("instruction_form") or InstructionForm(
             prefix="instruction"
         )
+    context.update(task_desk.context(user, task, history=history, bound=bound))
     return render(request, "tasks_app/workbench_task.html", context, status=status)
+
+
+def render_task(request, task: Task, *, status: int = 200, **bound):
+    """The task page with forms carrying errors, for the sibling page module (desk_views)."""
+    return _render_task(request, task, status=status, **bound)
 
 
 def _service_failed(request, form, error: ServiceError) -> int:
@@ -164,6 +171,7 @@ def task_report(request, task_id: int):
             status=data["status"],
             progress=data["progress"],
             narrative=data["narrative"],
+            explanation=data["explanation"],
             indicator_values=form.indicator_values(),
             evidence=[data["evidence"]] if data["evidence"] else [],
         )
@@ -171,6 +179,8 @@ def task_report(request, task_id: int):
         return _render_task(
             request, task, status=_service_failed(request, form, error), report_form=form
         )
+    if task_desk.awaits_signoff(request.user, task):
+        return _done(request, task, _("已报送,等待部门负责人审核。"))
     return _done(request, task, _("已报送,等待督查室审核。"))
 
 
@@ -198,9 +208,12 @@ def update_correct(request, update_id: int):
             status=data["status"],
             progress=data["progress"],
             narrative=data["narrative"],
+            explanation=data["explanation"],
         )
     except ServiceError as error:
         return _render_task(request, task, status=_service_failed(request, form, error), **bound)
+    if task_desk.awaits_signoff(request.user, task):
+        return _done(request, task, _("已修改并重新报送,等待部门负责人审核。"))
     return _done(request, task, _("已修改并重新报送,等待督查室审核。"))
 
 
