@@ -37,11 +37,13 @@ from tasks_app.models import (
     ExportKind,
     Indicator,
     Instruction,
+    InstructionFeedback,
     ManualChase,
     Milestone,
     Plan,
     Review,
     Section,
+    SignOff,
     StatusUpdate,
     Task,
     User,
@@ -204,8 +206,9 @@ def _ids(queryset: QuerySet) -> QuerySet:
 
 
 def _objects_of(tasks: QuerySet[Task]) -> Q:
-    """Events about these tasks or anything hanging from them: reports, reviews, evidence,
-    indicators, milestones, instructions, change requests, contributions and chases."""
+    """Events about these tasks or anything hanging from them: reports, sign-offs, reviews,
+    evidence, indicators, milestones, instructions and their 落实反馈, change requests,
+    contributions and chases."""
     updates = StatusUpdate.objects.filter(task__in=tasks)
     return (
         Q(object_type="task", object_id__in=_ids(tasks))
@@ -225,6 +228,11 @@ def _objects_of(tasks: QuerySet[Task]) -> Q:
         | Q(
             object_type="contribution",
             object_id__in=_ids(Contribution.objects.filter(task__in=tasks)),
+        )
+        | Q(object_type="signoff", object_id__in=_ids(SignOff.objects.filter(update__in=updates)))
+        | Q(
+            object_type="instructionfeedback",
+            object_id__in=_ids(InstructionFeedback.objects.filter(instruction__task__in=tasks)),
         )
         | Q(
             object_type="manualchase",
