@@ -70,4 +70,13 @@ from tasks_app.stats.models import (  # noqa: F401
     SCORE_KEYS,
     RankingRule,
 )
+from tasks_app.stocktakes.models import (  # noqa: F401
+    CONFIDENCE_PROBABILITY,
+    Confidence,
+    ConfidenceRating,
+    PackState,
+    RatingQuarterClose,
+    StocktakeDecision,
+    StocktakePack,
+)
 from tasks_app.workbench.models import SavedFilter  # noqa: F401

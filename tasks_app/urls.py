@@ -7,7 +7,11 @@ from tasks_app.plans import urls as plans
 from tasks_app.reminders import urls as reminders
 from tasks_app.reporting import urls as reporting
 from tasks_app.stats import urls as stats
+<<<<<<< HEAD
 from tasks_app.workbench import urls as workbench
+=======
+from tasks_app.stocktakes import urls as stocktakes
+>>>>>>> main
 
 urlpatterns = [
     *workbench.web_urlpatterns,  # before reporting's: /workbench/ is the list with its tools
@@ -18,4 +22,5 @@ urlpatterns = [
     *audit.web_urlpatterns,
     *reminders.web_urlpatterns,
     *importer.web_urlpatterns,
+    *stocktakes.web_urlpatterns,
 ]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasks_app', '0016_signoff_feedback_explanation'),
+        ('tasks_app', '0023_stocktakes'),
     ]
 
     operations = [
