@@ -7,11 +7,8 @@ from tasks_app.plans import urls as plans
 from tasks_app.reminders import urls as reminders
 from tasks_app.reporting import urls as reporting
 from tasks_app.stats import urls as stats
-<<<<<<< HEAD
-from tasks_app.workbench import urls as workbench
-=======
 from tasks_app.stocktakes import urls as stocktakes
->>>>>>> main
+from tasks_app.workbench import urls as workbench
 
 urlpatterns = [
     *workbench.web_urlpatterns,  # before reporting's: /workbench/ is the list with its tools
