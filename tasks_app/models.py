@@ -10,6 +10,10 @@ from tasks_app.audit.models import (  # noqa: F401
     ExportKind,
     ExportState,
 )
+from tasks_app.bulletins.models import (  # noqa: F401
+    Bulletin,
+    BulletinSeries,
+)
 from tasks_app.importer.models import (  # noqa: F401
     DepartmentAlias,
     ImportDraft,

@@ -2,6 +2,7 @@
 
 from tasks_app.accounts import urls as accounts
 from tasks_app.audit import urls as audit
+from tasks_app.bulletins import urls as bulletins
 from tasks_app.importer import urls as importer
 from tasks_app.plans import urls as plans
 from tasks_app.reminders import urls as reminders
@@ -16,6 +17,7 @@ urlpatterns = [
     *plans.web_urlpatterns,
     *reporting.web_urlpatterns,
     *stats.web_urlpatterns,
+    *bulletins.web_urlpatterns,
     *audit.web_urlpatterns,
     *reminders.web_urlpatterns,
     *importer.web_urlpatterns,
