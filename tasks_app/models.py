@@ -84,3 +84,4 @@ from tasks_app.stocktakes.models import (  # noqa: F401
     StocktakeDecision,
     StocktakePack,
 )
+from tasks_app.workbench.models import SavedFilter  # noqa: F401

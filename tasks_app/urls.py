@@ -10,8 +10,10 @@ from tasks_app.reminders import urls as reminders
 from tasks_app.reporting import urls as reporting
 from tasks_app.stats import urls as stats
 from tasks_app.stocktakes import urls as stocktakes
+from tasks_app.workbench import urls as workbench
 
 urlpatterns = [
+    *workbench.web_urlpatterns,  # before reporting's: /workbench/ is the list with its tools
     *accounts.web_urlpatterns,
     *plans.web_urlpatterns,
     *reporting.web_urlpatterns,

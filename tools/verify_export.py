@@ -63,6 +63,22 @@ def unneutralise(cell: str) -> str:
     return cell[1:]
 
 
+def keyed(row: dict) -> dict:
+    """The row by column key: a header "标签 [key]" names its key in brackets (exports before
+    the labelled headers name the key alone). Columns for people (labels, Beijing time, names)
+    are not hashed and play no part in the check."""
+    out = {}
+    for header, value in row.items():
+        header = header or ""
+        key = (
+            header[header.rindex("[") + 1 : -1]
+            if header.endswith("]") and "[" in header
+            else header
+        )
+        out[key] = value
+    return out
+
+
 def event_of(row: dict) -> dict:
     event = {name: unneutralise(row[name]) for name in HASHED_FIELDS}
     event["seq"] = int(event["seq"])
@@ -91,6 +107,7 @@ def check_rows(text: str, manifest: dict) -> int:
     reader = csv.DictReader(io.StringIO(text[1:], newline=""))
     previous, count, first = None, 0, None
     for row in reader:
+        row = keyed(row)
         event = event_of(row)
         count += 1
         first = first if first is not None else event["seq"]

@@ -1,10 +1,13 @@
 import hashlib
 
+from django.conf import settings
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
+from tasks_app.audit import labels
 from tasks_app.audit.exports import (
     LEDGER_COLUMNS,
+    LEDGER_KEYS,
     ExportStats,
     ledger_events,
 )
@@ -13,12 +16,23 @@ from tasks_app.models import (
     ExportFormat,
     ExportJob,
     ExportKind,
+    Role,
+    User,
 )
 
 # --- The ledger CSV by COPY (PostgreSQL) --------------------------------------------------------
 
 _TABLE = '"tasks_app_auditevent"'
 
+
+# The columns ledger_row() adds for people (not hashed).
+READABLE_KEYS = (
+    "local_time",
+    "action_label",
+    "actor_name",
+    "actor_role_label",
+    "object_type_label",
+)
 
 _NEUTRALISED = ", ".join(str(ord(prefix)) for prefix in DANGEROUS_PREFIXES)
 
@@ -31,9 +45,63 @@ def _neutralised(expression: str) -> str:
     )
 
 
+def _column(column: str) -> str:
+    return f"{_TABLE}.{connection.ops.quote_name(column)}"
+
+
+def _labelled(column: str, codes, label) -> tuple[str, list[str]]:
+    """A CASE giving label(code) for each code the export holds (read from them first), so the
+    label is Python's own; no code is left without one."""
+    codes = sorted(set(codes))
+    if not codes:
+        return "''", []
+    cases = " ".join("WHEN %s THEN %s" for _code in codes)
+    params = [value for code in codes for value in (code, label(code))]
+    return f"CASE {_column(column)} {cases} END", params
+
+
+def _role_label_sql() -> tuple[str, list[str]]:
+    """labels.role_label() in SQL: the role's label; else a db: account's; else 系统."""
+    cases = " ".join("WHEN %s THEN %s" for _role in Role.values)
+    params = [value for role in Role.values for value in (role, labels.role_label(role))]
+    sql = (
+        f"CASE {_column('actor_role')} {cases} "
+        f"ELSE CASE WHEN left({_column('actor_username')}, 3) = 'db:' THEN %s ELSE %s END END"
+    )
+    return sql, [*params, labels.role_label("", "db:"), labels.role_label("", "")]
+
+
+def _actor_name_sql() -> str:
+    """ActorNames in SQL: the account's name (User.__str__: display name, else username), else
+    the username the event recorded."""
+    user = connection.ops.quote_name(User._meta.db_table)
+    return (
+        f"coalesce((SELECT coalesce(nullif(u.display_name, ''), u.username) FROM {user} u "
+        f"WHERE u.id = {_column('actor_id')}), {_column('actor_username')})"
+    )
+
+
+def _readable_cell(column: str, events) -> tuple[str, list[str]]:
+    """The cells ledger_row() adds for people, as SQL (with its parameters)."""
+    if column == "local_time":  # exports.local_time()
+        zone = settings.TIME_ZONE
+        return f"to_char({_column('created_at')} AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI:SS')", [zone]
+    if column == "action_label":
+        codes = events.order_by().values_list("action", flat=True).distinct()
+        sql, params = _labelled("action", codes, labels.action_label)
+    elif column == "object_type_label":
+        kinds = events.order_by().values_list("object_type", flat=True).distinct()
+        sql, params = _labelled("object_type", kinds, labels.object_label)
+    elif column == "actor_role_label":
+        sql, params = _role_label_sql()
+    else:  # actor_name
+        sql, params = _actor_name_sql(), []
+    return _neutralised(sql), params * 3  # _neutralised repeats the expression three times
+
+
 def _copy_cell(column: str) -> str:
     """ledger_row()'s cell of column, neutralised, as SQL over the event's row."""
-    name = f"{_TABLE}.{connection.ops.quote_name(column)}"
+    name = _column(column)
     if column == "seq":
         return f"{name}::text"  # a positive integer: nothing to neutralise
     if column == "created_at":  # ledger.timestamp()
@@ -91,9 +159,14 @@ def copy_ledger_csv(job: ExportJob, handle, stats: ExportStats) -> tuple[str, in
     Byte for byte what csv_chunks(LEDGER_COLUMNS, rows) writes for the same events in Python.
     """
     events = ledger_events(job.filters, up_to_seq=job.manifest["chain_head"]["seq"])
-    names = [f"cell_{i}" for i in range(len(LEDGER_COLUMNS))]
-    cells = zip(names, LEDGER_COLUMNS, strict=True)
-    events = events.annotate(**{name: RawSQL(_copy_cell(column), ()) for name, column in cells})
+    names = [f"cell_{i}" for i in range(len(LEDGER_KEYS))]
+    cells = {}
+    for name, column in zip(names, LEDGER_KEYS, strict=True):
+        if column in READABLE_KEYS:
+            cells[name] = RawSQL(*_readable_cell(column, events))
+        else:
+            cells[name] = RawSQL(_copy_cell(column), ())
+    events = events.annotate(**cells)
     sql, params = events.values_list(*names).query.sql_with_params()
     target = _CopyRows(handle, hashlib.sha256())
     target.emit(b"".join(csv_chunks(LEDGER_COLUMNS, [])))

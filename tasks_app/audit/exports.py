@@ -17,26 +17,36 @@ the export's own event is inside what it can cover), written, finished (manifest
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import CharField, Prefetch, Q, QuerySet
 from django.db.models.functions import Cast
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tasks_app.audit import ledger
+from tasks_app.audit import labels, ledger
 from tasks_app.common.errors import ServiceError
 from tasks_app.models import (
     AuditEvent,
+    ChangeRequest,
+    Contribution,
     Department,
+    Evidence,
     ExportKind,
     Indicator,
+    Instruction,
+    InstructionFeedback,
+    ManualChase,
     Milestone,
     Plan,
     Review,
     Section,
+    SignOff,
     StatusUpdate,
     Task,
+    User,
 )
 from tasks_app.plans.report_schedule import (
     DueDates,
@@ -46,25 +56,38 @@ from tasks_app.plans.report_schedule import (
 )
 from tasks_app.plans.workcalendar import WorkingCalendar
 
-LEDGER_COLUMNS = (
-    "seq",
-    "created_at",
-    "actor_id",
-    "actor_username",
-    "actor_role",
-    "actor_department",
-    "action",
-    "object_type",
-    "object_id",
-    "object_repr",
-    "before",
-    "after",
-    "ip",
-    "user_agent",
-    "request_id",
-    "prev_hash",
-    "hash",
+# The ledger's columns: (key, header label). The keys that the hash covers (ledger.HASHED_FIELDS)
+# and "hash" are the event as stored; the others (local_time, the *_label ones, actor_name) are
+# the same event in words, for people: they are not hashed and verify_export.py ignores them.
+# A header reads "标签 [key]": the verifier finds its columns by the key in brackets.
+LEDGER_LAYOUT = (
+    ("seq", _("序号")),
+    ("local_time", _("时间(北京时间)")),
+    ("created_at", _("时间(UTC)")),
+    ("action_label", _("操作")),
+    ("action", _("操作代码")),
+    ("actor_name", _("操作人")),
+    ("actor_role_label", _("角色")),
+    ("actor_department", _("部门")),
+    ("actor_username", _("用户名")),
+    ("actor_role", _("角色代码")),
+    ("actor_id", _("用户ID")),
+    ("object_type_label", _("对象类型")),
+    ("object_type", _("对象类型代码")),
+    ("object_id", _("对象ID")),
+    ("object_repr", _("对象")),
+    ("before", _("变更前")),
+    ("after", _("变更后")),
+    ("ip", _("IP地址")),
+    ("user_agent", _("客户端")),
+    ("request_id", _("请求编号")),
+    ("prev_hash", _("前一事件哈希")),
+    ("hash", _("哈希")),
 )
+LEDGER_KEYS = tuple(key for key, _label in LEDGER_LAYOUT)
+STORED_KEYS = (*ledger.HASHED_FIELDS, "hash")
+LEDGER_COLUMNS = tuple(f"{label} [{key}]" for key, label in LEDGER_LAYOUT)
+LOCAL_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 PROGRESS_COLUMNS = (
@@ -79,7 +102,8 @@ PROGRESS_COLUMNS = (
     "进展情况",
     "填报人",
     "报送次数",
-    "最近报送时间",
+    "最近报送时间(北京时间)",
+    "最近报送时间(UTC)",
     "审核状态",
     "审核记录",
     "应报日期",
@@ -109,9 +133,26 @@ CONTENT_TYPES = {
 # --- Filters ----------------------------------------------------------------------------------
 
 FILTERS = {
-    ExportKind.LEDGER: ("plan", "department", "task", "action", "date_from", "date_to"),
-    ExportKind.PROGRESS: ("plan", "department", "section", "task", "date_from", "date_to"),
+    ExportKind.LEDGER: (
+        "plan",
+        "department",
+        "task",
+        "task_code",
+        "action",
+        "date_from",
+        "date_to",
+    ),
+    ExportKind.PROGRESS: (
+        "plan",
+        "department",
+        "section",
+        "task",
+        "task_code",
+        "date_from",
+        "date_to",
+    ),
 }
+TASK_CODE_MAX_LENGTH = 30
 
 
 _MODELS = {"plan": Plan, "department": Department, "section": Section, "task": Task}
@@ -126,6 +167,10 @@ def _parse_one(name: str, raw: str) -> Any:
         if not raw.isdigit() or not _MODELS[name].objects.filter(pk=int(raw)).exists():
             raise _invalid(name, _("筛选条件“%(name)s”指向的对象不存在。") % {"name": name})
         return int(raw)
+    if name == "task_code":  # a task's code as people know it (H10, 1.2.05), in any plan
+        if len(raw) > TASK_CODE_MAX_LENGTH or not Task.objects.filter(code__iexact=raw).exists():
+            raise _invalid(name, _("没有编号为“%(code)s”的任务。") % {"code": raw[:30]})
+        return Task.objects.filter(code__iexact=raw).values_list("code", flat=True).first()
     if name in ("date_from", "date_to"):
         try:
             return dt.date.fromisoformat(raw).isoformat()
@@ -174,15 +219,51 @@ def _ids(queryset: QuerySet) -> QuerySet:
 
 
 def _objects_of(tasks: QuerySet[Task]) -> Q:
-    """Events about these tasks or anything hanging from them."""
+    """Events about these tasks or anything hanging from them: reports, sign-offs, reviews,
+    evidence, indicators, milestones, instructions and their 落实反馈, change requests,
+    contributions and chases."""
     updates = StatusUpdate.objects.filter(task__in=tasks)
     return (
         Q(object_type="task", object_id__in=_ids(tasks))
         | Q(object_type="statusupdate", object_id__in=_ids(updates))
         | Q(object_type="review", object_id__in=_ids(Review.objects.filter(update__in=updates)))
+        | Q(object_type="evidence", object_id__in=_ids(Evidence.objects.filter(update__in=updates)))
         | Q(object_type="indicator", object_id__in=_ids(Indicator.objects.filter(task__in=tasks)))
         | Q(object_type="milestone", object_id__in=_ids(Milestone.objects.filter(task__in=tasks)))
+        | Q(
+            object_type="instruction",
+            object_id__in=_ids(Instruction.objects.filter(task__in=tasks)),
+        )
+        | Q(
+            object_type="changerequest",
+            object_id__in=_ids(ChangeRequest.objects.filter(task__in=tasks)),
+        )
+        | Q(
+            object_type="contribution",
+            object_id__in=_ids(Contribution.objects.filter(task__in=tasks)),
+        )
+        | Q(object_type="signoff", object_id__in=_ids(SignOff.objects.filter(update__in=updates)))
+        | Q(
+            object_type="instructionfeedback",
+            object_id__in=_ids(InstructionFeedback.objects.filter(instruction__task__in=tasks)),
+        )
+        | Q(
+            object_type="manualchase",
+            object_id__in=_ids(ManualChase.objects.filter(task__in=tasks)),
+        )
     )
+
+
+def _tasks_of(filters: dict) -> QuerySet[Task]:
+    """The tasks a task or task_code filter names (a code within the plan filter, if any)."""
+    tasks = Task.objects.all()
+    if "task" in filters:
+        tasks = tasks.filter(pk=filters["task"])
+    if "task_code" in filters:
+        tasks = tasks.filter(code=filters["task_code"])
+        if "plan" in filters:
+            tasks = tasks.filter(plan_id=filters["plan"])
+    return tasks
 
 
 def ledger_events(filters: dict, *, up_to_seq: int | None = None) -> QuerySet[AuditEvent]:
@@ -192,8 +273,8 @@ def ledger_events(filters: dict, *, up_to_seq: int | None = None) -> QuerySet[Au
         events = events.filter(seq__lte=up_to_seq)
     if "action" in filters:
         events = events.filter(action__startswith=filters["action"])
-    if "task" in filters:
-        events = events.filter(_objects_of(Task.objects.filter(pk=filters["task"])))
+    if "task" in filters or "task_code" in filters:
+        events = events.filter(_objects_of(_tasks_of(filters)))
     if "plan" in filters:
         plan_id = filters["plan"]
         events = events.filter(
@@ -223,6 +304,7 @@ def progress_updates(filters: dict, *, until: dt.datetime | None = None) -> Quer
         "section": "task__section_id",
         "department": "task__lead_department_id",
         "task": "task_id",
+        "task_code": "task__code",
     }
     for name, lookup in lookups.items():
         if name in filters:
@@ -237,12 +319,36 @@ def progress_updates(filters: dict, *, until: dt.datetime | None = None) -> Quer
 # --- Rows -------------------------------------------------------------------------------------
 
 
-def ledger_row(event: AuditEvent) -> list[str]:
-    """An event as CSV cells: exactly what its hash covers, so a file can be checked offline."""
+class ActorNames:
+    """Each actor's name as people know it (User.__str__), read once per export: the ledger
+    keeps the username it had then; the name shown is the account's today."""
+
+    def __init__(self):
+        self._names: dict[int, str] | None = None
+
+    def __call__(self, event: AuditEvent) -> str:
+        if self._names is None:
+            users = User.objects.only("pk", "username", "display_name")
+            self._names = {user.pk: str(user) for user in users}
+        return self._names.get(event.actor_id, event.actor_username)
+
+
+def local_time(moment: dt.datetime) -> str:
+    return timezone.localtime(moment, ZoneInfo(settings.TIME_ZONE)).strftime(LOCAL_TIME_FORMAT)
+
+
+def ledger_row(event: AuditEvent, names: ActorNames | None = None) -> list[str]:
+    """An event as CSV cells: exactly what its hash covers, so a file can be checked offline,
+    and beside it the same event in words (labels, names, Beijing time)."""
     values = ledger.payload(event)
     values["hash"] = event.hash
+    values["local_time"] = local_time(event.created_at)
+    values["action_label"] = labels.action_label(event.action)
+    values["actor_name"] = (names or ActorNames())(event)
+    values["actor_role_label"] = labels.role_label(event.actor_role, event.actor_username)
+    values["object_type_label"] = labels.object_label(event.object_type)
     row = []
-    for column in LEDGER_COLUMNS:
+    for column in LEDGER_KEYS:
         value = values[column]
         if column in ("before", "after"):
             row.append(ledger.canonical(value))
@@ -304,6 +410,7 @@ def progress_row(update: StatusUpdate, timing: ReportTiming) -> list[str]:
         str(update.author),
         str(update.revision),
         timezone.localtime(update.submitted_at).strftime("%Y-%m-%d %H:%M"),
+        ledger.timestamp(update.submitted_at),
         update.get_review_state_display(),
         ";".join(_review_text(review) for review in update.reviews.all()),
         *timing.cells(update),
@@ -317,11 +424,12 @@ class ExportStats:
         self.rows, self.first_seq, self.last_seq = 0, None, None
 
     def ledger(self, events: Iterable[AuditEvent]) -> Iterator[list[str]]:
+        names = ActorNames()
         for event in events:
             self.rows += 1
             self.first_seq = self.first_seq or event.seq
             self.last_seq = event.seq
-            yield ledger_row(event)
+            yield ledger_row(event, names)
 
     def progress(self, updates: Iterable[StatusUpdate]) -> Iterator[list[str]]:
         timing = ReportTiming()

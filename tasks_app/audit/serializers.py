@@ -1,15 +1,30 @@
 from rest_framework import serializers
 
-from tasks_app.audit import exports
+from tasks_app.audit import exports, labels
 from tasks_app.models import AuditEvent, ExportFormat, ExportJob, ExportKind, ExportState
 
 # --- Shapes -----------------------------------------------------------------------------------
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
+    """An event as stored (every hashed field and its hash) with its Chinese labels beside."""
+
+    action_label = serializers.SerializerMethodField()
+    actor_role_label = serializers.SerializerMethodField()
+    object_type_label = serializers.SerializerMethodField()
+
     class Meta:
         model = AuditEvent
-        fields = list(exports.LEDGER_COLUMNS)
+        fields = [*exports.STORED_KEYS, "action_label", "actor_role_label", "object_type_label"]
+
+    def get_action_label(self, event) -> str:
+        return labels.action_label(event.action)
+
+    def get_actor_role_label(self, event) -> str:
+        return labels.role_label(event.actor_role, event.actor_username)
+
+    def get_object_type_label(self, event) -> str:
+        return labels.object_label(event.object_type)
 
 
 class ExportJobSerializer(serializers.ModelSerializer):

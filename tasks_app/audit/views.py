@@ -11,7 +11,7 @@ from django.http import FileResponse, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from tasks_app.audit import export_jobs, exports, ledger, services
+from tasks_app.audit import export_jobs, exports, labels, ledger, services
 from tasks_app.audit.downloads import export_file_response
 from tasks_app.common import permissions
 from tasks_app.common.errors import ServiceError
@@ -44,10 +44,21 @@ def auditor_only(view):
 
 
 def _choices() -> dict:
+    """The filter bar's lists; the action filter offers each prefix (status_update, task ...)
+    and each action with its Chinese label."""
+    actions = [
+        *(
+            (prefix, _("%(object)s(全部相关操作)") % {"object": labels.object_label(prefix)})
+            for prefix in labels.ACTION_PREFIXES
+        ),
+        *((code, labels.action_label(code)) for code in labels.ACTION_LABELS),
+    ]
     return {
         "plans": Plan.objects.order_by("-year", "title"),
         "departments": Department.objects.order_by("name"),
         "sections": Section.objects.select_related("plan").order_by("plan", "number"),
+        "action_choices": actions,
+        "action_codes": {code for code, _label in actions},
     }
 
 
@@ -79,7 +90,7 @@ def ledger_page(request):
     query.pop("before", None)
     context = {
         **_choices(),
-        "events": page[:PAGE_SIZE],
+        "events": _labelled(page[:PAGE_SIZE]),
         "filters": filters,
         "error": error,
         "next_before": page[PAGE_SIZE - 1].seq if len(page) > PAGE_SIZE else None,
@@ -89,29 +100,47 @@ def ledger_page(request):
     return render(request, "tasks_app/audit/ledger.html", context, status=400 if error else 200)
 
 
+def _labelled(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Each event with its action, role and object type in Chinese and its actor's name."""
+    names = exports.ActorNames()
+    for event in events:
+        event.action_label = labels.action_label(event.action)
+        event.role_label = labels.role_label(event.actor_role, event.actor_username)
+        event.object_label = labels.object_label(event.object_type)
+        event.actor_name = names(event)
+    return events
+
+
+def _changes(event: AuditEvent) -> list[dict]:
+    """Before and after, field by field: the field's Chinese name beside its code, and values as
+    people read them (a reviewer by name, a status by its label) beside the stored value."""
+    before, after = event.before or {}, event.after or {}
+    if not (isinstance(before, dict) and isinstance(after, dict)):
+        return []
+    kind = event.object_type
+    return [
+        {
+            "field": key,
+            "label": labels.field_label(kind, key),
+            "before": before.get(key),
+            "after": after.get(key),
+            "before_text": labels.value_text(kind, key, before.get(key)),
+            "after_text": labels.value_text(kind, key, after.get(key)),
+            "changed": before.get(key) != after.get(key),
+        }
+        for key in sorted(set(before) | set(after))
+    ]
+
+
 @auditor_only
 def event_page(request, seq: int):
     event = get_object_or_404(AuditEvent, seq=seq)
-    before, after = event.before or {}, event.after or {}
-    keys = (
-        sorted(set(before) | set(after))
-        if isinstance(before, dict) and isinstance(after, dict)
-        else []
-    )
-    changes = [
-        {
-            "field": key,
-            "before": before.get(key),
-            "after": after.get(key),
-            "changed": before.get(key) != after.get(key),
-        }
-        for key in keys
-    ]
+    changes = _changes(event)
     return render(
         request,
         "tasks_app/audit/event.html",
         {
-            "event": event,
+            "event": _labelled([event])[0],
             "changes": changes,
             "raw_before": ledger.canonical(event.before),
             "raw_after": ledger.canonical(event.after),

@@ -82,6 +82,28 @@ def chase_department(
     return _chase(actor=actor, department=department, task=None, note=note, now=now or clock.now())
 
 
+def chase_tasks(*, actor: User, tasks: list[Task], note: str, now: dt.datetime | None = None):
+    """催办 of many tasks from the workbench: (tasks chased, [(task, reason)] not chased).
+
+    The note and the actor are checked once, before anything is written; each task is then
+    chased on its own (its own transaction and ledger event), so a task chased within the last
+    hour, or without a lead department, is skipped with its reason and the others still go.
+    """
+    if not permissions.is_office(actor):
+        raise NotPermitted(_("只有督查室可以催办。"))
+    if not note.strip():
+        raise ServiceError("note_required", _("请填写催办说明。"), field="note")
+    chased, skipped = [], []
+    for task in tasks:
+        try:
+            chase_task(actor=actor, task=task, note=note, now=now)
+        except ServiceError as error:
+            skipped.append((task, str(error.message)))
+        else:
+            chased.append(task)
+    return chased, skipped
+
+
 # --- Department robots (admin) ------------------------------------------------------------------
 
 _WEBHOOK_FIELDS = ["department", "kind", "url", "secret", "is_active"]

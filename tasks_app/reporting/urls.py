@@ -58,7 +58,6 @@ api_urlpatterns: list = [
     ),
 ]
 web_urlpatterns: list = [
-    path("workbench/", reporting_views.workbench, name="workbench"),
     path("workbench/tasks/<int:task_id>/", reporting_views.task_page, name="workbench-task"),
     path(
         "workbench/tasks/<int:task_id>/receive/",

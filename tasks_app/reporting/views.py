@@ -3,22 +3,21 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tasks_app.common import permissions
+from tasks_app.common import clock, permissions
 from tasks_app.common.errors import Conflict, ServiceError
+from tasks_app.common.quantities import plain_number
 from tasks_app.models import (
     Evidence,
     Indicator,
-    Light,
     ReviewState,
     StatusUpdate,
     Task,
-    TaskStatus,
 )
 from tasks_app.reporting import selectors, services, task_desk
 from tasks_app.reporting.forms import (
@@ -29,42 +28,12 @@ from tasks_app.reporting.forms import (
     ReviewForm,
     add_service_error,
 )
+from tasks_app.workbench.forms import ReviewQueueFilterForm
+from tasks_app.workbench.selectors import review_queue_filtered
+from tasks_app.workbench.services import needs_evidence
 
-WORKBENCH_PAGE_SIZE = 50
-
-
-# --- 我的任务 ----------------------------------------------------------------------------------
-
-
-def _choice(value: str, choices) -> str:
-    return value if value in dict(choices) else ""
-
-
-@login_required
-def workbench(request):
-    status = _choice(request.GET.get("status", ""), TaskStatus.choices)
-    light = _choice(request.GET.get("light", ""), Light.choices)
-    page = Paginator(
-        selectors.workbench_task_list(user=request.user, status=status, light=light),
-        WORKBENCH_PAGE_SIZE,
-    ).get_page(request.GET.get("page"))
-    next_reports = selectors.workbench_next_reports(tasks=list(page))
-    for task in page:
-        task.next_report = next_reports[task.pk]
-    return render(
-        request,
-        "tasks_app/workbench.html",
-        {
-            "page": page,
-            "status": status,
-            "light": light,
-            "status_choices": TaskStatus.choices,
-            "light_choices": Light.choices,
-            "is_department": permissions.is_department_member(request.user),
-            "rule_plans": selectors.workbench_rule_plans(user=request.user),
-        },
-    )
-
+# Evidence shown in the page itself (review queue previews); everything else is downloaded.
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
 
 # --- Task page ------------------------------------------------------------------------------
 
@@ -88,7 +57,9 @@ def _correction_form(update: StatusUpdate, indicators: list[Indicator]) -> Corre
         "narrative": update.narrative,
         "explanation": update.explanation,
     }
-    initial.update({f"indicator_{v.indicator_id}": v.value for v in update.values.all()})
+    initial.update(
+        {f"indicator_{v.indicator_id}": plain_number(v.value) for v in update.values.all()}
+    )
     return CorrectionForm(prefix=f"correct-{update.pk}", initial=initial, indicators=indicators)
 
 
@@ -114,7 +85,11 @@ def _render_task(request, task: Task, *, status: int = 200, **bound):
                 update, indicators
             )
     next_report = selectors.task_next_report(task=task, reported=[u.period for u in history])
+    # The form offers the period the schedule asks for next, once it has begun (a report for a
+    # month still to come is refused).
     next_period = next_report.period if next_report else None
+    if next_period and next_period > clock.today().replace(day=1):
+        next_period = None
     context = {
         "task": task,
         "indicators": indicators,
@@ -281,24 +256,39 @@ def evidence_download(request, evidence_id: int):
         Evidence.objects.filter(update__task__in=permissions.visible_tasks(request.user)),
         pk=evidence_id,
     )
-    return FileResponse(
+    inline = request.GET.get("inline") == "1" and evidence.content_type in INLINE_TYPES
+    response = FileResponse(
         evidence.file.open("rb"),
-        as_attachment=True,
+        as_attachment=not inline,
         filename=evidence.original_name,
         content_type=evidence.content_type,
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    if inline:  # previewed in the review queue's <iframe>/<img>: framed by our own pages only
+        response["X-Frame-Options"] = "SAMEORIGIN"
+        response["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 # --- 审核队列 ----------------------------------------------------------------------------------
 
 
 def _render_queue(request, *, status: int = 200, failed: StatusUpdate | None = None, form=None):
-    updates = list(selectors.review_queue(user=request.user))
+    filters = ReviewQueueFilterForm(request.GET)
+    updates = list(
+        review_queue_filtered(selectors.review_queue(user=request.user), **filters.filters())
+    )
     for update in updates:
         update.review_form = (
             form if failed and update.pk == failed.pk else ReviewForm(prefix=f"review-{update.pk}")
         )
-    return render(request, "tasks_app/review_queue.html", {"updates": updates}, status=status)
+        update.bulk_acceptable = not needs_evidence(update)
+    context = {
+        "updates": updates,
+        "filters": filters,
+        "query_string": request.GET.urlencode(),
+    }
+    return render(request, "tasks_app/review_queue.html", context, status=status)
 
 
 def _require_office(user) -> None:
@@ -324,11 +314,17 @@ def review_decide(request, update_id: int):
         services.status_update_review(actor=request.user, update=update, **form.cleaned_data)
     except Conflict as error:  # already decided by someone else: it has left the queue
         messages.error(request, f"{update.task.code} {update.period:%Y-%m}:{error.message}")
-        return redirect("review-queue")
+        return _back_to_queue(request)
     except ServiceError as error:
         return _render_queue(
             request, status=_service_failed(request, form, error), failed=update, form=form
         )
     done = _("已通过") if form.cleaned_data["decision"] == "accepted" else _("已退回")
     messages.success(request, f"{update.task.code} {update.period:%Y-%m}:{done}")
-    return redirect("review-queue")
+    return _back_to_queue(request)
+
+
+def _back_to_queue(request):
+    """The queue again, with the filters it was showing."""
+    query = request.GET.urlencode()
+    return redirect(reverse("review-queue") + (f"?{query}" if query else ""))

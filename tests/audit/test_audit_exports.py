@@ -69,6 +69,11 @@ def reported(plan, supervisor, clerk, economic_bureau, tech_bureau):
     return {"econ": econ, "tech": tech, "update": update}
 
 
+COLUMN = {key: index for index, key in enumerate(exports.LEDGER_KEYS)}
+ACTION, AFTER = COLUMN["action"], COLUMN["after"]
+OBJECT_TYPE, OBJECT_ID = COLUMN["object_type"], COLUMN["object_id"]
+
+
 def read_csv(content: bytes) -> list[list[str]]:
     assert content.startswith("\ufeff".encode())
     return list(csv.reader(io.StringIO(content.decode("utf-8")[1:], newline="")))
@@ -87,8 +92,8 @@ def test_a_ledger_export_is_utf8_csv_with_bom_and_formula_cells_neutralised(audi
     assert "attachment" in response["Content-Disposition"]
     rows = read_csv(body)
     assert rows[0] == list(exports.LEDGER_COLUMNS)
-    submit = next(r for r in rows[1:] if r[6] == "status_update.submit")
-    after = submit[11]
+    submit = next(r for r in rows[1:] if r[ACTION] == "status_update.submit")
+    after = submit[AFTER]
     assert "完成选址" in after  # Chinese kept as is
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
     assert spreadsheets.neutralise("=1+1") == "'=1+1" and spreadsheets.neutralise("-5") == "'-5"
@@ -129,9 +134,11 @@ def test_ledger_exports_filter_by_task_department_action(
 ):
     url = "/api/v1/audit/export/?" + query.format(econ=reported["econ"].pk, dept=economic_bureau.pk)
     rows = read_csv(download(api(auditor), url)[1])[1:]
-    actions = {row[6] for row in rows}
+    actions = {row[ACTION] for row in rows}
     assert expected <= actions
-    assert all(row[8] != str(reported["tech"].pk) or row[7] != "task" for row in rows)
+    assert all(
+        row[OBJECT_ID] != str(reported["tech"].pk) or row[OBJECT_TYPE] != "task" for row in rows
+    )
 
 
 def test_ledger_exports_filter_by_plan_and_date_range(auditor, reported, plan):
@@ -141,8 +148,8 @@ def test_ledger_exports_filter_by_plan_and_date_range(auditor, reported, plan):
             api(auditor), f"/api/v1/audit/export/?plan={plan.pk}&date_from={today}&date_to={today}"
         )[1]
     )[1:]
-    assert {"plan.create", "task.create", "status_update.submit"} <= {row[6] for row in rows}
-    assert "department.create" not in {row[6] for row in rows}
+    assert {"plan.create", "task.create", "status_update.submit"} <= {row[ACTION] for row in rows}
+    assert "department.create" not in {row[ACTION] for row in rows}
     empty = read_csv(download(api(auditor), "/api/v1/audit/export/?date_to=2001-01-01")[1])
     assert empty == [list(exports.LEDGER_COLUMNS)]
 
@@ -173,7 +180,7 @@ def test_an_xlsx_export_opens_in_a_spreadsheet_with_formulas_neutralised(auditor
     assert rows[0] == list(exports.PROGRESS_COLUMNS)
     (row,) = rows[1:]
     assert row[8].startswith("'=HYPERLINK")
-    assert "退回" in row[13] and "请补充数据" in row[13]
+    assert "退回" in row[14] and "请补充数据" in row[14]
     job = ExportJob.objects.get(pk=response["X-Export-Id"])
     assert job.manifest["file_sha256"] == hashlib.sha256(body).hexdigest()
 
@@ -192,9 +199,12 @@ def test_the_progress_log_lists_updates_with_reviews_by_department(
         "2020-03",
         "30",
     )
-    assert row[12] == "已退回" and "请补充数据" in row[13]
+    assert row[13] == "已退回" and "请补充数据" in row[14]
+    beijing = dt.datetime.strptime(row[11], "%Y-%m-%d %H:%M")
+    utc = dt.datetime.strptime(row[12][:16], "%Y-%m-%dT%H:%M")
+    assert row[12].endswith("Z") and beijing - utc == dt.timedelta(hours=8)
     # March's report was due 2020-04-07 (5 April was 清明) and first submitted years later.
-    assert row[14:] == ["2020-04-07", "逾期"]
+    assert row[15:] == ["2020-04-07", "逾期"]
     other = read_csv(
         download(api(auditor), f"/api/v1/audit/progress-log/?department={tech_bureau.pk}")[1]
     )
@@ -229,7 +239,7 @@ def test_the_progress_log_costs_the_same_queries_for_23_reports_as_for_1(auditor
     rows = read_csv(download(api(auditor), "/api/v1/audit/progress-log/")[1])
     assert len(rows) == 1 + 23
     # The second department's task has no start date and its plan is a draft: nothing is owed.
-    assert {tuple(r[14:]) for r in rows[1:] if r[4] != "经济发展局"} == {("", "非应报期")}
+    assert {tuple(r[15:]) for r in rows[1:] if r[4] != "经济发展局"} == {("", "非应报期")}
 
 
 def test_only_auditors_the_office_and_admins_reach_the_audit_api(

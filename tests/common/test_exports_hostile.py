@@ -81,6 +81,8 @@ def test_no_export_holds_a_cell_a_spreadsheet_would_evaluate(
         client.get(f"/dashboard/plans/{hostile.pk}/export.xlsx?as_of=2020-06-30")
     )
     client.force_login(supervisor)
+    bodies["workbench.csv"] = body_of(client.get("/workbench/export/?format=csv"))
+    bodies["workbench.xlsx"] = body_of(client.get("/workbench/export/?format=xlsx"))
     breakdown = f"/imports/plans/{hostile.pk}/breakdown/"
     bodies["breakdown.csv"] = body_of(client.get(breakdown + "?format=csv"))
     bodies["breakdown.xlsx"] = body_of(client.get(breakdown))
