@@ -54,9 +54,8 @@ def check_snapshot(data: bytes, expected: str) -> dict:
 def ledger_rows(text: str) -> list[tuple[dict, str]]:
     """(event, stored hash) of each row of a ledger CSV export."""
     reader = csv.DictReader(io.StringIO(text.lstrip(verify_export.BOM), newline=""))
-    return [
-        (verify_export.event_of(row), verify_export.unneutralise(row["hash"])) for row in reader
-    ]
+    rows = [verify_export.keyed(row) for row in reader]  # headers "标签 [key]" or "key"
+    return [(verify_export.event_of(row), verify_export.unneutralise(row["hash"])) for row in rows]
 
 
 def check_published(rows, snapshot: dict, digest: str, seq: int | None) -> int:
