@@ -1,6 +1,9 @@
 """bench/RESULTS.md, written from bench/results.json by code: every figure in it is the run's.
 
     python -m bench.report            # rewrite bench/RESULTS.md from bench/results.json
+    python -m bench.report --merge bench/results_scale2.json
+        # first add the rows of a scaling run made alongside (bench.run --scaling) to
+        # results.json, then rewrite RESULTS.md
 
 What was changed because of earlier figures (prose without figures of this run) is kept by hand
 in bench/HISTORY.md; this file only links to it.
@@ -122,7 +125,13 @@ def render(report: dict) -> str:
         "in turns (system, baseline, system, ...), so the load fell on both; the ratio is "
         "the ratio of the medians.",
         "",
-        f"Data at scale {report['scale']}: {data}.",
+        f"Data at scale {report['scale']}: {data}."
+        + "".join(
+            f" At scale {k}: {v.get('task', 0):,} tasks, {v.get('auditevent', 0):,} ledger "
+            f"events, {v.get('reminder', 0):,} reminders."
+            for k, v in report.get("data_by_scale", {}).items()
+            if float(k) != report["scale"]
+        ),
         "",
         "## Every benchmark",
         "",
@@ -156,9 +165,32 @@ def render(report: dict) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def merge(report: dict, other: dict) -> dict:
+    """report with the rows of other (a run with --scaling at another scale) added, each marked
+    as measured alongside; rows of a scale report already has are left out."""
+    have = {row.get("scale") for row in report["rows"]}
+    for row in other["rows"]:
+        if row.get("scale") in have:
+            continue
+        row = dict(row)
+        row["notes"] = (
+            f"measured by a run alongside ({other['date']}, `bench.run --scale {row['scale']} "
+            f"--scaling`); " + row.get("notes", "")
+        )
+        report["rows"].append(row)
+    report.setdefault("data_by_scale", {}).update(other.get("data_by_scale", {}))
+    return report
+
+
 def main() -> int:
-    source = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "results.json"
+    arguments = sys.argv[1:]
+    source = HERE / "results.json"
     report = json.loads(source.read_text(encoding="utf-8"))
+    if arguments[:1] == ["--merge"]:
+        for path in arguments[1:]:
+            report = merge(report, json.loads(Path(path).read_text(encoding="utf-8")))
+        source.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+        print(f"merged {', '.join(arguments[1:])} into {source}")
     (HERE / "RESULTS.md").write_text(render(report), encoding="utf-8")
     print(f"wrote {HERE / 'RESULTS.md'}")
     return 0

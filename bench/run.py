@@ -132,6 +132,12 @@ def main() -> int:
         default="",
         help="comma-separated extra province sizes for the scaling benchmarks, e.g. 0.5,2",
     )
+    parser.add_argument(
+        "--scaling",
+        action="store_true",
+        help="only the scaling benchmarks, as a scaling run, at --scale (alongside another run; "
+        "bench.report --merge adds its rows)",
+    )
     parser.add_argument("--output", default=str(ROOT / "bench" / "results.json"))
     args = parser.parse_args()
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
@@ -158,7 +164,7 @@ def main() -> int:
         "data_by_scale": {str(scale): counts},
         "rows": [],
     }
-    keep = not args.smoke and not args.only
+    keep = not args.smoke and (args.scaling or not args.only)
 
     def save() -> None:
         """results.json after every benchmark: a run cut short keeps what it measured."""
@@ -166,9 +172,9 @@ def main() -> int:
         if keep:
             Path(args.output).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
 
-    for name in args.only or BENCHMARKS:
+    for name in SCALING if args.scaling else args.only or BENCHMARKS:
         try:
-            rows += _benchmark(name, database_url, args.smoke, scale, empty)
+            rows += _benchmark(name, database_url, args.smoke, scale, empty, args.scaling)
         except Exception as error:  # noqa: BLE001 - reported, fails the run, the rest still runs
             import traceback
 
@@ -196,7 +202,7 @@ def main() -> int:
     from bench import report as results_report
 
     rendered = results_report.render(report)  # the smoke run proves the report renders too
-    if keep:
+    if keep and not args.scaling:
         (ROOT / "bench" / "RESULTS.md").write_text(rendered, encoding="utf-8")
         print(f"wrote {args.output} and bench/RESULTS.md")
     return 0
