@@ -34,10 +34,11 @@ DEPARTMENT_ROLES = ("staff", "head")
 PERIOD = re.compile(r"\d{4}-\d{2}")
 HTML = re.compile(r"<\s*[a-zA-Z!/?]")
 NARRATIVE_MAX = 5000
+EXPLANATION_MAX = 2000
 
 WHO = """
 SELECT u.id, u.username, u.role, u.department_id, coalesce(d.name, ''),
-       t.code, t.title, t.lead_department_id
+       t.code, t.title, t.lead_department_id, t.light
   FROM authtoken_token k JOIN tasks_app_user u ON u.id = k.user_id AND u.is_active
   LEFT JOIN tasks_app_department d ON d.id = u.department_id
   LEFT JOIN tasks_app_task t ON t.id = %s
@@ -46,9 +47,10 @@ SELECT u.id, u.username, u.role, u.department_id, coalesce(d.name, ''),
 
 INSERT_AND_LOCK = """
 WITH report AS (
-    INSERT INTO tasks_app_statusupdate (task_id, period, status, progress, narrative, author_id,
-                                        review_state, revision, version, created_at, submitted_at)
-    VALUES (%s, %s, %s, %s, %s, %s, 'submitted', 1, 1, %s, %s)
+    INSERT INTO tasks_app_statusupdate (task_id, period, status, progress, narrative,
+                                        explanation, author_id, review_state, revision,
+                                        version, created_at, submitted_at)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, 'submitted', 1, 1, %s, %s)
     ON CONFLICT DO NOTHING RETURNING id
 ), head AS (
     UPDATE tasks_app_auditchainhead SET seq = seq
@@ -122,7 +124,12 @@ def _validated(raw: bytes):
         return _error(400, "invalid", "进展情况不能为空,且不超过5000字。", "narrative")
     if HTML.search(narrative):
         return _error(400, "html_not_allowed", "内容不能包含 HTML 标签或脚本。", "narrative")
-    return period, status, progress, narrative.strip()
+    explanation = body.get("explanation", "")
+    if not isinstance(explanation, str) or len(explanation) > EXPLANATION_MAX:
+        return _error(400, "invalid", "情况说明过长。", "explanation")
+    if HTML.search(explanation):
+        return _error(400, "html_not_allowed", "内容不能包含 HTML 标签或脚本。", "explanation")
+    return period, status, progress, narrative.strip(), explanation.strip()
 
 
 def _hash(payload: dict) -> str:
@@ -145,17 +152,25 @@ def submit(request, pk: int):
         who = cursor.fetchone()
     if who is None:
         return _error(401, "authentication_failed", "认证令牌无效。")
-    user_id, username, role, department_id, department, code, title, lead = who
+    user_id, username, role, department_id, department, code, title, lead, light = who
     if role not in DEPARTMENT_ROLES or department_id is None or lead != department_id:
         return _error(404, "not_found", "未找到。")
     checked = _validated(request.body)
     if isinstance(checked, JsonResponse):
         return checked
-    period, status, progress, narrative = checked
+    period, status, progress, narrative, explanation = checked
+    if light == "red" and not explanation:
+        return _error(
+            400,
+            "explanation_required",
+            "该任务为红灯,报送前须填写情况说明(滞后原因和下一步措施)。",
+            "explanation",
+        )
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            INSERT_AND_LOCK, [pk, period, status, progress, narrative, user_id, now, now]
+            INSERT_AND_LOCK,
+            [pk, period, status, progress, narrative, explanation, user_id, now, now],
         )
         row = cursor.fetchone()
         if row is None:
@@ -167,7 +182,9 @@ def submit(request, pk: int):
             "status": status,
             "progress": progress,
             "narrative": narrative,
+            "explanation": explanation,
             "author": user_id,
+            "review_state": "submitted",
         }
         event = {
             "seq": seq + 1,

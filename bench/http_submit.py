@@ -36,6 +36,7 @@ def _targets(tasks, tokens, prefix: str, year: int, path: Path, lines: int) -> N
                         "status": "on_schedule",
                         "progress": 50,
                         "narrative": "按计划推进。",
+                        "explanation": "按计划推进,无滞后。",
                     },
                     ensure_ascii=False,
                 )

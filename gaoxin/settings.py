@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from gaoxin.env import ConfigurationError, env_bool, env_int, env_list, env_str
+from gaoxin.env import ConfigurationError, env_bool, env_date, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -289,6 +289,9 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "tasks_app.models.TaskStatus",
         "ExportKindEnum": "tasks_app.models.ExportKind",
         "KindEnum": "tasks_app.models.TaskKind",  # keeps its name beside ExportKind
+        # The office's review and the department head's sign-off both have a "decision".
+        "ReviewDecisionEnum": "tasks_app.models.Review.Decision",
+        "SignOffDecisionEnum": "tasks_app.models.SignOff.Decision",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -308,6 +311,11 @@ if not DEBUG:
 
 # Sample (示例) data is created only by the demo command; this flag only controls the banner.
 GAOXIN_DEMO = env_bool("GAOXIN_DEMO", False)
+
+# The business clock (tasks_app/common/clock.py): a date here fixes "today" for schedules, lights,
+# reminders, stats and default as-of dates. Unset in production (the real date); `make run`
+# defaults it to the demo date 2020-09-30.
+GAOXIN_TODAY = env_date("GAOXIN_TODAY")
 
 LOGGING = {
     "version": 1,

@@ -59,8 +59,10 @@ from tasks_app.reporting.models import (  # noqa: F401
     IdempotencyRecord,
     IndicatorValue,
     Instruction,
+    InstructionFeedback,
     Review,
     ReviewState,
+    SignOff,
     StatusUpdate,
 )
 from tasks_app.stats.models import (  # noqa: F401

@@ -36,6 +36,7 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from tasks_app.common import clock
 from tasks_app.models import (
     ChangeRequest,
     KeyArea,
@@ -50,7 +51,7 @@ from tasks_app.models import (
     TaskKind,
     TaskStatus,
 )
-from tasks_app.plans.schedule import RED_MARGIN_POINTS, local_today, schedule_state
+from tasks_app.plans.schedule import RED_MARGIN_POINTS, schedule_state
 from tasks_app.plans.workcalendar import WorkingCalendar
 
 STATUSES = [s.value for s in TaskStatus]
@@ -410,11 +411,11 @@ def plans_snapshot(
     outline=False leaves the sections and key areas unread (sections and key_areas are None):
     for callers that only tally the tasks, such as the province's overview.
     """
-    as_of = as_of or local_today()
+    as_of = as_of or clock.today()
     end = end_of_day(as_of)
     plans = list(plans)
     tasks = _tasks_of(plans, department_id)
-    stored = as_of >= local_today()
+    stored = as_of >= clock.today()
     if connection.vendor == "postgresql":
         rows, dues, earlier_deadlines, accepted = _task_rows_with_state(
             plans, department_id, end, accepted=not stored

@@ -80,6 +80,7 @@ def big_plan(title: str, task_count: int, department_count: int, author, reviewe
                 status="on_schedule",
                 progress=10 * month,
                 narrative="进展。",
+                explanation="情况说明:受前期手续影响滞后,正在加快推进。",
                 author=author,
                 review_state=state,
             )
@@ -171,6 +172,8 @@ def test_the_numbers_of_the_large_plan_add_up(plans):
         "/api/v1/plans/{id}/summary/",
         "/dashboard/plans/{id}/",
         "/dashboard/plans/{id}/tasks/?section=1",
+        "/dashboard/plans/{id}/exceptions/",
+        "/dashboard/plans/{id}/exceptions/?kind=overdue&page=2",
         "/dashboard/plans/{id}/export.xlsx",
         "/dashboard/plans/{id}/print/",
     ],
