@@ -10,6 +10,10 @@ from tasks_app.audit.models import (  # noqa: F401
     ExportKind,
     ExportState,
 )
+from tasks_app.bulletins.models import (  # noqa: F401
+    Bulletin,
+    BulletinSeries,
+)
 from tasks_app.importer.models import (  # noqa: F401
     DepartmentAlias,
     ImportDraft,
@@ -69,4 +73,13 @@ from tasks_app.stats.models import (  # noqa: F401
     DEFAULT_WEIGHTS,
     SCORE_KEYS,
     RankingRule,
+)
+from tasks_app.stocktakes.models import (  # noqa: F401
+    CONFIDENCE_PROBABILITY,
+    Confidence,
+    ConfidenceRating,
+    PackState,
+    RatingQuarterClose,
+    StocktakeDecision,
+    StocktakePack,
 )

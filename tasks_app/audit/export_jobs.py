@@ -24,6 +24,7 @@ from tasks_app.audit.exports import (
     CONTENT_TYPES,
     LEDGER_COLUMNS,
     PROGRESS_COLUMNS,
+    XLSX_LAYOUT,
     ExportStats,
     ledger_events,
     progress_updates,
@@ -172,7 +173,7 @@ def write_to_file(job: ExportJob, path: str) -> tuple[ExportStats, str, int]:
                 handle.write(chunk)
     else:
         header, rows = export_rows(job, stats)
-        write_xlsx(path, header, rows, title=job.get_kind_display())
+        write_xlsx(path, header, rows, title=job.get_kind_display(), **XLSX_LAYOUT[job.kind])
     digest, size = _file_digest(path)
     return stats, digest, size
 

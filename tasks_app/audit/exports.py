@@ -87,6 +87,19 @@ PROGRESS_COLUMNS = (
 )
 
 
+# How the XLSX of each kind is laid out: column widths, and the columns that hold numbers.
+XLSX_LAYOUT = {
+    "ledger": {
+        "widths": [8, 28, 9, 14, 10, 20, 28, 14, 10, 30, 40, 40, 16, 30, 36, 20, 20],
+        "numeric": [0, 2, 8],  # seq, actor_id, object_id (a number where the object has one)
+    },
+    "progress": {
+        "widths": [26, 22, 10, 40, 20, 9, 10, 9, 50, 14, 9, 17, 10, 50, 12, 10],
+        "numeric": [7, 10],  # 进度(%), 报送次数
+    },
+}
+
+
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

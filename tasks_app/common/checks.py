@@ -32,3 +32,21 @@ def database_role_binds_the_ledger(app_configs=None, databases=None, **kwargs):
                 )
             )
     return warnings
+
+
+@register(Tags.security, deploy=True)
+def business_date_is_real_in_production(app_configs=None, **kwargs):
+    """GAOXIN_TODAY is for the demo and training copies: in production every light, reminder and
+    number would stay on that day."""
+    from django.conf import settings
+
+    if getattr(settings, "GAOXIN_TODAY", None) is None:
+        return []
+    return [
+        Warning(
+            f"GAOXIN_TODAY={settings.GAOXIN_TODAY} fixes the business date: lights, reminders "
+            "and the leaders' numbers stay on that day",
+            hint="Unset GAOXIN_TODAY in production (tasks_app/common/clock.py).",
+            id="gaoxin.W002",
+        )
+    ]

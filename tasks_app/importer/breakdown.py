@@ -331,8 +331,8 @@ def export_xlsx(plan) -> bytes:
             # Text cells throughout: a code like 1.10 must not become the number 1.1.
             cell.data_type = "s"
             cell.alignment = wrapped
-    for letter, width in zip("ABCDEFGH", (10, 60, 20, 30, 12, 16, 30, 16), strict=True):
-        sheet.column_dimensions[letter].width = width
+    spreadsheets.set_widths(sheet, (10, 60, 20, 30, 12, 16, 30, 16))
+    spreadsheets.freeze_header(sheet)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

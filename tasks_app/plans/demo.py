@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from tasks_app.common import clock
 from tasks_app.models import Department, Plan, Role, Task, User
 from tasks_app.plans import services
 
@@ -136,6 +137,9 @@ def demo_seed(*, plan: Plan) -> list[DemoAccount]:
             services.milestone_create(
                 actor=None, task=task, title=title, due_date=due, is_sample=True
             )
-    # Published, so that departments report, the office reviews and reminders run as in real use.
-    services.plan_publish(actor=None, plan=plan)
+    # Published on the day of the report, so that departments report, the office reviews and
+    # reminders run as in real use from then on (the demo year: demo_year.py).
+    published = dt.datetime.combine(plan.report_date or dt.date(plan.year, 1, 1), dt.time(17, 0))
+    with clock.travel_to(min(published, dt.datetime.combine(clock.today(), dt.time(8, 0)))):
+        services.plan_publish(actor=None, plan=plan)
     return ACCOUNTS

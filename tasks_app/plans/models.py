@@ -216,6 +216,7 @@ class TaskKind(models.TextChoices):
     WORK_ITEM = "work_item", _("具体工作")
     HEADLINE_TARGET = "headline_target", _("主要目标")
     LIVELIHOOD = "livelihood", _("民生实事")
+    DECISION = "decision", _("议定事项")  # decided at a 调度会 (tasks_app.stocktakes)
 
 
 class ReportFrequency(models.TextChoices):

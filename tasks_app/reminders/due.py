@@ -27,6 +27,7 @@ from tasks_app.models import (
     SignOff,
     StatusUpdate,
     Task,
+    TaskKind,
     TaskStatus,
 )
 from tasks_app.plans.report_schedule import (
@@ -151,8 +152,13 @@ def _task_items(task: dict, plan: dict, schedule: _ReportSchedule, calendar) -> 
         opened = task["start_date"] or plan["published"]
         items.append(DueItem(task["id"], task["plan_id"], "deadline", task["deadline"], opened))
     if not task["received"]:
-        due = calendar.add_working_days(plan["published"], RECEIPT_WORKING_DAYS)
-        items.append(DueItem(task["id"], task["plan_id"], "receipt", due, plan["published"]))
+        # A 调度会's 议定事项 is added after publication and starts the (business) day it is
+        # decided: it is to be received from then.
+        opened = plan["published"]
+        if task["kind"] == TaskKind.DECISION and task["start_date"]:
+            opened = max(opened, task["start_date"])
+        due = calendar.add_working_days(opened, RECEIPT_WORKING_DAYS)
+        items.append(DueItem(task["id"], task["plan_id"], "receipt", due, opened))
     if task["status"] != TaskStatus.DONE:
         items.extend(_report_items(task, plan, schedule))
     return items
@@ -196,6 +202,7 @@ def due_items(*, today: dt.date, calendar: WorkingCalendar) -> list[DueItem]:
             "report_frequency",
             "received",
             "reported",
+            "kind",
         )
     )
     items = []

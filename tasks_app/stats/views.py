@@ -6,7 +6,6 @@ A task's history is its existing page, /workbench/tasks/<id>/ (visible to the sa
 """
 
 import datetime as dt
-from io import BytesIO
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,7 +18,6 @@ from django.utils.translation import gettext_lazy
 
 from tasks_app.common import clock
 from tasks_app.common.errors import NotPermitted
-from tasks_app.common.spreadsheets import append_row
 from tasks_app.models import Light, Plan, TaskStatus
 from tasks_app.stats import charts as stats_charts
 from tasks_app.stats import indicators, selectors
@@ -27,16 +25,10 @@ from tasks_app.stats import ranking as stats_ranking
 from tasks_app.stats import snapshot as stats_snapshot
 from tasks_app.stats import summary as stats_summary
 from tasks_app.stats.snapshot import AS_OF_MAX, AS_OF_MIN
+from tasks_app.stats.workbook import SCORE_LABELS, dashboard_workbook
 
 STATUS_LABELS = dict(TaskStatus.choices)
 LIGHT_LABELS = dict(Light.choices)
-SCORE_LABELS = {
-    "reporting": "报送率",
-    "on_time": "按时报送率",
-    "first_pass": "一次通过率",
-    "completion": "完成率",
-    "lights": "亮灯得分",
-}
 
 
 class BadAsOf(ValueError):
@@ -334,175 +326,7 @@ def task_drilldown(request, plan_id: int):
     return render(request, "tasks_app/dashboard/tasks.html", context)
 
 
-# --- XLSX export -----------------------------------------------------------------------------
-
-
-def _tally_row(name: str, tally: dict) -> list:
-    return [
-        name,
-        tally["total"],
-        tally["done"],
-        _percent(tally["completion_rate"]),
-        tally["overdue"],
-        *[tally["by_status"][s] for s in stats_snapshot.STATUSES],
-        *[tally["by_light"][light] for light in stats_snapshot.LIGHTS],
-    ]
-
-
-def _tally_header() -> list[str]:
-    return [
-        "完成率(%)",
-        "逾期",
-        *[str(STATUS_LABELS[s]) for s in stats_snapshot.STATUSES],
-        *[str(LIGHT_LABELS[light]) for light in stats_snapshot.LIGHTS],
-    ]
-
-
-def _overview_sheet(book, data: dict) -> None:
-    sheet = book.active
-    sheet.title = "总览"
-    append_row(sheet, [data["plan"].title, f"统计日期 {data['as_of']}"])
-    append_row(sheet, [data["summary"]["sentence"]])
-    append_row(sheet, [])
-    append_row(sheet, ["范围", "任务数", "已完成", *_tally_header()])
-    append_row(sheet, _tally_row("全部任务", data["totals"]))
-    append_row(sheet, _tally_row("民生实事", data["overview"]["livelihood"]))
-    append_row(sheet, [])
-    append_row(sheet, ["方面", "任务数", "已完成", *_tally_header()])
-    for row in data["overview"]["by_section"]:
-        append_row(sheet, _tally_row(row["title"], row))
-    append_row(sheet, [])
-    append_row(sheet, ["牵头单位", "任务数", "已完成", *_tally_header()])
-    for row in data["overview"]["by_department"]:
-        append_row(sheet, _tally_row(row["name"], row))
-
-
-def _exceptions_sheet(book, data: dict) -> None:
-    sheet = book.create_sheet("异常任务")
-    append_row(
-        sheet,
-        [
-            "编号",
-            "任务",
-            "牵头单位",
-            "完成时限",
-            "逾期工作日",
-            "亮灯",
-            "状态",
-            "进度(%)",
-            "序时进度(%)",
-            "最近报送期",
-            "情况说明",
-        ],
-    )
-    for row in data["exceptions"]:
-        report = row["latest_report"] or {}
-        append_row(
-            sheet,
-            [
-                row["code"],
-                row["title"],
-                row["lead_department"] or "",
-                row["deadline"],
-                row["days_late"],
-                str(LIGHT_LABELS[row["light"]]),
-                str(STATUS_LABELS[row["status"]]),
-                row["progress"],
-                row["expected_progress"],
-                report.get("period").strftime("%Y-%m") if report else "",
-                report.get("narrative", ""),
-            ],
-        )
-
-
-def _indicator_sheet(book, data: dict) -> None:
-    sheet = book.create_sheet("指标")
-    append_row(
-        sheet, ["指标", "任务", "目标", "实际", "单位", "完成比例(%)", "差(百分点)", "达标", "序时"]
-    )
-    for row in data["indicators"]:
-        append_row(
-            sheet,
-            [
-                row["name"],
-                row["task_code"] or "",
-                row["target"],
-                row["actual"],
-                row["unit"],
-                _percent(row["share"]) if row["share"] is not None else None,
-                row["points"],
-                {True: "是", False: "否"}.get(row["met"], ""),
-                {True: "是", False: "否"}.get(row["on_schedule"], ""),
-            ],
-        )
-
-
-def _ranking_sheet(book, data: dict) -> None:
-    sheet = book.create_sheet("红黑榜")
-    parts = [SCORE_LABELS[key] for key in stats_ranking.SCORE_KEYS]
-    append_row(
-        sheet,
-        [
-            "名次",
-            "牵头单位",
-            "得分",
-            "榜单",
-            "任务数",
-            "已完成",
-            "红灯",
-            "逾期",
-            "应报",
-            "已报",
-            "按时",
-            "退回",
-            *[f"{p}(权重)" for p in parts],
-        ],
-    )
-    for row in data["ranking_rows"]:
-        append_row(
-            sheet,
-            [
-                row["rank"],
-                row["department"],
-                row["score"],
-                {"red": "红榜", "black": "黑榜"}.get(row["list"], ""),
-                row["tasks"],
-                row["done"],
-                row["red"],
-                row["overdue"],
-                row["reports_due"],
-                row["reports_received"],
-                row["reports_on_time"],
-                row["returned"],
-                *[f"{p['points']}/{p['weight']}" for p in row["score_parts"]],
-            ],
-        )
-    append_row(sheet, [])
-    append_row(sheet, [data["ranking"]["rule"]])
-
-
-def _trend_sheet(book, data: dict) -> None:
-    sheet = book.create_sheet("趋势")
-    append_row(sheet, ["月份", "任务数", "已完成", *_tally_header()])
-    for point in data["trend"]:
-        append_row(sheet, _tally_row(point["month"], point))
-
-
-def dashboard_workbook(data: dict) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    for write in (
-        _overview_sheet,
-        _exceptions_sheet,
-        _indicator_sheet,
-        _ranking_sheet,
-        _trend_sheet,
-    ):
-        write(book, data)
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+# --- XLSX export (the workbook: tasks_app/stats/workbook.py) -------------------------------
 
 
 @login_required

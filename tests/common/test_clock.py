@@ -82,3 +82,13 @@ def test_a_report_submitted_on_a_simulated_day_carries_that_day(settings, plan, 
         )
     assert timezone.localtime(update.submitted_at).date() == dt.date(2020, 4, 3)
     assert timezone.localtime(update.created_at).date() == dt.date(2020, 4, 3)
+
+
+def test_the_deploy_check_warns_when_a_fixed_date_reaches_production(settings):
+    from tasks_app.common.checks import business_date_is_real_in_production
+
+    settings.GAOXIN_TODAY = None
+    assert business_date_is_real_in_production() == []
+    settings.GAOXIN_TODAY = dt.date(2020, 9, 30)
+    [warning] = business_date_is_real_in_production()
+    assert warning.id == "gaoxin.W002" and "2020-09-30" in warning.msg

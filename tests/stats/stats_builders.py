@@ -1,7 +1,7 @@
 """Plans built straight into the database for the stats tests: fast, and counted by hand.
 
 Rows are fixtures, not application writes, so they are created directly (bulk_create for speed);
-reports that must go through review use the real services and are then backdated.
+reports that must go through review use the real services on the business clock set to their day.
 """
 
 import datetime as dt
@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from tasks_app.common import clock
 from tasks_app.models import (
     Department,
     Indicator,
@@ -111,29 +112,29 @@ def report(
     narrative: str = "本月进展情况。",
     values: dict | None = None,
 ) -> StatusUpdate:
-    """A report through the real services, then backdated to `submitted` and `reviewed`."""
-    update = services.status_update_submit(
-        actor=author,
-        task=task,
-        period=period,
-        status=status,
-        progress=progress,
-        narrative=narrative,
-        explanation="情况说明:受前期手续影响滞后,正在加快推进。",
-        indicator_values={k: Decimal(str(v)) for k, v in (values or {}).items()} or None,
-    )
-    if status == TaskStatus.DONE:
-        services.evidence_attach(
+    """A report through the real services, on the business clock's `submitted` and `reviewed`."""
+    with clock.travel_to(submitted):
+        update = services.status_update_submit(
             actor=author,
-            update=update,
-            uploaded=SimpleUploadedFile("材料.pdf", PDF, "application/pdf"),
+            task=task,
+            period=period,
+            status=status,
+            progress=progress,
+            narrative=narrative,
+            explanation="情况说明:受前期手续影响滞后,正在加快推进。",
+            indicator_values={k: Decimal(str(v)) for k, v in (values or {}).items()} or None,
         )
-    StatusUpdate.objects.filter(pk=update.pk).update(created_at=submitted, submitted_at=submitted)
+        if status == TaskStatus.DONE:
+            services.evidence_attach(
+                actor=author,
+                update=update,
+                uploaded=SimpleUploadedFile("材料.pdf", PDF, "application/pdf"),
+            )
     if reviewed is not None:
-        services.status_update_review(
-            actor=office, update=update, decision=decision, reason="请补充材料。"
-        )
-        Review.objects.filter(update=update).update(created_at=reviewed)
+        with clock.travel_to(reviewed):
+            services.status_update_review(
+                actor=office, update=update, decision=decision, reason="请补充材料。"
+            )
     return update
 
 

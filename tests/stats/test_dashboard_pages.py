@@ -106,7 +106,8 @@ def test_the_xlsx_export_holds_the_dashboard_tables(counted, as_leader):
     book = load_workbook(BytesIO(response.content))
     assert book.sheetnames == ["总览", "异常任务", "指标", "红黑榜", "趋势"]
     overview = list(book["总览"].values)
-    assert ("全部任务", 6, 1, 16.7, 1) == overview[4][:5]
+    assert ("全部", "全部任务", 6, 1, 0.1667, 1) == overview[1][:6]
+    assert book["总览"]["E2"].number_format == "0.0%" and book["总览"]["A1"].font.b
     exceptions = list(book["异常任务"].values)
     assert [row[0] for row in exceptions[1:]] == ["T0002", "T0004"]
     assert exceptions[1][4] == 6

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from tasks_app.common import clock
 from tasks_app.models import Plan
 from tasks_app.plans.demo import DEMO_PASSWORD, demo_seed
+from tasks_app.plans.demo_year import demo_year_seed
 from tasks_app.plans.plan_data import read_plan_file
 from tasks_app.reminders import sweep as reminders
 
@@ -25,6 +26,9 @@ class Command(BaseCommand):
         meta = read_plan_file()["plan"]
         plan = Plan.objects.get(year=meta["year"], title=meta["title"])
         accounts = demo_seed(plan=plan)
+        events = demo_year_seed(plan=plan)
+        if events:
+            self.stdout.write(f"示例年度: {events} events from January to {clock.today():%Y-%m-%d}")
         self.stdout.write("\n示例账号 (demo logins), password for all: " + DEMO_PASSWORD)
         for account in accounts:
             self.stdout.write(f"  {account.username:<12} {account.display_name}")
