@@ -20,6 +20,7 @@ test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmarks against PostgreSQL (BENCH_DATABASE_URL, recreated) and wrk (Debian package).
+BENCH_ARGS ?= --scales 0.5,2
 bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) -m bench.run $(BENCH_ARGS)

@@ -46,6 +46,11 @@ DEPARTMENT_NAMES = [
 # a real year starts (otherwise every task would be chased as "not received" all year).
 PUBLISHED_AT = dt.datetime(YEAR, 1, 15, 10, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 STATUS_PATH = ["not_started", "on_schedule", "on_schedule", "behind", "on_schedule", "done"]
+# A share of tasks is scheduled by quarterly milestones (节点): expected progress follows them
+# (25% at the end of March, 50% of June, ...) and an open milestone past due is chased.
+MILESTONE_SHARE = 0.2
+MILESTONE_DUES = [(3, 31), (6, 30), (9, 30), (12, 31)]
+MILESTONE_MET = 0.75  # the share of past milestones marked done on their due date
 
 
 @dataclass
@@ -78,6 +83,7 @@ def generate(
     from tasks_app.models import (
         Department,
         KeyArea,
+        Milestone,
         Plan,
         Review,
         Section,
@@ -93,7 +99,7 @@ def generate(
     now = timezone.now()
     ids = {
         m: next_id(m)
-        for m in (Department, User, Plan, Section, KeyArea, Task, StatusUpdate, Review)
+        for m in (Department, User, Plan, Section, KeyArea, Task, StatusUpdate, Review, Milestone)
     }
     reviewer_id = ids[User]
     users = [
@@ -124,7 +130,9 @@ def generate(
                 counts.add(model._meta.model_name, len(model_rows))
         copy_rows(User, users)
         counts.add("user", len(users))
-        reset_sequences(Department, User, Plan, Section, KeyArea, Task, StatusUpdate, Review)
+        reset_sequences(
+            Department, User, Plan, Section, KeyArea, Task, StatusUpdate, Review, Milestone
+        )
     # The rest of a year's rows, each kind filled by its own module (same seed, same scale).
     if "reminders" not in without:
         from bench import reminderfill
@@ -162,6 +170,7 @@ def _government(g, rng, ids, password, now, reviewer_id, months):
     from tasks_app.models import (
         Department,
         KeyArea,
+        Milestone,
         Plan,
         Review,
         Section,
@@ -229,7 +238,7 @@ def _government(g, rng, ids, password, now, reviewer_id, months):
             )
             ids[KeyArea] += 1
         ids[Section] += 1
-    tasks, updates, reviews = [], [], []
+    tasks, updates, reviews, milestones = [], [], [], []
     for t in range(TASKS_PER_GOVERNMENT):
         area = areas[t % len(areas)]
         lead = departments[rng.randrange(len(departments))]
@@ -272,6 +281,21 @@ def _government(g, rng, ids, password, now, reviewer_id, months):
             )
             ids[StatusUpdate] += 1
             ids[Review] += 1
+        if rng.random() < MILESTONE_SHARE:
+            for quarter, (month, day) in enumerate(MILESTONE_DUES, 1):
+                due = dt.date(YEAR, month, day)
+                met = quarter < len(MILESTONE_DUES) and rng.random() < MILESTONE_MET
+                milestones.append(
+                    {
+                        "id": ids[Milestone],
+                        "task_id": task_id,
+                        "title": f"第{quarter}季度节点",
+                        "due_date": due,
+                        "done_date": due if met else None,
+                        "is_sample": True,
+                    }
+                )
+                ids[Milestone] += 1
         tasks.append(
             {
                 "id": task_id,
@@ -308,6 +332,7 @@ def _government(g, rng, ids, password, now, reviewer_id, months):
         Task: tasks,
         StatusUpdate: updates,
         Review: reviews,
+        Milestone: milestones,
     }
 
 

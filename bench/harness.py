@@ -2,9 +2,10 @@
 
 import os
 import socket
+import statistics
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,24 +29,66 @@ class Row:
     goal: str
     meets_goal: bool
     notes: str = ""
+    # Every run's figures, in the order they were taken: [{"system": x, "baseline": y}, ...].
+    # system and baseline above are the medians of these; the ranges are their min and max.
+    runs: list = field(default_factory=list)
+    system_range: list = field(default_factory=list)
+    baseline_range: list = field(default_factory=list)
+    scale: float | None = None  # the province's size, set by bench.run
+    series: str = ""  # rows measured at several scales share a series (how cost grows)
+    extra: dict = field(default_factory=dict)  # e.g. the baseline's EXPLAIN ANALYZE summary
 
 
-def throughput_row(name, system, baseline, unit, minimum: float | None, notes="") -> Row:
+def _with_runs(row: Row, runs, digits: int) -> Row:
+    if runs:
+        row.runs = [{k: round(v, digits + 2) for k, v in run.items()} for run in runs]
+        for side in ("system", "baseline"):
+            values = [run[side] for run in runs]
+            setattr(row, f"{side}_range", [round(min(values), digits), round(max(values), digits)])
+    return row
+
+
+def throughput_row(name, system, baseline, unit, minimum: float | None, notes="", runs=None) -> Row:
     ratio = system / baseline if baseline else 0.0
     goal = f"ratio >= {minimum}" if minimum is not None else "recorded (no goal)"
     meets = ratio >= minimum if minimum is not None else True
-    return Row(
-        name, round(system, 2), round(baseline, 2), unit, round(ratio, 3), goal, meets, notes
-    )
+    row = Row(name, round(system, 2), round(baseline, 2), unit, round(ratio, 3), goal, meets, notes)
+    return _with_runs(row, runs, 2)
 
 
-def time_row(name, system, baseline, unit, maximum: float | None, notes="") -> Row:
+def time_row(name, system, baseline, unit, maximum: float | None, notes="", runs=None) -> Row:
     ratio = system / baseline if baseline else float("inf")
     goal = f"ratio <= {maximum}" if maximum is not None else "recorded (no goal)"
     meets = ratio <= maximum if maximum is not None else True
-    return Row(
-        name, round(system, 4), round(baseline, 4), unit, round(ratio, 3), goal, meets, notes
-    )
+    row = Row(name, round(system, 4), round(baseline, 4), unit, round(ratio, 3), goal, meets, notes)
+    return _with_runs(row, runs, 4)
+
+
+def interleaved(functions: dict, runs: int, *, warmup: int = 1, scale: float = 1.0) -> dict:
+    """Every function run in turns (A B A B ...), `warmup` untimed rounds first, then `runs`
+    timed rounds, so that the load of a shared machine falls on each alike.
+
+    A function answers its own elapsed seconds when it returns a float (e.g. it times only the
+    part inside a transaction it rolls back); otherwise the call is timed here.
+    Returns {"medians": {name: median * scale}, "runs": [{name: seconds * scale}, ...]}.
+    """
+    rounds = []
+    for number in range(warmup + runs):
+        figures = {}
+        for name, function in functions.items():
+            started = time.perf_counter()
+            answer = function()
+            elapsed = time.perf_counter() - started
+            figures[name] = (answer if isinstance(answer, float) else elapsed) * scale
+        if number >= warmup:
+            rounds.append(figures)
+    medians = {name: statistics.median(r[name] for r in rounds) for name in functions}
+    return {"medians": medians, "runs": rounds}
+
+
+def pair_runs(rounds: list[dict], system: str, baseline: str) -> list[dict]:
+    """The rounds of interleaved() as [{"system": .., "baseline": ..}] for one row."""
+    return [{"system": r[system], "baseline": r[baseline]} for r in rounds]
 
 
 def server_env(database_url: str) -> dict:

@@ -9,6 +9,9 @@ recreated each run unless --reuse) and, for the HTTP benchmark, `wrk` (Debian pa
 
     python -m bench.run                     # the province (scale 1.0), every benchmark
     python -m bench.run --only ledger_export --reuse   # one benchmark on the last generated data
+    python -m bench.run --scales 0.5,2      # then the scaling rows at those province sizes
+
+After a full run it also rewrites bench/RESULTS.md from results.json (bench.report).
 """
 
 import argparse
@@ -26,6 +29,7 @@ from pathlib import Path
 from bench.harness import DEFAULT_URL, ROOT, fresh_database, server_env
 
 # Each module has run(database_url, *, smoke) -> list[Row].
+# The scaling ones are run again on provinces of other sizes (--scales).
 BENCHMARKS = [
     "http_submit",
     "stats_overview",
@@ -34,15 +38,16 @@ BENCHMARKS = [
     "ledger_append",
     "imports",
 ]
+SCALING = ["stats_overview", "reminder_sweep", "ledger_export"]
 
 
 def _table(rows) -> str:
-    lines = [f"{'benchmark':<62} {'system':>12} {'baseline':>12} {'ratio':>7}  goal"]
+    lines = [f"{'benchmark':<62} {'scale':>5} {'system':>12} {'baseline':>12} {'ratio':>7}  goal"]
     for row in rows:
         mark = "met" if row.meets_goal else "MISSED"
         lines.append(
-            f"{row.name[:62]:<62} {row.system:>12} {row.baseline:>12} {row.ratio:>7}  "
-            f"{row.goal} {mark}"
+            f"{row.name[:62]:<62} {row.scale:>5} {row.system:>12} {row.baseline:>12} "
+            f"{row.ratio:>7}  {row.goal} {mark}"
         )
     return "\n".join(lines)
 
@@ -66,6 +71,49 @@ def _cpu_model() -> str:
     return platform.processor()
 
 
+def _province(database_url: str, scale: float, without) -> dict:
+    """A fresh database holding a generated province of the given size: its row counts."""
+    from django.db import connections
+
+    connections.close_all()
+    fresh_database(database_url)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"],
+        cwd=ROOT,
+        check=True,
+        env=server_env(database_url),
+    )
+    import django
+
+    django.setup()
+    from bench.generate import generate
+
+    started = time.monotonic()
+    counts = generate(scale=scale, seed=7, without=tuple(without)).rows
+    print(f"generated scale {scale}: {counts} in {time.monotonic() - started:.1f}s", flush=True)
+    return counts
+
+
+def _benchmark(
+    name: str, database_url: str, smoke: bool, scale: float, empty: list, scaling: bool = False
+) -> list:
+    module = importlib.import_module(f"bench.{name}")
+    started = time.monotonic()
+    extra = {"scaling": True} if scaling else {}
+    produced = module.run(database_url, smoke=smoke, **extra)
+    if not produced:
+        empty.append(f"{name} (scale {scale})")
+    for row in produced:
+        row.scale = scale
+        print(
+            f"[scale {scale}] {row.name}: {row.system} vs {row.baseline} {row.unit}, ratio "
+            f"{row.ratio} ({row.goal}: {'met' if row.meets_goal else 'MISSED'}) {row.notes}",
+            flush=True,
+        )
+    print(f"  ({name} at scale {scale} took {time.monotonic() - started:.0f}s)", flush=True)
+    return produced
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny scale: prove it runs")
@@ -79,44 +127,28 @@ def main() -> int:
         choices=["reminders", "ledger"],
         help="generate without these rows (while developing one benchmark)",
     )
+    parser.add_argument(
+        "--scales",
+        default="",
+        help="comma-separated extra province sizes for the scaling benchmarks, e.g. 0.5,2",
+    )
+    parser.add_argument(
+        "--scaling",
+        action="store_true",
+        help="only the scaling benchmarks, as a scaling run, at --scale (alongside another run; "
+        "bench.report --merge adds its rows)",
+    )
     parser.add_argument("--output", default=str(ROOT / "bench" / "results.json"))
     args = parser.parse_args()
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     os.environ.update(server_env(database_url))
     scale = 0.01 if args.smoke else args.scale
-    counts = {}
-    if not args.reuse:
-        fresh_database(database_url)
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v0"],
-            cwd=ROOT,
-            check=True,
-            env=server_env(database_url),
-        )
+    extra_scales = [float(s) for s in args.scales.split(",") if s.strip()]
     import django
 
+    counts = {} if args.reuse else _province(database_url, scale, args.without)
     django.setup()
-    if not args.reuse:
-        from bench.generate import generate
-
-        started = time.monotonic()
-        counts = generate(scale=scale, seed=7, without=tuple(args.without)).rows
-        print(f"generated {counts} in {time.monotonic() - started:.1f}s", flush=True)
-    rows, empty = [], []
-    for name in args.only or BENCHMARKS:
-        module = importlib.import_module(f"bench.{name}")
-        started = time.monotonic()
-        produced = module.run(database_url, smoke=args.smoke)
-        if not produced:
-            empty.append(name)
-        for row in produced:
-            print(
-                f"{row.name}: {row.system} vs {row.baseline} {row.unit}, ratio {row.ratio} "
-                f"({row.goal}: {'met' if row.meets_goal else 'MISSED'}) {row.notes}",
-                flush=True,
-            )
-            rows.append(row)
-        print(f"  ({name} took {time.monotonic() - started:.0f}s)", flush=True)
+    rows, empty, failures = [], [], []
     report = {
         "machine": {
             "cpus": os.cpu_count(),
@@ -129,16 +161,50 @@ def main() -> int:
         "smoke": args.smoke,
         "scale": scale,
         "data": counts,
-        "rows": [asdict(r) for r in rows],
+        "data_by_scale": {str(scale): counts},
+        "rows": [],
     }
+    keep = not args.smoke and (args.scaling or not args.only)
+
+    def save() -> None:
+        """results.json after every benchmark: a run cut short keeps what it measured."""
+        report["rows"] = [asdict(r) for r in rows]
+        if keep:
+            Path(args.output).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+
+    for name in SCALING if args.scaling else args.only or BENCHMARKS:
+        try:
+            rows += _benchmark(name, database_url, args.smoke, scale, empty, args.scaling)
+        except Exception as error:  # noqa: BLE001 - reported, fails the run, the rest still runs
+            import traceback
+
+            traceback.print_exc()
+            failures.append(f"{name}: {error!r}")
+        save()
+    for extra in extra_scales:
+        try:
+            report["data_by_scale"][str(extra)] = _province(database_url, extra, [])
+            for name in [n for n in SCALING if n in (args.only or BENCHMARKS)]:
+                rows += _benchmark(name, database_url, args.smoke, extra, empty, scaling=True)
+                save()
+        except Exception as error:  # noqa: BLE001 - the other scales' rows still count
+            import traceback
+
+            traceback.print_exc()
+            failures.append(f"scale {extra}: {error!r}")
+    report["date"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    save()
     print(_table(rows))
-    problems = _malformed(rows) + [f"bench.{name} gave no rows" for name in empty]
+    problems = _malformed(rows) + [f"bench.{name} gave no rows" for name in empty] + failures
     if problems:
         print("FAIL: " + "; ".join(problems), file=sys.stderr)
         return 1
-    if not args.smoke and not args.only:
-        Path(args.output).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
-        print(f"wrote {args.output}")
+    from bench import report as results_report
+
+    rendered = results_report.render(report)  # the smoke run proves the report renders too
+    if keep and not args.scaling:
+        (ROOT / "bench" / "RESULTS.md").write_text(rendered, encoding="utf-8")
+        print(f"wrote {args.output} and bench/RESULTS.md")
     return 0
 
 

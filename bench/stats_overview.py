@@ -1,138 +1,44 @@
-"""2. The leaders' overview at province scale: the stats endpoint against one hand-written SQL.
+"""2. The leaders' overview at province scale: each stats endpoint against the fastest hand SQL
+for exactly what it returns (bench.stats_sql, checked equal first).
 
 The system: the real endpoint (middleware, token authentication as a leader, the DRF view, its
 serializer and JSON rendering) through django.test.Client in this process, on the bench database.
-The baseline: one SQL statement over the same connection that computes the same numbers (totals,
-by section, key area, lead department and livelihood: total, done, completion rate, overdue,
-by status, by light) as of the same date, from the same history of accepted reviews.
 
-Three rows per date: (a) one government's plan inside the province database (the endpoint once
-against the statement restricted to that plan), (b) the province leader's round, the overview
-of every plan (one call per plan) against the statement once, grouped by plan, and (c) the
-province's overview in one call (GET /api/v1/stats/plans/: every published plan's top-level
-numbers) against the same statement once. The statement also computes the breakdowns by
-section, key area and department that (c) does not answer: it is the same baseline as (b).
+Rows per date (as of 2025-12-31 and 2025-06-30):
+(a) one government's plan (GET /api/v1/stats/plans/<id>/) against PLAN_SQL for that plan;
+(b) the province's overview in one call (GET /api/v1/stats/plans/: every published plan's
+    totals) against PROVINCE_SQL, the totals-only statement;
+(c) the old way round, every plan's per-plan overview one call each, against PLAN_SQL once per
+    plan (the same 143 answers).
+A share of the generated tasks has quarterly milestones, so the expected progress through
+milestones is on both sides.
 
-Before anything is timed the statement's numbers are checked against the endpoint's for every
-plan and date, and its totals against the province call's; a difference stops the benchmark.
-The statement models what the bench data holds: deadlines (changed ones at their value before
-the change), start dates, the working calendar for "due soon", red margin 20; not milestones
-(the province has none; the benchmark refuses to run if there are any). Completion rates are
-compared to 1e-4 (SQL rounds half away from zero, Python half to even).
+Before anything is timed PLAN_SQL's numbers are checked against the endpoint's for every plan
+and date, and PROVINCE_SQL's totals and order against the province call's; a difference stops
+the benchmark. Completion rates are compared to 1e-4 (SQL rounds half away from zero, Python
+half to even).
 
-Timing: medians, system and baseline measured turn about (the machine is shared). Planner
-statistics are refreshed first (ANALYZE, as autovacuum would after the bulk load). Query counts
-of the endpoint are also taken for plans of 10, 200 and 1,000 tasks built inside a transaction
-that is rolled back; a count that varies with size fails every row. The province call's count
-is taken again with those plans published too; a different count fails its rows.
+Timing: system and baseline in turns (bench.harness.interleaved: a warm-up round, then every
+run recorded), on the same connection, planner statistics refreshed first. Query counts of the
+endpoint are also taken for plans of 10, 200 and 1,000 tasks built inside a transaction that is
+rolled back; a count that varies with size fails every row. The province call's count is taken
+again with those plans published too; a different count fails its rows.
+
+In a scaling run (another province size) only the province rows (b) are measured.
 """
 
 import datetime as dt
 import json
-import statistics
 import time
 from collections import defaultdict
 
-from bench.harness import Row, time_row
+from bench.harness import Row, interleaved, pair_runs, time_row
+from bench.stats_sql import PLAN_SQL, PROVINCE_SQL
 
 GOAL = 1.5
 DATES = [dt.date(2025, 12, 31), dt.date(2025, 6, 30)]
 STATUSES = ["not_started", "on_schedule", "behind", "done", "ongoing"]
 LIGHTS = ["green", "yellow", "red"]
-
-# Params: as_of (date), end (the first instant after as_of, Asia/Shanghai), plan (id or None).
-OVERVIEW_SQL = """
-WITH scope AS (
-    SELECT t.id, t.plan_id, t.section_id, t.key_area_id, t.lead_department_id, t.start_date,
-           COALESCE((SELECT c.old_value::date FROM tasks_app_changerequest c
-                      WHERE c.task_id = t.id AND c.field = 'deadline' AND c.state = 'approved'
-                        AND c.decided_at >= %(end)s
-                      ORDER BY c.decided_at, c.id LIMIT 1), t.deadline) AS deadline,
-           (p.kind = 'livelihood' OR t.kind = 'livelihood') AS livelihood
-      FROM tasks_app_task t JOIN tasks_app_plan p ON p.id = t.plan_id
-     WHERE (%(plan)s::bigint IS NULL OR t.plan_id = %(plan)s::bigint)
-),
-latest AS (  -- the update whose accepted review is the latest before the end of as_of
-    SELECT DISTINCT ON (u.task_id) u.task_id, u.status, u.progress
-      FROM tasks_app_review r JOIN tasks_app_statusupdate u ON u.id = r.update_id
-     WHERE r.decision = 'accepted' AND r.created_at < %(end)s
-       AND u.task_id IN (SELECT id FROM scope)
-     ORDER BY u.task_id, r.created_at DESC, r.id DESC
-),
-days AS (  -- working days counted from the first loaded day, for "working days in (a, b]"
-    SELECT d::date AS day,
-           count(*) FILTER (WHERE CASE c.kind WHEN 'holiday' THEN false
-                                              WHEN 'workday' THEN true
-                                              ELSE extract(isodow FROM d) < 6 END)
-               OVER (ORDER BY d) AS working_through
-      FROM generate_series(
-               (SELECT date_trunc('year', least(min(deadline), %(as_of)s)) FROM scope),
-               (SELECT date_trunc('year', greatest(max(deadline), %(as_of)s))
-                       + interval '1 year - 1 day' FROM scope),
-               interval '1 day') AS d
-      LEFT JOIN tasks_app_calendarday c ON c.date = d::date
-),
-state AS (
-    SELECT s.*, COALESCE(l.status, 'not_started') AS status, COALESCE(l.progress, 0) AS progress,
-           CASE WHEN s.deadline IS NULL THEN 0
-                WHEN %(as_of)s >= s.deadline THEN 100
-                WHEN s.start_date IS NULL OR s.start_date >= s.deadline
-                     OR %(as_of)s < s.start_date THEN 0
-                -- linear from start to deadline, rounded half up, in integers
-                ELSE (200 * (%(as_of)s - s.start_date) + (s.deadline - s.start_date))
-                     / (2 * (s.deadline - s.start_date))
-           END AS expected
-      FROM scope s LEFT JOIN latest l ON l.task_id = s.id
-),
-flags AS (
-    SELECT st.*,
-           (st.status = 'done' AND st.progress >= 100) AS finished,
-           (st.deadline IS NOT NULL AND NOT (st.status = 'done' AND st.progress >= 100)
-            AND st.status <> 'ongoing') AS tracked
-      FROM state st
-),
-lit AS (
-    SELECT f.*,
-           (f.tracked AND %(as_of)s > f.deadline) AS overdue,
-           CASE
-             WHEN f.deadline IS NULL THEN
-                  CASE WHEN f.finished OR f.status <> 'behind' THEN 'green' ELSE 'yellow' END
-             WHEN f.finished THEN 'green'
-             WHEN (f.tracked AND %(as_of)s > f.deadline) OR f.expected - f.progress > 20
-                  THEN 'red'
-             WHEN f.expected - f.progress > 0
-                  OR (f.tracked
-                      AND (SELECT working_through FROM days WHERE day = f.deadline)
-                          - (SELECT working_through FROM days WHERE day = %(as_of)s) <= 3)
-                  THEN 'yellow'
-             ELSE 'green'
-           END AS light
-      FROM flags f
-)
-SELECT plan_id,
-       CASE WHEN GROUPING(section_id) = 0 THEN 'section'
-            WHEN GROUPING(key_area_id) = 0 THEN 'key_area'
-            WHEN GROUPING(lead_department_id) = 0 THEN 'department'
-            WHEN GROUPING(livelihood) = 0 THEN 'livelihood'
-            ELSE 'totals' END AS grouping,
-       COALESCE(section_id, key_area_id, lead_department_id) AS key,
-       livelihood,
-       count(*) AS total,
-       count(*) FILTER (WHERE status = 'done') AS done,
-       round(count(*) FILTER (WHERE status = 'done')::numeric / count(*), 4) AS completion_rate,
-       count(*) FILTER (WHERE overdue) AS overdue,
-       count(*) FILTER (WHERE status = 'not_started') AS not_started,
-       count(*) FILTER (WHERE status = 'on_schedule') AS on_schedule,
-       count(*) FILTER (WHERE status = 'behind') AS behind,
-       count(*) FILTER (WHERE status = 'done') AS done_status,
-       count(*) FILTER (WHERE status = 'ongoing') AS ongoing,
-       count(*) FILTER (WHERE light = 'green') AS green,
-       count(*) FILTER (WHERE light = 'yellow') AS yellow,
-       count(*) FILTER (WHERE light = 'red') AS red
-  FROM lit
- GROUP BY GROUPING SETS ((plan_id), (plan_id, section_id), (plan_id, key_area_id),
-                         (plan_id, lead_department_id), (plan_id, livelihood))
-"""
 
 
 def _end(as_of: dt.date) -> dt.datetime:
@@ -141,17 +47,40 @@ def _end(as_of: dt.date) -> dt.datetime:
     return end_of_day(as_of)
 
 
-def sql_overview(as_of: dt.date, plan_id: int | None = None) -> list[tuple]:
-    """The baseline: the statement's rows, one per (plan, grouping, key)."""
+def _params(as_of: dt.date, plan_id: int | None = None) -> dict:
+    return {"as_of": as_of, "end": _end(as_of), "plan": plan_id, "statuses": STATUSES}
+
+
+def sql_plan(as_of: dt.date, plan_id: int) -> list[tuple]:
+    """Baseline (a): one plan's overview, PLAN_SQL's rows."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute(OVERVIEW_SQL, {"as_of": as_of, "end": _end(as_of), "plan": plan_id})
+        cursor.execute(PLAN_SQL, _params(as_of, plan_id))
         return cursor.fetchall()
 
 
+def sql_province(as_of: dt.date) -> list[tuple]:
+    """Baseline (b): every published plan's totals, exceptions first, PROVINCE_SQL's rows."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(PROVINCE_SQL, _params(as_of))
+        return cursor.fetchall()
+
+
+def explain(sql: str, params: dict) -> list[str]:
+    """The statement's EXPLAIN ANALYZE, the lines worth reading (plan nodes and timings)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, SUMMARY ON) " + sql, params)
+        lines = [row[0] for row in cursor.fetchall()]
+    return [line for line in lines if "->" in line or "Time:" in line or line[:1] != " "][:40]
+
+
 def _tally_from_row(row) -> dict:
-    (_plan, _grouping, _key, _liv, total, done, rate, overdue, *counts) = row
+    (total, done, rate, overdue, *counts) = row[4:16]
     return {
         "total": total,
         "done": done,
@@ -200,10 +129,10 @@ def _same(endpoint: dict, sql: dict) -> bool:
     return True
 
 
-def check_equal(client, plan_ids, as_of: dt.date, sql_rows) -> None:
+def check_equal(client, plan_ids, as_of: dt.date) -> None:
     """Fail loudly unless the statement and the endpoint give the same numbers for every plan."""
-    sql = numbers_from_sql(sql_rows)
     for plan_id in plan_ids:
+        sql = numbers_from_sql(sql_plan(as_of, plan_id))
         endpoint = numbers_from_endpoint(_get(client, plan_id, as_of))
         if not _same(endpoint, sql.get(plan_id, {})):
             raise AssertionError(
@@ -225,6 +154,8 @@ def check_province_equal(client, plan_ids, as_of: dt.date, sql_rows) -> int:
     rows = {row["id"]: row for row in body["results"]}
     if set(rows) != set(plan_ids):
         raise AssertionError(f"province call lists plans {sorted(rows)}, not {sorted(plan_ids)}")
+    if [row["id"] for row in body["results"]] != [row[0] for row in sql_rows]:
+        raise AssertionError(f"as of {as_of} the province call orders the plans otherwise")
     for plan_id, row in rows.items():
         mine = {k: row[k] for k in ("total", "done", "completion_rate", "overdue")}
         mine.update(by_status=row["by_status"], by_light=row["by_light"])
@@ -299,7 +230,7 @@ def _sized_plan_query_counts(client, as_of: dt.date, sizes=(10, 1000)) -> tuple[
             for size in sizes:
                 plan_id = _build_plan(size)
                 for day in DATES:
-                    check_equal(client, [plan_id], day, sql_overview(day, plan_id))
+                    check_equal(client, [plan_id], day)
                 counts[size] = query_count(client, plan_id, as_of)
                 Plan.objects.filter(pk=plan_id).update(
                     status=Plan.Status.PUBLISHED, published_at=timezone.now()
@@ -412,88 +343,102 @@ def _round(client, plan_ids, as_of) -> None:
         _get(client, plan_id, as_of)
 
 
-def _interleaved(system, baseline, repeat: int) -> tuple[float, float]:
-    """Median wall times of the two, measured turn about (after a warm-up of each), so that the
-    load of a shared machine falls on both alike."""
-    system(), baseline()
-    times = ([], [])
-    for _ in range(repeat):
-        for function, kept in zip((system, baseline), times, strict=True):
-            started = time.perf_counter()
-            function()
-            kept.append(time.perf_counter() - started)
-    return statistics.median(times[0]), statistics.median(times[1])
+def _sql_round(plan_ids, as_of) -> None:
+    for plan_id in plan_ids:
+        sql_plan(as_of, plan_id)
 
 
-def run(database_url: str, *, smoke: bool) -> list[Row]:
+def run(database_url: str, *, smoke: bool, scaling: bool = False) -> list[Row]:
     from tasks_app.models import Milestone, Plan, Task
 
-    if Milestone.objects.exists():
-        raise RuntimeError("the baseline SQL does not model milestones; the bench data has none")
     _analyze()
     client = leader_client()
     plan_ids = list(Plan.objects.order_by("pk").values_list("pk", flat=True))
     one = plan_ids[len(plan_ids) // 2]
     one_tasks = Task.objects.filter(plan_id=one).count()
-    repeat_one, repeat_all, repeat_province = (3, 1, 1) if smoke else (30, 3, 5)
+    with_milestones = Task.objects.filter(milestones__isnull=False).distinct().count()
+    milestones = f"{with_milestones} of {Task.objects.count()} tasks have milestones"
+    if not Milestone.objects.exists() and not smoke:
+        raise RuntimeError("the province has no milestones: that path would not be timed")
+    runs_one, runs_all, runs_province = (2, 2, 2) if smoke else (9, 5, 5)
     province_counts, province_rows = set(), []
     rows = []
     for as_of in DATES:
         started = time.monotonic()
-        check_equal(client, plan_ids, as_of, sql_overview(as_of))
+        if not scaling:  # a scaling run times the province call only: its totals are checked
+            check_equal(client, plan_ids, as_of)
         checked = time.monotonic() - started
         queries = query_count(client, one, as_of)
-        system_one, baseline_one = _interleaved(
-            lambda: _get(client, one, as_of),  # noqa: B023
-            lambda: sql_overview(as_of, one),  # noqa: B023
-            repeat_one,
-        )
-        rows.append(
-            time_row(
-                f"2. stats overview {as_of}: one plan ({one_tasks} tasks), province DB",
-                system_one * 1000,
-                baseline_one * 1000,
+        if not scaling:
+            timed = interleaved(
+                {
+                    "system": lambda: _get(client, one, as_of),  # noqa: B023
+                    "baseline": lambda: sql_plan(as_of, one),  # noqa: B023
+                },
+                runs_one,
+                scale=1000,
+            )
+            row = time_row(
+                f"2a. stats, one plan's overview as of {as_of} ({one_tasks} tasks) vs PLAN_SQL",
+                timed["medians"]["system"],
+                timed["medians"]["baseline"],
                 "ms",
                 GOAL,
                 notes=f"endpoint {queries} queries; numbers checked equal for all "
-                f"{len(plan_ids)} plans ({checked:.1f}s)",
+                f"{len(plan_ids)} plans ({checked:.1f}s); {milestones}",
+                runs=pair_runs(timed["runs"], "system", "baseline"),
             )
-        )
-        system_all, baseline_all = _interleaved(
-            lambda: _round(client, plan_ids, as_of),  # noqa: B023
-            lambda: sql_overview(as_of),  # noqa: B023
-            repeat_all,
-        )
-        rows.append(
-            time_row(
-                f"2. stats overview {as_of}: all {len(plan_ids)} plans, a call each",
-                system_all,
-                baseline_all,
-                "s",
-                GOAL,
-                notes=f"mean per call {system_all / len(plan_ids) * 1000:.1f} ms; "
-                f"{len(plan_ids) * queries} queries vs 1",
+            row.extra["explain"] = explain(PLAN_SQL, _params(as_of, one))
+            rows.append(row)
+        if not scaling and as_of == DATES[0]:  # the old way round, once: 2b replaced it
+            timed = interleaved(
+                {
+                    "system": lambda: _round(client, plan_ids, as_of),  # noqa: B023
+                    "baseline": lambda: _sql_round(plan_ids, as_of),  # noqa: B023
+                },
+                runs_all,
             )
-        )
-        province_queries = check_province_equal(client, plan_ids, as_of, sql_overview(as_of))
+            rows.append(
+                time_row(
+                    f"2c. stats, every plan's overview as of {as_of}, one call each "
+                    f"({len(plan_ids)} calls) vs PLAN_SQL once per plan",
+                    timed["medians"]["system"],
+                    timed["medians"]["baseline"],
+                    "s",
+                    GOAL,
+                    notes=f"{len(plan_ids) * queries} queries vs {len(plan_ids)}; "
+                    "the province call (2b) answers the province's totals in one call",
+                    runs=pair_runs(timed["runs"], "system", "baseline"),
+                )
+            )
+        province_queries = check_province_equal(client, plan_ids, as_of, sql_province(as_of))
         province_counts.add(province_queries)
-        system_province, baseline_province = _interleaved(
-            lambda: _province(client, as_of),  # noqa: B023
-            lambda: sql_overview(as_of),  # noqa: B023
-            repeat_province,
+        timed = interleaved(
+            {
+                "system": lambda: _province(client, as_of),  # noqa: B023
+                "baseline": lambda: sql_province(as_of),  # noqa: B023
+            },
+            runs_province,
         )
-        rows.append(
-            time_row(
-                f"2. stats overview {as_of}: province, one call for all {len(plan_ids)} plans",
-                system_province,
-                baseline_province,
-                "s",
-                GOAL,
-                notes=f"{province_queries} queries vs 1; totals checked equal for every plan",
-            )
+        row = time_row(
+            f"2b. stats, the province's overview as of {as_of}, one call for all plans "
+            "vs PROVINCE_SQL",
+            timed["medians"]["system"],
+            timed["medians"]["baseline"],
+            "s",
+            GOAL,
+            notes=f"{len(plan_ids)} plans; {province_queries} queries vs 1; totals and order "
+            f"checked equal for every plan; {milestones}",
+            runs=pair_runs(timed["runs"], "system", "baseline"),
         )
-        province_rows.append(rows[-1])
-    sizes, province_more = _sized_plan_query_counts(client, DATES[0], sizes=(10, 200, 1000))
+        row.series = f"2b. stats province call as of {as_of}"
+        row.extra["explain"] = explain(PROVINCE_SQL, _params(as_of))
+        rows.append(row)
+        province_rows.append(row)
+    if scaling:
+        return rows
+    sized = (10, 200) if smoke else (10, 200, 1000)
+    sizes, province_more = _sized_plan_query_counts(client, DATES[0], sizes=sized)
     counts = ", ".join(f"{n} tasks: {q}" for n, q in sizes.items())
     constant = len(set(sizes.values()) | {queries}) == 1
     for row in rows:
@@ -505,7 +450,8 @@ def run(database_url: str, *, smoke: bool) -> list[Row]:
     province_constant = len(province_counts | {province_more}) == 1
     for row in province_rows:
         row.notes += (
-            f"; with 3 more plans (10, 200, 1000 tasks) published: {province_more} queries, "
+            f"; with {len(sized)} more plans ({', '.join(map(str, sized))} tasks) published: "
+            f"{province_more} queries, "
             f"{'constant' if province_constant else 'VARY'}"
         )
         if not province_constant:

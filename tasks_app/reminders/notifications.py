@@ -40,7 +40,7 @@ the head signs off, the author resubmits), and a change request's once it is dec
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
@@ -49,6 +49,7 @@ from tasks_app.models import (
     ChangeRequest,
     Channel,
     Delivery,
+    DeliveryStatus,
     Department,
     Instruction,
     InstructionFeedback,
@@ -142,6 +143,54 @@ def _notify(
     return _emails(users, title=title, body=body, task=task, key=key, now=now) if email else []
 
 
+# The same rows as _notify for the users a query selects, in one statement (PostgreSQL): the
+# in-app notifications and the email deliveries are INSERT ... SELECT from the users, and the
+# deliveries' keys come back. A report's submission waits on it, and on a busy server every
+# round trip counts (the office's notification was two: read the users, insert their rows).
+_NOTIFY_SQL = """
+WITH users AS ({users}),
+notified AS (
+    INSERT INTO tasks_app_notification (recipient_id, kind, title, body, task_id, ref,
+                                        created_at)
+    SELECT id, %s, %s, %s, %s, %s, %s FROM users
+),
+mailed AS (
+    INSERT INTO tasks_app_delivery (key, channel, status, recipient_id, task_id, subject, body,
+                                    attempts, next_attempt_at, enqueued_at, claim_token,
+                                    provider_id, error, created_at)
+    SELECT %s || id, %s, %s, id, %s, %s, %s, 0, %s, %s, '', '', '', %s
+      FROM users WHERE email <> ''
+    ON CONFLICT DO NOTHING
+    RETURNING key
+)
+SELECT key FROM mailed
+"""
+
+
+def _notify_selected(users, *, kind, title, body, task, key, now, ref="", actor=None) -> list[str]:
+    """_notify(list(users), ...) for a queryset of users, in one statement on PostgreSQL."""
+    users = users.filter(is_active=True)
+    if actor is not None:
+        users = users.exclude(pk=actor.pk)
+    if connection.vendor != "postgresql":
+        return _notify(
+            list(users), kind=kind, title=title, body=body, task=task, key=key, now=now, ref=ref
+        )
+    users_sql, users_params = users.order_by().values("id", "email").query.sql_with_params()
+    title = title[:200]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _NOTIFY_SQL.format(users=users_sql),
+            [
+                *users_params,
+                *(kind, title, body, task.pk, ref, now),
+                *(f"{key}:email:", Channel.EMAIL, DeliveryStatus.PENDING, task.pk, title, body),
+                *(now, now, now),
+            ],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def notifications_clear(*, ref: str, kinds: list[str], now: dt.datetime | None = None) -> int:
     """The item `ref` was handled: its unread notifications of these kinds become read."""
     unread = Notification.objects.filter(ref=ref, kind__in=kinds, read_at__isnull=True)
@@ -200,7 +249,7 @@ def notify_report_submitted(*, update: StatusUpdate, now: dt.datetime | None = N
     office = User.objects.filter(is_active=True, role=Role.SUPERVISOR)
     key = f"update:{update.pk}:{update.revision}"
     _enqueue_after_commit(
-        _notify(
+        _notify_selected(
             office,
             kind="review",
             title=title,

@@ -228,3 +228,14 @@ def test_a_clerk_reporting_a_period_twice_is_told_so_and_nothing_more_is_written
     assert again.json()["message"] == "该任务本期已报送,请修改已有报送。"
     assert [model.objects.count() for model in (StatusUpdate, AuditEvent, Notification)] == counts
     assert StatusUpdate.objects.get(task=task).progress == 40
+
+
+def test_the_answer_to_a_submission_is_the_report_as_it_reads_back(task, clerk):
+    """The submission answers from the row it just wrote, through one shared serializer; what
+    it says is what GET /api/v1/updates/<id>/ says of the same report, field for field."""
+    submitted = api(clerk).post(f"/api/v1/tasks/{task.pk}/updates/", REPORT, format="json")
+    assert submitted.status_code == 201, submitted.json()
+    read_back = api(clerk).get(f"/api/v1/updates/{submitted.json()['id']}/")
+    assert read_back.status_code == 200
+    assert submitted.json() == read_back.json()
+    assert submitted.json()["reviews"] == submitted.json()["evidence"] == []

@@ -1,0 +1,200 @@
+"""bench/RESULTS.md, written from bench/results.json by code: every figure in it is the run's.
+
+    python -m bench.report            # rewrite bench/RESULTS.md from bench/results.json
+    python -m bench.report --merge bench/results_scale2.json
+        # first add the rows of a scaling run made alongside (bench.run --scaling) to
+        # results.json, then rewrite RESULTS.md
+
+What was changed because of earlier figures (prose without figures of this run) is kept by hand
+in bench/HISTORY.md; this file only links to it.
+"""
+
+import json
+import math
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _figure(value: float) -> str:
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}"
+
+
+def _side(row: dict, side: str) -> str:
+    median = _figure(row[side])
+    spread = row.get(f"{side}_range") or []
+    if len(spread) == 2:
+        return f"{median} ({_figure(spread[0])}-{_figure(spread[1])})"
+    return median
+
+
+def _verdict(row: dict) -> str:
+    if row["goal"].startswith("recorded"):
+        return "recorded"
+    return "met" if row["meets_goal"] else "**missed**"
+
+
+def _main_table(rows: list[dict]) -> list[str]:
+    lines = [
+        "| benchmark | system, median (min-max) | baseline, median (min-max) | unit | runs "
+        "| ratio | goal | |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['name']} | {_side(row, 'system')} | {_side(row, 'baseline')} | "
+            f"{row['unit']} | {len(row.get('runs') or []) or 1} | {row['ratio']} | "
+            f"{row['goal']} | {_verdict(row)} |"
+        )
+    return lines
+
+
+def _growth(points: list[tuple[float, float]]) -> str:
+    """How the system's cost grows with the province: the exponent k of cost ~ scale^k between
+    the smallest and the largest scale (1 = linear), and each step's factor."""
+    points = sorted(points)
+    (s0, c0), (s1, c1) = points[0], points[-1]
+    if c0 <= 0 or c1 <= 0 or s0 == s1:
+        return "n/a"
+    exponent = math.log(c1 / c0) / math.log(s1 / s0)
+    shape = "linear or better" if exponent <= 1.1 else "worse than linear"
+    return f"{shape} (cost ∝ scale^{exponent:.2f})"
+
+
+def _cost(row: dict) -> float:
+    """The system's cost per run: time rows as they are, throughput rows as 1/rate × rows."""
+    if row["unit"] == "rows/s":
+        rows = row.get("extra", {}).get("rows") or 1
+        return rows / row["system"]
+    return row["system"]
+
+
+def _scaling(rows: list[dict]) -> list[str]:
+    series: dict[str, list[dict]] = {}
+    for row in rows:
+        if row.get("scale") is not None and row.get("series"):
+            series.setdefault(row["series"], []).append(row)
+    series = {k: v for k, v in series.items() if len({r["scale"] for r in v}) > 1}
+    if not series:
+        return ["No scaling rows in this run."]
+    scales = sorted({r["scale"] for rows_ in series.values() for r in rows_})
+    head = " | ".join(f"scale {s:g}" for s in scales)
+    lines = [
+        f"| series | {head} | system's growth |",
+        "|---|" + "---|" * len(scales) + "---|",
+    ]
+    for name, items in series.items():
+        by_scale = {r["scale"]: r for r in items}
+        cells = []
+        for scale in scales:
+            row = by_scale.get(scale)
+            if row is None:
+                cells.append("")
+                continue
+            mark = "" if row["meets_goal"] or row["goal"].startswith("recorded") else " ✗"
+            cells.append(
+                f"{_figure(row['system'])} vs {_figure(row['baseline'])} {row['unit']}, "
+                f"ratio {row['ratio']}{mark}"
+            )
+        growth = _growth([(r["scale"], _cost(r)) for r in items])
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {growth} |")
+    return lines
+
+
+def render(report: dict) -> str:
+    rows = report["rows"]
+    main = [r for r in rows if r.get("scale") in (None, report["scale"])]
+    machine = report["machine"]
+    data = ", ".join(f"{k} {v:,}" for k, v in report.get("data", {}).items())
+    out = [
+        "# Benchmark results",
+        "",
+        "Written by `python -m bench.report` from `bench/results.json` (the last full `make "
+        "bench`); do not edit by hand. What was changed because of earlier figures is in "
+        "`bench/HISTORY.md`; what each benchmark and baseline does is in each `bench/*.py` "
+        "docstring and in the README.",
+        "",
+        f"Run: {report['date']}, scale {report['scale']}. Machine: {machine['cpus']} CPUs "
+        f"({machine['cpu']}), {machine['memory_gb']} GB, {machine['platform']}, Python "
+        f"{machine['python']}. Other jobs shared the machine: each pair of figures was taken "
+        "in turns (system, baseline, system, ...), so the load fell on both; the ratio is "
+        "the ratio of the medians.",
+        "",
+        f"Data at scale {report['scale']}: {data}."
+        + "".join(
+            f" At scale {k}: {v.get('task', 0):,} tasks, {v.get('auditevent', 0):,} ledger "
+            f"events, {v.get('reminder', 0):,} reminders."
+            for k, v in report.get("data_by_scale", {}).items()
+            if float(k) != report["scale"]
+        ),
+        "",
+        "## Every benchmark",
+        "",
+        *_main_table(main),
+        "",
+    ]
+    met = [r for r in main if not r["goal"].startswith("recorded")]
+    missed = [r["name"] for r in met if not r["meets_goal"]]
+    out += [
+        f"Goals met: {len(met) - len(missed)} of {len(met)}."
+        + (" Missed: " + "; ".join(missed) + "." if missed else ""),
+        "",
+        "## How cost grows with the province",
+        "",
+        "The same benchmarks on provinces generated at each scale (scale 1 = 143 governments × "
+        "200 tasks). Growth is the system's cost (time per run; for the export, seconds per "
+        "export) between the smallest and the largest scale.",
+        "",
+        *_scaling(rows),
+        "",
+        "## Notes per benchmark",
+        "",
+    ]
+    for row in main:
+        out.append(f"- **{row['name']}**: {row.get('notes', '')}")
+    plans = [(r["name"], r["extra"]["explain"]) for r in main if r.get("extra", {}).get("explain")]
+    if plans:
+        out += ["", "## The baselines' plans (EXPLAIN ANALYZE, this run)", ""]
+        for name, plan in plans:
+            out += [f"{name}:", "", "```", *plan, "```", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def merge(report: dict, other: dict) -> dict:
+    """report with the rows of other (a run with --scaling at another scale) added, each marked
+    as measured alongside; rows of a scale report already has are left out."""
+    have = {row.get("scale") for row in report["rows"]}
+    for row in other["rows"]:
+        if row.get("scale") in have:
+            continue
+        row = dict(row)
+        row["notes"] = (
+            f"measured by a run alongside ({other['date']}, `bench.run --scale {row['scale']} "
+            f"--scaling`); " + row.get("notes", "")
+        )
+        report["rows"].append(row)
+    report.setdefault("data_by_scale", {}).update(other.get("data_by_scale", {}))
+    return report
+
+
+def main() -> int:
+    arguments = sys.argv[1:]
+    source = HERE / "results.json"
+    report = json.loads(source.read_text(encoding="utf-8"))
+    if arguments[:1] == ["--merge"]:
+        for path in arguments[1:]:
+            report = merge(report, json.loads(Path(path).read_text(encoding="utf-8")))
+        source.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+        print(f"merged {', '.join(arguments[1:])} into {source}")
+    (HERE / "RESULTS.md").write_text(render(report), encoding="utf-8")
+    print(f"wrote {HERE / 'RESULTS.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
