@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasks_app', '0023_stocktakes'),
+        ('tasks_app', '0018_stocktakes'),
     ]
 
     operations = [

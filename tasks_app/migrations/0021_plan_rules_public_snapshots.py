@@ -51,7 +51,7 @@ def remove_append_only(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasks_app', '0017_saved_filter'),
+        ('tasks_app', '0020_saved_filter'),
     ]
 
     operations = [

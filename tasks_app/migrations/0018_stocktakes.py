@@ -57,7 +57,7 @@ def remove_trigger(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasks_app', '0016_signoff_feedback_explanation'),
+        ('tasks_app', '0017_signoff_feedback_explanation'),
     ]
 
     operations = [

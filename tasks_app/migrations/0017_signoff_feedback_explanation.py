@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasks_app', '0019_importdraft_version'),
+        ('tasks_app', '0016_importdraft_version'),
     ]
 
     operations = [

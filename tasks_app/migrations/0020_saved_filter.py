@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasks_app', '0015_bulletins'),
+        ('tasks_app', '0019_bulletins'),
     ]
 
     operations = [
