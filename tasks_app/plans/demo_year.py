@@ -312,6 +312,9 @@ def _receipts(year: Year, stories: list[Story]) -> None:
         year.add(moment, lambda s=story: reporting.task_receive(actor=s.clerk, task=s.task))
 
 
+FEEDBACK = "已召开专题会议研究部署,明确责任人和完成时限,按批示要求抓好落实。"
+
+
 def _instructions(year: Year, stories: list[Story], leader: User) -> None:
     """Leaders write on lagging tasks and a good one; the department reads and answers."""
     rng = year.rng
@@ -327,10 +330,17 @@ def _instructions(year: Year, stories: list[Story], leader: User) -> None:
         def instruct(s=story, t=text):
             reporting.instruction_create(actor=leader, task=s.task, text=t)
 
-        def read_it(s=story):
+        # The last two stay without 落实反馈, so the office has something to chase.
+        answers = index < len(chosen) - 2
+
+        def read_it(s=story, answers=answers):
             for instruction in s.task.instructions.filter(read_at__isnull=True):
                 reporting.instruction_mark_read(actor=s.clerk, instruction=instruction)
-            s.replied.append("已召开专题会议研究部署,明确责任人和完成时限,按批示要求抓好落实。")
+                if answers:
+                    reporting.instruction_feedback_create(
+                        actor=s.clerk, instruction=instruction, text=FEEDBACK
+                    )
+            s.replied.append(FEEDBACK)
 
         year.add(given, instruct)
         year.add(read, read_it)

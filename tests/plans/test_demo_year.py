@@ -45,6 +45,8 @@ def test_as_of_the_demo_date_the_plan_is_a_year_in_progress(demo_plan):
     assert totals["done"] > 0
     assert Review.objects.filter(decision="returned").exists()
     assert Instruction.objects.filter(read_at__isnull=False).exists()
+    answered = Instruction.objects.filter(feedback__isnull=False).distinct().count()
+    assert 0 < answered < Instruction.objects.count(), "most 批示 answered with 落实反馈, not all"
     assert Evidence.objects.exists()
     assert ChangeRequest.objects.filter(state="approved").exists()
 
