@@ -24,14 +24,16 @@ def reject_html(value: str) -> str:
     return value
 
 
-@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2020-03"})
+@extend_schema_field(
+    {"type": "string", "pattern": r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$", "example": "2020-03"}
+)
 class PeriodField(serializers.Field):
     """A reporting period written YYYY-MM, stored as the month's first day."""
 
     default_error_messages = {"invalid": _("报送期格式应为 YYYY-MM,例如 2020-03。")}
 
     def to_internal_value(self, data):
-        if not isinstance(data, str) or not re.fullmatch(r"\d{4}-\d{2}", data):
+        if not isinstance(data, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}", data):
             self.fail("invalid")
         try:
             return dt.date(int(data[:4]), int(data[5:]), 1)

@@ -12,6 +12,7 @@ from tasks_app.common.api import (
     page_of,
     paginated,
     validated,
+    validated_query,
 )
 from tasks_app.plans import selectors, services
 from tasks_app.plans import selectors as plans_selectors
@@ -41,7 +42,7 @@ class TaskListApi(APIView):
         responses={200: page_of(s.TaskListSerializer), **ERRORS},
     )
     def get(self, request):
-        filters = validated(s.TaskFilterSerializer, request.query_params)
+        filters = validated_query(s.TaskFilterSerializer, request.query_params)
         tasks = selectors.task_list(user=request.user, filters=filters)
         return paginated(self, request, tasks, s.TaskListSerializer)
 

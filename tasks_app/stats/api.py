@@ -6,7 +6,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tasks_app.common.api import ERRORS, validated
+from tasks_app.common.api import ERRORS, validated_query
 from tasks_app.models import Plan
 from tasks_app.plans.schedule import local_today
 from tasks_app.stats import indicators, selectors, summary
@@ -28,7 +28,7 @@ from tasks_app.stats.serializers import (
 
 
 def snapshot_for(request, pk: int) -> stats_snapshot.PlanSnapshot:
-    query = validated(AsOfSerializer, request.query_params)
+    query = validated_query(AsOfSerializer, request.query_params)
     department_id = selectors.stats_scope(request.user)
     plan = get_object_or_404(Plan, pk=pk)
     return stats_snapshot.plan_snapshot(
@@ -81,7 +81,7 @@ class ProvinceStatsApi(APIView):
         responses={200: ProvinceOverviewSerializer, **ERRORS},
     )
     def get(self, request):
-        query = validated(ProvinceQuerySerializer, request.query_params)
+        query = validated_query(ProvinceQuerySerializer, request.query_params)
         department_id = selectors.stats_scope(request.user)
         as_of = query.get("as_of") or local_today()
         rows = selectors.province_overview(
@@ -128,7 +128,7 @@ class PlanRankingApi(APIView):
     )
     def get(self, request, pk: int):
         department_id = selectors.stats_scope(request.user)
-        query = validated(AsOfSerializer, request.query_params)
+        query = validated_query(AsOfSerializer, request.query_params)
         plan = get_object_or_404(Plan, pk=pk)
         # Ranks are computed among all lead departments; a department then sees its own row.
         snapshot = stats_snapshot.plan_snapshot(plan=plan, as_of=query.get("as_of"))
