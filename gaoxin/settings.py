@@ -290,6 +290,13 @@ SPECTACULAR_SETTINGS = {
         "ExportKindEnum": "tasks_app.models.ExportKind",
         "KindEnum": "tasks_app.models.TaskKind",  # keeps its name beside ExportKind
     },
+    # The documented request format is JSON (uploads declare multipart themselves): a form
+    # field cannot say null, so a schema offering forms promises what they cannot carry.
+    "PARSER_WHITELIST": ["tasks_app.common.parsers.BoundedJSONParser"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tasks_app.common.schema.no_nul_in_request_text",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }

@@ -44,6 +44,22 @@ class PeriodField(serializers.Field):
         return value.strftime("%Y-%m")
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "decimal",
+        "pattern": r"^-?([0-9]{1,14}(\.[0-9]{0,4})?|\.[0-9]{1,4})$",
+        "example": "120.5",
+    }
+)
+class IndicatorNumberField(serializers.DecimalField):
+    """An indicator's value as text: up to 14 digits before the point and 4 after (the column's
+    18,4). drf-spectacular's own pattern lets "", "-" and "." through, which are no number."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=18, decimal_places=4, **kwargs)
+
+
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
