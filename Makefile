@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench bench-smoke prodlike clean
+.PHONY: run test lint format bench bench-smoke prodlike screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -27,6 +27,11 @@ bench: $(STAMP)
 bench-smoke: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) -m bench.run --smoke
+
+# The dashboard's first screen at 1440x900 and 390x844 (demo data, Debian's chromium) into
+# docs/screenshots/, as the README shows it.
+screenshots: $(STAMP)
+	$(PY) tools/screenshots.py
 
 # ruff (pinned in pyproject.toml) and the layer contracts of import-linter ([tool.importlinter]).
 # What docker-compose.yml starts, on this machine's PostgreSQL and Redis (tools/prodlike.py).

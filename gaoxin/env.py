@@ -49,3 +49,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_date(name: str, default=None):
+    """YYYY-MM-DD, or the default when unset or empty."""
+    import datetime as dt
+
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ConfigurationError(f"{name}={value!r} is not a date (use YYYY-MM-DD)") from None

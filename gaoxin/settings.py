@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from gaoxin.env import ConfigurationError, env_bool, env_int, env_list, env_str
+from gaoxin.env import ConfigurationError, env_bool, env_date, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -315,6 +315,11 @@ if not DEBUG:
 
 # Sample (示例) data is created only by the demo command; this flag only controls the banner.
 GAOXIN_DEMO = env_bool("GAOXIN_DEMO", False)
+
+# The business clock (tasks_app/common/clock.py): a date here fixes "today" for schedules, lights,
+# reminders, stats and default as-of dates. Unset in production (the real date); `make run`
+# defaults it to the demo date 2020-09-30.
+GAOXIN_TODAY = env_date("GAOXIN_TODAY")
 
 LOGGING = {
     "version": 1,

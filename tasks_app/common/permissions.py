@@ -13,6 +13,12 @@ def is_department_member(user: User) -> bool:
     return user.role in DEPARTMENT_ROLES and user.department_id is not None
 
 
+def sees_stats(user: User) -> bool:
+    """Who may open the leaders' numbers (领导驾驶舱): everyone who sees all tasks, and a
+    department's members (their own department's numbers)."""
+    return user.is_active and (user.role in SEE_ALL_ROLES or is_department_member(user))
+
+
 def is_office(user: User) -> bool:
     return user.role in OFFICE_ROLES
 

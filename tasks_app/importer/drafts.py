@@ -32,7 +32,11 @@ def report_parse(
     if not 2000 <= year <= 2100:
         raise ServiceError("invalid_year", _("年度须在2000至2100之间。"), field="year")
     text, encoding = decode_report(data)
-    return parse_report(text, year=year, title=title, government=government), encoding
+    draft = parse_report(text, year=year, title=title, government=government)
+    document = draft.get("document", {})
+    if document.get("kind", "work_report") != "work_report":  # 法治政府建设报告, an empty page
+        raise ServiceError("not_a_work_report", document["message"], field="file")
+    return draft, encoding
 
 
 @transaction.atomic

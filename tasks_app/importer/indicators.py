@@ -14,6 +14,8 @@ import re
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 
+import cn2an
+
 # Full-width ASCII (，％１２（）…) -> half-width, one character for one.
 FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
@@ -22,6 +24,7 @@ CLAUSE_BREAK = re.compile(r"[,;。!?:\n]")
 # Kept as units (the register states "5亿元", "115万平方米"); other 万/亿 are multipliers.
 COMPOSITE_UNITS = [
     "万亿元",
+    "万亿美元",
     "亿美元",
     "万美元",
     "亿元",
@@ -31,6 +34,7 @@ COMPOSITE_UNITS = [
     "万亩",
     "万吨",
     "万千瓦",
+    "万千伏安",
     "万立方米",
     "万标箱",
 ]
@@ -42,10 +46,14 @@ PLAIN_UNITS = [
     "公顷",
     "立方米",
     "千瓦时",
+    "千伏安",
     "兆瓦",
     "千瓦",
+    "个月",
     "人次",
     "家次",
+    "批次",
+    "个工作日",
     "场次",
     "公里",
     "千米",
@@ -77,6 +85,10 @@ PLAIN_UNITS = [
     "栋",
     "亩",
     "吨",
+    "斤",
+    "艘",
+    "期",
+    "块",
     "米",
     "天",
     "小时",
@@ -96,18 +108,49 @@ PLAIN_UNITS = [
     "所",
 ]
 UNITS = sorted(set(COMPOSITE_UNITS + PLAIN_UNITS), key=len, reverse=True)
-COUNT_UNITS = set("家个项件名人套所座条宗场次支张台辆间户处批栋只株棵部盏根位") | {
+COUNT_UNITS = set("家个项件名人套所座条宗场次支张台辆间户处批栋只株棵部盏根位艘期块") | {
     "人次",
     "家次",
     "场次",
+    "批次",
 }
-PEOPLE_WORDS = ("人才", "师生", "人口", "居民", "学生", "人员", "职工", "群众", "青年", "市民")
+PEOPLE_WORDS = (
+    "人才", "师生", "人口", "居民", "学生", "人员", "职工", "群众", "青年", "市民", "渔民", "农民",
+    "劳动力", "妇女", "儿童", "老人", "毕业生",
+)  # fmt: skip
 
+CN_NUMERAL = "[一二两三四五六七八九十][零〇一二两三四五六七八九十百千]*"
 NUMBER = re.compile(
-    r"(?P<value>\d+(?:\.\d+)?)"
-    r"(?:\s*(?P<dash>[-~—–]|至|到)\s*(?P<high>\d+(?:\.\d+)?))?"
-    r"\s*(?P<mult>万亿|万|亿)?"
+    rf"(?P<value>\d+(?:\.\d+)?|{CN_NUMERAL})"
+    rf"(?:\s*%?\s*(?P<dash>[-~—–]|至|到)\s*(?P<high>\d+(?:\.\d+)?|{CN_NUMERAL}))?"
+    r"\s*(?P<mult>万亿|万|亿)?(?P<more>余|多)?(?P<mult_after>万亿|万|亿)?"
 )
+# Chinese numerals below ten name things ("两个毫不动摇", "三大攻坚战", "四个意识") more often
+# than they count them; they are read only with units that measure.
+CN_SMALL_UNITS_REFUSED = {
+    "个",
+    "项",
+    "位",
+    "条",
+    "种",
+    "批",
+    "次",
+    "件",
+    "名",
+    "支",
+    "张",
+    "部",
+    "期",
+    "元",
+    "倍",
+    "年",
+}
+MULTIPLIERS = {
+    "万亿": Decimal(10) ** 12,
+    "万": Decimal(10000),
+    "亿": Decimal(10) ** 8,
+    None: Decimal(1),
+}
 
 SUFFIX_FLOOR = ("及以上", "以上")
 SUFFIX_CEILING = ("以内", "以下")
@@ -157,7 +200,7 @@ COUNT_WORDS = (
     "引育",
     "新落地",
 )
-ESTIMATE_WORDS = ("预计",)
+ESTIMATE_WORDS = ("预计", "将高达")
 # Text between two numbers of one enumeration: "5亿元、10亿元以上", "分别下降20%、10%".
 ENUM_GAP = re.compile(r"^\s*(?:[、和及与]|以及)\s*$")
 NAME_STRIP_HEAD = re.compile(
@@ -234,6 +277,8 @@ class _Mention:
 
 def _clause_targets(clause: str) -> list[Found]:
     mentions = [m for m in (_mention(clause, match) for match in NUMBER.finditer(clause)) if m]
+    starts = [match.span(1) for match in FROM_SPAN.finditer(clause)]
+    mentions = [m for m in mentions if not any(a <= m.start < b for a, b in starts)]
     _share_across_enumerations(clause, mentions)
     found = [_found(clause, mention) for mention in mentions]
     _pair_respectively(clause, found)
@@ -245,18 +290,27 @@ def _mention(clause: str, match: re.Match) -> _Mention | None:
     before = clause[:start]
     if _is_not_a_quantity(clause, start, after, before):
         return None
-    value, high = _decimal(match["value"]), _decimal(match["high"]) if match["high"] else None
+    value, high = _number(match["value"]), _number(match["high"]) if match["high"] else None
     if value is None or (match["high"] and high is None):
         return None
-    unit, after = _unit(clause, after, match["mult"])
-    if unit is None:
+    if match["more"]:  # "200余家", "5000多亿元": the unit follows 余/多
+        after = match.end()
+    mult = match["mult"] or match["mult_after"]
+    unit, after = _unit(clause, after, mult)
+    if unit is None or _is_idiom(match, value, unit, before) or _is_not_a_target(clause, after):
         return None
-    value, high, unit = _scale(value, high, unit, match["mult"], clause[after:])
+    if DELTA.search(before) and unit not in ("%", "个百分点"):
+        return None
+    value, high, unit = _scale(value, high, unit, mult, clause[after:])
     if "每万人" in before and unit in COUNT_UNITS:
         unit = f"{unit}/万人"  # 每万人发明专利拥有量达170件
     if _is_size_qualifier(before):
         return None
+    per = re.match(r"/(?:日|天|年|月|人|次)", clause[after:])
+    after += per.end() if per else 0  # "100万吨/日以上": the suffix follows the period
     suffix_cmp, after = _suffix(clause, after)
+    if match["more"] and suffix_cmp is None:
+        suffix_cmp = "gt"  # 两千余套, 200多家: more than the number
     prefix_cmp, growth, level = _prefix(before, unit)
     return _Mention(start, after, value, high, unit, prefix_cmp, suffix_cmp, growth, level)
 
@@ -287,9 +341,48 @@ def _inside_short_quote(clause: str, at: int) -> bool:
 
 def _decimal(text: str) -> Decimal | None:
     try:
-        return Decimal(text)
+        value = Decimal(text)
     except InvalidOperation:
         return None
+    return value if value.is_finite() else None
+
+
+def _number(text: str) -> Decimal | None:
+    """Digits or Chinese numerals (十, 两千, 一百二十) -> Decimal; None when not a number."""
+    if text[:1].isdigit():
+        return _decimal(text)
+    try:
+        value = cn2an.cn2an(text.replace("两", "二"), "strict")
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+    return _decimal(str(value))
+
+
+CHANGE = r"(?:提高|增加|提升|扩大|降低|下降|减少|调整|上调|下调|压减|压缩|精简|缩减)(?:到|至)"
+FROM_VALUE = re.compile(rf"^{CHANGE}")
+# "分别从每月503元、228元提高到554元、251元": every number between 从 and 提高到 is a start.
+FROM_SPAN = re.compile(rf"从([^,;。]*?){CHANGE}")
+DELTA = re.compile(r"比(?:上年|去年|上一年)[^,、\d]{0,8}?(?:增加|减少|多|少)\s*$")
+MEETING = re.compile(r"^[、,和及\d一二三四五六七八九十次届]*(?:全会|会议|代表大会|党代会|全体会议)")
+
+
+def _is_not_a_target(clause: str, after: int) -> bool:
+    """ "由380元提高到420元": a starting value; "比上年增加1800亿元": a difference; "十六次全会"."""
+    rest = clause[after:].lstrip()
+    framing = rest.startswith("方面")  # "重点做好以下十个方面工作" counts the report's own headings
+    return bool(FROM_VALUE.match(rest) or MEETING.match(rest) or framing)
+
+
+def _is_idiom(match: re.Match, value: Decimal, unit: str, before: str) -> bool:
+    """Chinese numerals that name rather than count: 一批, 两个维护, 三所 counts."""
+    if match["value"][:1].isdigit():
+        return False
+    if before[-1:] and before[-1] in "零〇一二两三四五六七八九十百千万亿第每":
+        return True
+    if re.search(r"(?:至少|不少于|不低于)\S{0,3}$", before):
+        return False  # 至少建有一所幼儿园
+    value *= MULTIPLIERS.get(match["mult"] or match["mult_after"], Decimal(1))
+    return value < 2 or (value < 10 and unit in CN_SMALL_UNITS_REFUSED)
 
 
 def _unit(clause: str, at: int, mult: str | None) -> tuple[str | None, int]:
@@ -308,10 +401,14 @@ def _unit(clause: str, at: int, mult: str | None) -> tuple[str | None, int]:
 
 def _scale(value, high, unit, mult, rest):
     if unit in COMPOSITE_UNITS:
-        if unit == "万亿元":
-            return value * 10000, high * 10000 if high else None, "亿元"
+        if unit in ("万亿元", "万亿美元"):
+            return value * 10000, high * 10000 if high else None, unit[1:]
         return value, high, unit
-    factor = {"万": Decimal(10000), "亿": Decimal(100000000), None: Decimal(1)}[mult]
+    if mult and unit not in COUNT_UNITS and unit not in ("", "%", "‰", "个百分点"):
+        return value, high, mult + unit  # 1.3万亿斤, 3万千瓦时: the register keeps the scale
+    factor = MULTIPLIERS.get(mult, Decimal(1))
+    if unit == "" and mult == "万亿":
+        return value * 10000, high * 10000 if high else None, "亿"
     if unit == "" and mult == "亿":
         return value, high, "亿元"  # "150亿土地出让任务": money
     if unit == "":
@@ -351,9 +448,12 @@ def _prefix(before: str, unit: str) -> tuple[str | None, int, bool]:
             growth = -1
         elif re.search(r"(?:增长|增速)(?:达到|达)?$", tail_full):
             growth = 1
+    per_head = re.sub(r"(?:每[人生户年月日]|每千人|人均|年均)+$", "", tail_full)
     for words, comparator in PREFIX:
-        if any(tail_full.endswith(word) for word in words):
+        if any(tail_full.endswith(word) or per_head.endswith(word) for word in words):
             return comparator, growth, False
+    if re.search(r"(?:至少|不少于)[\u4e00-\u9fff]{1,2}$", tail_full):
+        return "gte", growth, False
     level = any(tail_full.endswith(word) for word in LEVEL_WORDS)
     return None, growth, level
 

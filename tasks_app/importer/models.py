@@ -16,7 +16,9 @@ class ImportDraft(models.Model):
     """A plan drafted from a work report's text, reviewed and published by the supervision office.
 
     `data` holds the draft in the format of tasks_app/data/plan_2020.json, plus each item's
-    department suggestions; publishing passes it to services.plan_load.
+    department suggestions and the office's assignments; publishing passes it to
+    services.plan_load. Every edit bumps `version`: an edit made on an older version is refused,
+    so two tabs cannot overwrite each other's work (importer/draft_edits.py).
     """
 
     Status = ImportDraftStatus
@@ -44,6 +46,7 @@ class ImportDraft(models.Model):
     )
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
     changes = models.JSONField(_("发布时的变更"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
 
     class Meta:
         verbose_name = _("导入草稿")

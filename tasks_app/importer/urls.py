@@ -9,6 +9,7 @@ web_urlpatterns: list = [
     path("imports/", imports.index, name="imports"),
     path("imports/report/", imports.report_upload, name="imports-report"),
     path("imports/drafts/<int:draft_id>/", imports.draft_detail, name="imports-draft"),
+    path("imports/drafts/<int:draft_id>/edit/", imports.draft_edit, name="imports-edit"),
     path("imports/drafts/<int:draft_id>/publish/", imports.draft_publish, name="imports-publish"),
     path("imports/breakdown/", imports.breakdown_upload, name="imports-breakdown"),
     path("imports/plans/<int:plan_id>/breakdown/", imports.breakdown_export, name="imports-export"),

@@ -1,6 +1,8 @@
-"""Pages of the supervision office for importing: report text -> draft -> publish; breakdown sheets.
+"""Pages of the supervision office for importing: report text -> draft -> edits -> publish;
+breakdown sheets.
 
-Only the office (督查室, 系统管理员) sees these pages; everyone else gets 403.
+Only the office (督查室, 系统管理员) sees these pages; everyone else gets 403. Each edit of a
+draft is one form post carrying the draft's version (draft_edits.import_draft_edit).
 """
 
 from django import forms
@@ -9,13 +11,22 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tasks_app.common import permissions
 from tasks_app.common.errors import ServiceError
-from tasks_app.importer import breakdown, breakdown_apply, drafts, publish
+from tasks_app.importer import (
+    breakdown,
+    breakdown_apply,
+    draft_edits,
+    draft_page,
+    drafts,
+    publish,
+)
 from tasks_app.importer import services as importer_services
 from tasks_app.importer.decoding import MAX_TEXT_BYTES
 from tasks_app.models import Department, DepartmentAlias, ImportDraft, Plan
@@ -108,22 +119,104 @@ def report_upload(request):
 def draft_detail(request, draft_id: int):
     _require_office(request.user)
     draft = get_object_or_404(ImportDraft, pk=draft_id)
-    _, changes, existing = drafts.draft_match(draft.data)
-    data = draft.data
-    for item in drafts.draft_tasks(data):
-        for spec in item.get("indicators", []):
-            spec["display"] = breakdown.format_spec(spec)
-    context = {
-        "draft": draft,
-        "data": data,
-        "counts": drafts.draft_counts(draft.data),
-        "changes": draft.changes
-        if draft.status == ImportDraft.Status.PUBLISHED
-        else changes.as_dict(),
-        "existing_plan": existing,
-        "known_departments": set(importer_services.department_lookup()),
-    }
-    return render(request, "tasks_app/imports/draft.html", context)
+    return _render_draft(request, draft)
+
+
+def _render_draft(request, draft: ImportDraft, *, error: ServiceError | None = None, status=200):
+    source = request.POST if request.method == "POST" else request.GET
+    context = draft_page.draft_page(draft, page=source.get("p", ""), edit=source.get("edit", ""))
+    context["error"] = error
+    return render(request, "tasks_app/imports/draft.html", context, status=status)
+
+
+# What each edit reads from the form: single values, then lists.
+EDIT_FIELDS = {
+    "text": (["code", "title", "source_text"], []),
+    "split": (["code"], []),
+    "merge": ([], ["codes"]),
+    "move": (["area"], ["codes"]),
+    "delete": ([], ["codes"]),
+    "add": (["area", "text"], []),
+    "indicators": (["code"], []),
+    "assign": (
+        ["lead_department", "responsible_leader", "deadline", "replace"],
+        ["codes", "co_departments"],
+    ),
+    "accept_suggestions": ([], ["codes"]),
+}
+INDICATOR_COLUMNS = ("name", "comparator", "value", "value_max", "unit", "source")
+
+
+def _edit_from_form(post) -> dict:
+    """The edit a form posts, as draft_edits.edit_apply reads it (only the op's own fields)."""
+    op = post.get("op", "")
+    singles, lists = EDIT_FIELDS.get(op, ([], []))
+    edit = {"op": op}
+    edit.update({name: post.get(name, "") for name in singles})
+    edit.update({name: post.getlist(name) for name in lists})
+    if op == "split":
+        edit["parts"] = post.get("parts", "").splitlines()
+    if op == "indicators":
+        edit["indicators"] = _indicator_rows(post)
+    if op == "assign":
+        edit["replace"] = edit["replace"] == "1"
+    return edit
+
+
+def _indicator_rows(post) -> list[dict]:
+    """The indicator table's rows; a blank row and a row ticked 删除 are left out."""
+    columns = {name: post.getlist(f"ind_{name}") for name in INDICATOR_COLUMNS}
+    deleted = set(post.getlist("ind_delete"))
+    rows = []
+    for index in range(len(columns["name"])):
+        row = {
+            name: (values[index] if index < len(values) else "") for name, values in columns.items()
+        }
+        blank = not (row["name"].strip() or row["value"].strip() or row["unit"].strip())
+        if str(index) not in deleted and not blank:
+            rows.append(row)
+    return rows
+
+
+@login_required
+@require_POST
+def draft_edit(request, draft_id: int):
+    _require_office(request.user)
+    draft = get_object_or_404(ImportDraft, pk=draft_id)
+    try:
+        _, outcome = draft_edits.import_draft_edit(
+            actor=request.user,
+            draft=draft,
+            version=_version(request),
+            edit=_edit_from_form(request.POST),
+        )
+    except ServiceError as error:
+        draft.refresh_from_db()
+        return _render_draft(request, draft, error=error, status=error.status)
+    messages.success(request, outcome.message)
+    # An item open for editing stays open after an edit that keeps it one item.
+    still_open = request.POST.get("edit") and request.POST.get("op") in STAYS_OPEN
+    return redirect(
+        _draft_url(draft, request.POST.get("p", ""), outcome.codes[:1], still_open=still_open)
+    )
+
+
+STAYS_OPEN = {"text", "indicators", "assign", "accept_suggestions"}
+
+
+def _version(request) -> int:
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return -1  # no version: as stale as can be
+
+
+def _draft_url(draft: ImportDraft, page: str, codes: list[str], *, still_open=False) -> str:
+    query = {"p": page} if page else {}
+    if still_open and codes:
+        query["edit"] = codes[0]
+    url = reverse("imports-draft", args=[draft.pk])
+    return url + ("?" + urlencode(query) if query else "") + (f"#row-{codes[0]}" if codes else "")
 
 
 @login_required
@@ -132,10 +225,12 @@ def draft_publish(request, draft_id: int):
     _require_office(request.user)
     draft = get_object_or_404(ImportDraft, pk=draft_id)
     try:
-        plan, changes = publish.import_draft_publish(actor=request.user, draft=draft)
+        plan, changes = publish.import_draft_publish(
+            actor=request.user, draft=draft, version=_version(request)
+        )
     except ServiceError as error:
-        messages.error(request, error.message)
-        return redirect("imports-draft", draft_id=draft.pk)
+        draft.refresh_from_db()
+        return _render_draft(request, draft, error=error, status=error.status)
     messages.success(
         request,
         _("已发布“%(plan)s”:新增 %(new)d 项,变更 %(changed)d 项,未变 %(same)d 项。")

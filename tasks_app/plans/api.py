@@ -3,6 +3,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tasks_app.common import clock
 from tasks_app.common.api import (
     ERRORS,
     PAGE_PARAMETERS,
@@ -17,7 +18,6 @@ from tasks_app.common.api import (
 from tasks_app.plans import selectors, services
 from tasks_app.plans import selectors as plans_selectors
 from tasks_app.plans import serializers as s
-from tasks_app.plans.schedule import local_today
 
 # --- Tasks ------------------------------------------------------------------------------------
 
@@ -26,7 +26,7 @@ def task_detail_response(request, task, status_code=200) -> Response:
     task = selectors.task_get(user=request.user, pk=task.pk)
     state = plans_selectors.task_schedule(task)
     task.schedule = {
-        "as_of": local_today(),
+        "as_of": clock.today(),
         **state.__dict__,
         "self_reported_status": task.status,
     }

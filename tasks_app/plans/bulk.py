@@ -15,8 +15,8 @@ from typing import Any
 from django.db import connection, models
 
 from tasks_app.audit.ledger_batch import EventBatch
+from tasks_app.common import clock
 from tasks_app.models import Department, Indicator, Plan, Task, User
-from tasks_app.plans.schedule import local_today
 from tasks_app.plans.selectors import schedule_for
 from tasks_app.plans.services import INDICATOR_DELETED_FIELDS
 from tasks_app.plans.workcalendar import WorkingCalendar
@@ -148,7 +148,7 @@ class TaskBatch:
         tasks = list(self._writes.refresh.values())
         if not tasks:
             return
-        as_of = local_today()
+        as_of = clock.today()
         dates = [as_of, *(task.deadline for task in tasks if task.deadline)]
         calendar = WorkingCalendar.load(min(dates), max(dates))
         for task in tasks:

@@ -37,8 +37,7 @@ from datetime import date
 from fractions import Fraction
 from math import floor
 
-from django.utils import timezone
-
+from tasks_app.common import clock
 from tasks_app.plans.workcalendar import WorkingCalendar
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
@@ -157,4 +156,5 @@ RED_MARGIN_POINTS = 20  # behind expected progress by more than this many points
 
 
 def local_today() -> dt.date:
-    return timezone.localdate()
+    """Kept for callers written before the clock: the business date (tasks_app.common.clock)."""
+    return clock.today()

@@ -13,9 +13,8 @@ from django.db.models import (
     When,
 )
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
-from tasks_app.common import permissions
+from tasks_app.common import clock, permissions
 from tasks_app.models import (
     ChangeRequest,
     Contribution,
@@ -28,7 +27,7 @@ from tasks_app.models import (
     TaskStatus,
     User,
 )
-from tasks_app.plans.schedule import RED_MARGIN_POINTS, ScheduleState, local_today, schedule_state
+from tasks_app.plans.schedule import RED_MARGIN_POINTS, ScheduleState, schedule_state
 from tasks_app.plans.workcalendar import WorkingCalendar
 
 
@@ -48,7 +47,7 @@ def schedule_for(task: Task, as_of: dt.date, calendar) -> ScheduleState:
 
 def task_schedule(task: Task, as_of: dt.date | None = None) -> ScheduleState:
     """The schedule state of one task as of a date (today by default), computed fresh."""
-    as_of = as_of or local_today()
+    as_of = as_of or clock.today()
     calendar = WorkingCalendar.load(
         min(as_of, task.deadline or as_of), max(as_of, task.deadline or as_of)
     )
@@ -93,7 +92,7 @@ def _overdue_expression(today):
 def task_list(*, user: User, filters: dict | None = None) -> QuerySet[Task]:
     """The caller's visible tasks, filtered; every row carries is_overdue (as of today)."""
     filters = filters or {}
-    today = timezone.localdate()
+    today = clock.today()
     tasks = permissions.visible_tasks(user).annotate(is_overdue=_overdue_expression(today))
     if filters.get("plan"):
         tasks = tasks.filter(plan_id=filters["plan"])

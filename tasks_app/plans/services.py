@@ -4,11 +4,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tasks_app.audit.services import audit_log, create_audited, snapshot, update_audited
-from tasks_app.common import permissions
+from tasks_app.common import clock, permissions
 from tasks_app.common.errors import Conflict, PreconditionFailed, ServiceError
 from tasks_app.common.services import require, task_locked, version_bump
 from tasks_app.models import (
@@ -22,7 +21,6 @@ from tasks_app.models import (
     Task,
     User,
 )
-from tasks_app.plans.schedule import local_today
 from tasks_app.plans.selectors import schedule_for, task_schedule
 from tasks_app.plans.workcalendar import WorkingCalendar
 
@@ -240,7 +238,7 @@ def plan_publish(*, actor: User | None, plan: Plan) -> Plan:
             "plan.publish",
             plan,
             status=Plan.Status.PUBLISHED,
-            published_at=timezone.now(),
+            published_at=clock.now(),
         )
     return plan
 
@@ -315,7 +313,7 @@ def task_schedule_refresh(*, task: Task, as_of: dt.date | None = None) -> Task:
     state = task_schedule(saved, as_of)
     task.expected_progress = state.expected_progress
     task.light = state.light
-    task.schedule_as_of = as_of or local_today()
+    task.schedule_as_of = as_of or clock.today()
     Task.objects.filter(pk=task.pk).update(
         expected_progress=task.expected_progress,
         light=task.light,
@@ -326,7 +324,7 @@ def task_schedule_refresh(*, task: Task, as_of: dt.date | None = None) -> Task:
 
 def schedule_refresh_all(*, as_of: dt.date | None = None, batch_size: int = 1000) -> int:
     """Recompute every task's stored light and expected progress; a few queries per batch."""
-    as_of = as_of or local_today()
+    as_of = as_of or clock.today()
     tasks = Task.objects.prefetch_related("milestones").only(
         "id", "start_date", "deadline", "progress", "status"
     )

@@ -5,11 +5,10 @@ import urllib.parse
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tasks_app.audit.services import audit_log, create_audited, snapshot
-from tasks_app.common import permissions
+from tasks_app.common import clock, permissions
 from tasks_app.common.errors import NotPermitted, ServiceError
 from tasks_app.models import (
     Department,
@@ -72,7 +71,7 @@ def chase_task(*, actor: User, task: Task, note: str, now: dt.datetime | None = 
         department=task.lead_department,
         task=task,
         note=note,
-        now=now or timezone.now(),
+        now=now or clock.now(),
     )
 
 
@@ -80,9 +79,7 @@ def chase_task(*, actor: User, task: Task, note: str, now: dt.datetime | None = 
 def chase_department(
     *, actor: User, department: Department, note: str, now: dt.datetime | None = None
 ):
-    return _chase(
-        actor=actor, department=department, task=None, note=note, now=now or timezone.now()
-    )
+    return _chase(actor=actor, department=department, task=None, note=note, now=now or clock.now())
 
 
 # --- Department robots (admin) ------------------------------------------------------------------

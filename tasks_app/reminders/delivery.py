@@ -12,9 +12,9 @@ from django.db.models import (
     F,
     Q,
 )
-from django.utils import timezone
 
 from tasks_app.audit.services import audit_log
+from tasks_app.common import clock
 from tasks_app.models import (
     Channel,
     Delivery,
@@ -182,7 +182,7 @@ def _record(delivery: Delivery, started, finished, provider_id: str, error: str)
 
 def delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -> str:
     """Claim, send and record one delivery; returns what happened (for logs and tests)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     if not in_window(now):
         Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(
             next_attempt_at=next_window_start(now), enqueued_at=None

@@ -6,7 +6,6 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
 
 from tasks_app.audit.services import audit_log
 from tasks_app.models import (
@@ -118,7 +117,7 @@ def reminders_decide(*, now: dt.datetime, calendar: WorkingCalendar | None = Non
         if key not in decided
     ]
     with transaction.atomic():
-        _insert_or_ignore(rows, created_at=timezone.now())
+        _insert_or_ignore(rows, created_at=now)
         if candidates:
             audit_log(
                 actor=None,

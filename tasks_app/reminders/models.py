@@ -1,8 +1,8 @@
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tasks_app.common import clock
 from tasks_app.plans.models import Department, Plan, Task, User
 
 # --- Reminders ---
@@ -94,7 +94,7 @@ class Reminder(models.Model):
     remind_on = models.DateField(_("提醒日"))
     level = models.CharField(_("级别"), max_length=10, choices=ReminderLevel.choices)
     assembled_at = models.DateTimeField(_("编入摘要时间"), null=True, blank=True)
-    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("创建时间"), default=clock.now)
 
     class Meta:
         verbose_name = _("提醒")
@@ -143,7 +143,7 @@ class Digest(models.Model):
     channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
     day = models.DateField(_("日期"))
     sealed_at = models.DateTimeField(_("封存时间"), null=True, blank=True)
-    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("创建时间"), default=clock.now)
 
     class Meta:
         verbose_name = _("提醒摘要")
@@ -234,7 +234,7 @@ class Notification(models.Model):
     digest = models.OneToOneField(
         Digest, null=True, blank=True, on_delete=models.CASCADE, related_name="notification"
     )
-    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("时间"), default=clock.now)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
 
     class Meta:
@@ -264,7 +264,7 @@ class ManualChase(models.Model):
     )
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="chases")
     note = models.TextField(_("催办说明"), max_length=1000)
-    created_at = models.DateTimeField(_("催办时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("催办时间"), default=clock.now)
 
     class Meta:
         verbose_name = _("人工催办")
@@ -316,14 +316,14 @@ class Delivery(models.Model):
     subject = models.CharField(_("标题"), max_length=200, blank=True)
     body = models.TextField(_("内容"), blank=True)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
-    next_attempt_at = models.DateTimeField(_("下次尝试"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), default=clock.now)
     claimed_until = models.DateTimeField(_("租约到期"), null=True, blank=True)
     claim_token = models.CharField(max_length=32, blank=True)
     enqueued_at = models.DateTimeField(_("入队时间"), null=True, blank=True)
     provider_id = models.CharField(_("平台消息编号"), max_length=200, blank=True)
     error = models.TextField(_("错误"), blank=True)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
-    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("创建时间"), default=clock.now)
 
     class Meta:
         verbose_name = _("发送")

@@ -29,9 +29,9 @@ import datetime as dt
 
 from django.db import transaction
 from django.db.models import Q, Subquery
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tasks_app.common import clock
 from tasks_app.models import (
     Channel,
     Delivery,
@@ -133,7 +133,7 @@ def _period(update: StatusUpdate) -> str:
 
 def notify_report_submitted(*, update: StatusUpdate, now: dt.datetime | None = None) -> None:
     """A report (or a new revision of a returned one) awaits review: tell the office."""
-    now = now or timezone.now()
+    now = now or clock.now()
     task = update.task
     values = {"code": task.code, "period": _period(update)}
     title = (
@@ -151,7 +151,7 @@ def notify_report_submitted(*, update: StatusUpdate, now: dt.datetime | None = N
 
 def notify_report_returned(*, review: Review, now: dt.datetime | None = None) -> None:
     """A report was returned: the lead department must correct and resubmit it."""
-    now = now or timezone.now()
+    now = now or clock.now()
     update = review.update
     task = update.task
     title = _("%(code)s %(period)s进展被退回,请修改后重新报送") % {
@@ -179,14 +179,14 @@ def notify_report_accepted(*, review: Review, now: dt.datetime | None = None) ->
         body=body,
         task=task,
         key=f"review:{review.pk}",
-        now=now or timezone.now(),
+        now=now or clock.now(),
         email=False,
     )
 
 
 def notify_instruction(*, instruction: Instruction, now: dt.datetime | None = None) -> None:
     """A leader's instruction (批示) on a task reaches its lead department."""
-    now = now or timezone.now()
+    now = now or clock.now()
     task = instruction.task
     leader = instruction.leader
     title = _("区领导批示:%(code)s %(title)s") % {"code": task.code, "title": task.title}
@@ -217,7 +217,7 @@ def _chase_message(chase: ManualChase) -> tuple[str, str]:
 
 def notify_chase(*, chase: ManualChase, now: dt.datetime | None = None) -> None:
     """A chase reaches the department's people and its group robots."""
-    now = now or timezone.now()
+    now = now or clock.now()
     title, body = _chase_message(chase)
     task, department, key = chase.task, chase.department, f"chase:{chase.pk}"
     contacts = department_contacts(department)

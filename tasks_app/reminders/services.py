@@ -1,9 +1,9 @@
 """Writes of the reminders feature that the pages and the API call directly."""
 
 from django.db import transaction
-from django.utils import timezone
 
 from tasks_app.audit.services import audit_log
+from tasks_app.common import clock
 from tasks_app.models import Notification, User
 
 
@@ -15,7 +15,7 @@ def notification_mark_read(*, actor: User, notification_ids: list[int] | None = 
         unread = unread.filter(pk__in=notification_ids)
     ids = list(unread.values_list("pk", flat=True))
     if ids:
-        Notification.objects.filter(pk__in=ids).update(read_at=timezone.now())
+        Notification.objects.filter(pk__in=ids).update(read_at=clock.now())
         audit_log(
             actor=actor,
             action="notification.read",

@@ -5,8 +5,8 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.utils import timezone
 
+from tasks_app.common import clock
 from tasks_app.reminders.delivery import deliveries_due, delivery_send
 from tasks_app.reminders.digests import digests_assemble
 from tasks_app.reminders.ladder import reminders_decide
@@ -40,7 +40,7 @@ def reminders_sweep(*, now: dt.datetime) -> SweepResult:
 
 def run_embedded_once(*, now: dt.datetime | None = None) -> SweepResult:
     """Demo mode without a broker: the same sweep and delivery code, in this process."""
-    now = now or timezone.now()
+    now = now or clock.now()
     result = reminders_sweep(now=now)
     for delivery_id in result.delivery_ids:
         delivery_send(delivery_id=delivery_id, now=now)

@@ -10,11 +10,10 @@ from celery import shared_task
 @shared_task(name="tasks_app.reminders_sweep", acks_late=True, soft_time_limit=50, time_limit=58)
 def reminders_sweep() -> dict:
     """Every minute (beat): decide, assemble digests, hand due deliveries to workers."""
-    from django.utils import timezone
-
+    from tasks_app.common import clock
     from tasks_app.reminders import delivery, sweep
 
-    result = sweep.reminders_sweep(now=timezone.now())
+    result = sweep.reminders_sweep(now=clock.now())
     enqueued = delivery.enqueue_deliveries(result.delivery_ids)
     return {
         "in_window": result.in_window,

@@ -1,8 +1,8 @@
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tasks_app.common import clock
 from tasks_app.plans.models import Department, Indicator, Task, TaskStatus, User
 
 
@@ -26,8 +26,8 @@ class StatusUpdate(models.Model):
     )
     revision = models.PositiveSmallIntegerField(_("报送次数"), default=1)
     version = models.PositiveIntegerField(_("版本"), default=1)
-    created_at = models.DateTimeField(_("填报时间"), auto_now_add=True)
-    submitted_at = models.DateTimeField(_("最近报送时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("填报时间"), default=clock.now)
+    submitted_at = models.DateTimeField(_("最近报送时间"), default=clock.now)
 
     class Meta:
         verbose_name = _("进展报送")
@@ -97,7 +97,7 @@ class Review(models.Model):
     reviewer = models.ForeignKey(
         User, verbose_name=_("审核人"), on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(_("审核时间"), auto_now_add=True)
+    created_at = models.DateTimeField(_("审核时间"), default=clock.now)
 
     class Meta:
         verbose_name = _("审核")
@@ -127,7 +127,7 @@ class Evidence(models.Model):
     size = models.PositiveIntegerField(_("大小(字节)"))
     sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    created_at = models.DateTimeField(_("上传时间"), default=clock.now)
 
     class Meta:
         verbose_name = _("佐证材料")
@@ -146,7 +146,7 @@ class Contribution(models.Model):
     period = models.DateField(_("报送期"))
     narrative = models.TextField(_("配合情况"), max_length=5000)
     author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(_("填报时间"), auto_now_add=True)
+    created_at = models.DateTimeField(_("填报时间"), default=clock.now)
 
     class Meta:
         verbose_name = _("配合单位报送")
@@ -168,7 +168,7 @@ class Instruction(models.Model):
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="instructions")
     leader = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     text = models.TextField(_("批示内容"), max_length=2000)
-    created_at = models.DateTimeField(_("批示时间"), auto_now_add=True)
+    created_at = models.DateTimeField(_("批示时间"), default=clock.now)
     read_at = models.DateTimeField(_("部门阅知时间"), null=True, blank=True)
 
     class Meta:
@@ -207,7 +207,7 @@ class ChangeRequest(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(_("审批意见"), max_length=1000, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         verbose_name = _("变更申请")

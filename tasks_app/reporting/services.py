@@ -12,11 +12,10 @@ from decimal import Decimal
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tasks_app.audit.services import audit_log, create_audited, json_value, snapshot, update_audited
-from tasks_app.common import permissions
+from tasks_app.common import clock, permissions
 from tasks_app.common.errors import Conflict, PreconditionFailed, ServiceError
 from tasks_app.common.services import require, task_locked, version_bump, violates_constraint
 from tasks_app.models import (
@@ -34,7 +33,6 @@ from tasks_app.models import (
     TaskStatus,
     User,
 )
-from tasks_app.plans.schedule import local_today
 from tasks_app.plans.services import task_schedule_refresh
 from tasks_app.reminders import notifications
 from tasks_app.reporting import evidence_files
@@ -46,12 +44,12 @@ def task_receive(*, actor: User, task: Task) -> Task:
     require(permissions.leads(actor, task), _("只有牵头单位可以签收任务。"))
     task = task_locked(task)
     if task.received_at is None:
-        update_audited(actor, "task.receive", task, received_at=timezone.now(), received_by=actor)
+        update_audited(actor, "task.receive", task, received_at=clock.now(), received_by=actor)
     return task
 
 
 def _check_period(period: dt.date) -> None:
-    today = local_today()
+    today = clock.today()
     if period > today.replace(day=1):
         raise ServiceError("period_in_future", _("报送期不能晚于本月。"), field="period")
 
@@ -155,7 +153,7 @@ def status_update_correct(
         {
             "review_state": ReviewState.SUBMITTED,
             "revision": update.revision + 1,
-            "submitted_at": timezone.now(),
+            "submitted_at": clock.now(),
         }
         if resubmit
         else {}
@@ -330,7 +328,7 @@ def instruction_create(*, actor: User, task: Task, text: str) -> Instruction:
 def instruction_mark_read(*, actor: User, instruction: Instruction) -> Instruction:
     require(permissions.leads(actor, instruction.task), _("只有牵头单位可以阅知批示。"))
     if instruction.read_at is None:
-        update_audited(actor, "instruction.read", instruction, read_at=timezone.now())
+        update_audited(actor, "instruction.read", instruction, read_at=clock.now())
     return instruction
 
 
@@ -417,7 +415,7 @@ def change_request_decide(
         change,
         state=state,
         decided_by=actor,
-        decided_at=timezone.now(),
+        decided_at=clock.now(),
         decision_note=note,
     )
     if approve:

@@ -6,9 +6,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tasks_app.common import clock
 from tasks_app.common.api import ERRORS, validated_query
 from tasks_app.models import Plan
-from tasks_app.plans.schedule import local_today
 from tasks_app.stats import indicators, selectors, summary
 from tasks_app.stats import ranking as stats_ranking
 from tasks_app.stats import snapshot as stats_snapshot
@@ -83,7 +83,7 @@ class ProvinceStatsApi(APIView):
     def get(self, request):
         query = validated_query(ProvinceQuerySerializer, request.query_params)
         department_id = selectors.stats_scope(request.user)
-        as_of = query.get("as_of") or local_today()
+        as_of = query.get("as_of") or clock.today()
         rows = selectors.province_overview(
             as_of=as_of, year=query.get("year"), department_id=department_id
         )

@@ -9,7 +9,7 @@ from tasks_app.models import (
     Indicator,
     IndicatorValue,
 )
-from tasks_app.stats.snapshot import ACCEPTED, PlanSnapshot
+from tasks_app.stats.snapshot import ACCEPTED, PlanSnapshot, month_end
 
 # --- Indicators ------------------------------------------------------------------------------
 
@@ -139,3 +139,52 @@ def stats_indicators(snapshot: PlanSnapshot) -> list[dict]:
             }
         )
     return result
+
+
+# --- Each indicator's course over the year (the dashboard's sparklines) ------------------------
+
+LEVELS = (Comparator.GTE, Comparator.GT, Comparator.EQ, Comparator.APPROX)
+
+
+def course_months(year: int, as_of: dt.date) -> list[dt.date]:
+    """The first days of the plan year's months up to the as-of date."""
+    return [dt.date(year, m, 1) for m in range(1, 13) if dt.date(year, m, 1) <= as_of]
+
+
+def expected_at(row: dict, day: dt.date) -> float:
+    """Where the indicator should stand at the end of `day`: a level or count climbs with the
+    year (target x the share elapsed, as attainment's pace); a growth rate, a ceiling or a range
+    is its target all year."""
+    target = row["target"]
+    if row["comparator"] in LEVELS:
+        target = target * year_elapsed(day.year, day)
+    return round(float(target), 4)
+
+
+def indicator_courses(snapshot: PlanSnapshot, rows: list[dict]) -> dict[int, dict]:
+    """Per indicator of `rows` (stats_indicators' answer): month by month of the plan year up to
+    the date, the actual of the report accepted for that month (None when there is none) and
+    the expected course at the month's end; one query however many indicators or reports."""
+    months = course_months(snapshot.plan.year, snapshot.as_of)
+    values = (
+        IndicatorValue.objects.filter(
+            indicator_id__in=[row["id"] for row in rows],
+            update__reviews__decision=ACCEPTED,
+            update__reviews__created_at__lt=snapshot.end,
+            update__period__year=snapshot.plan.year,
+        )
+        .order_by("update__reviews__created_at", "update_id")
+        .values_list("indicator_id", "update__period", "value")
+    )
+    actuals = {}
+    for indicator_id, period, value in values:
+        actuals[(indicator_id, period.month)] = round(float(value), 4)  # the latest wins
+    courses = {}
+    for row in rows:
+        ends = [min(month_end(first), snapshot.as_of) for first in months]
+        courses[row["id"]] = {
+            "months": [f"{first:%Y-%m}" for first in months],
+            "actual": [actuals.get((row["id"], first.month)) for first in months],
+            "expected": [expected_at(row, day) for day in ends],
+        }
+    return courses

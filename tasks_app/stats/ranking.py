@@ -204,5 +204,9 @@ def stats_ranking(snapshot: PlanSnapshot) -> dict:
         "as_of": snapshot.as_of,
         "weights": rule.weights,
         "rule": rule_text(rule, report_day=snapshot.plan.report_day),
+        "thresholds": {
+            "red": float(rule.red_list_min_score),
+            "black": float(rule.black_list_below_score),
+        },
         "rows": rows,
     }

@@ -1,7 +1,7 @@
 import datetime as dt
 from collections import Counter, defaultdict
 
-from tasks_app.common import permissions
+from tasks_app.common import clock, permissions
 from tasks_app.common.errors import NotPermitted
 from tasks_app.models import (
     Light,
@@ -9,7 +9,6 @@ from tasks_app.models import (
     StatusUpdate,
     TaskStatus,
 )
-from tasks_app.plans.schedule import local_today
 from tasks_app.stats.snapshot import LIGHTS, STATUSES, PlanSnapshot, TaskState, plans_snapshot
 
 # --- Totals ----------------------------------------------------------------------------------
@@ -91,7 +90,7 @@ def province_overview(
 
     With department_id, each tally covers the tasks that department leads, and plans where it
     leads none are left out (as its own per-plan overview would show only zeros)."""
-    as_of = as_of or local_today()
+    as_of = as_of or clock.today()
     plans = Plan.objects.filter(status=Plan.Status.PUBLISHED).order_by("pk")
     if year is not None:
         plans = plans.filter(year=year)
@@ -138,11 +137,17 @@ def _latest_reports(snapshot: PlanSnapshot, task_ids: list[int]) -> dict[int, di
     return latest
 
 
-def stats_exceptions(snapshot: PlanSnapshot) -> list[dict]:
-    """Red or overdue tasks, the most overdue first, then the furthest behind."""
+def exception_states(snapshot: PlanSnapshot) -> list[TaskState]:
+    """Red or overdue tasks, the most overdue first, then the furthest behind (no query)."""
     flagged = [s for s in snapshot.tasks if s.light == Light.RED or s.overdue]
     flagged.sort(key=lambda s: (not s.overdue, -s.days_overdue, -s.lag, s.code))
-    reports = _latest_reports(snapshot, [s.id for s in flagged])
+    return flagged
+
+
+def exception_rows(snapshot: PlanSnapshot, states: list[TaskState]) -> list[dict]:
+    """The rows of these exceptions with each task's latest report; one query for any number
+    (a page of the list, the dashboard's top ten or all of them)."""
+    reports = _latest_reports(snapshot, [s.id for s in states])
     return [
         {
             "task_id": s.id,
@@ -161,8 +166,13 @@ def stats_exceptions(snapshot: PlanSnapshot) -> list[dict]:
             "days_late": s.days_overdue,
             "latest_report": reports.get(s.id),
         }
-        for s in flagged
+        for s in states
     ]
+
+
+def stats_exceptions(snapshot: PlanSnapshot) -> list[dict]:
+    """Red or overdue tasks, the most overdue first, then the furthest behind."""
+    return exception_rows(snapshot, exception_states(snapshot))
 
 
 # --- Who sees which numbers ------------------------------------------------------------------

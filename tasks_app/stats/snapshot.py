@@ -35,6 +35,7 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from tasks_app.common import clock
 from tasks_app.models import (
     ChangeRequest,
     KeyArea,
@@ -49,7 +50,7 @@ from tasks_app.models import (
     TaskKind,
     TaskStatus,
 )
-from tasks_app.plans.schedule import RED_MARGIN_POINTS, local_today, schedule_state
+from tasks_app.plans.schedule import RED_MARGIN_POINTS, schedule_state
 from tasks_app.plans.workcalendar import WorkingCalendar
 
 STATUSES = [s.value for s in TaskStatus]
@@ -317,7 +318,7 @@ def plans_snapshot(
     outline=False leaves the sections and key areas unread (sections and key_areas are None):
     for callers that only tally the tasks, such as the province's overview.
     """
-    as_of = as_of or local_today()
+    as_of = as_of or clock.today()
     end = end_of_day(as_of)
     plans = list(plans)
     tasks = _tasks_of(plans, department_id)
@@ -327,7 +328,7 @@ def plans_snapshot(
     for task_id, due in milestones.values_list("task_id", "due_date"):
         dues[task_id].append(due)
     earlier_deadlines = _deadlines_before_changes(tasks, end)
-    stored = as_of >= local_today()
+    stored = as_of >= clock.today()
     accepted = {} if stored else _accepted_states(tasks, end)
     livelihood_plans = {plan.pk for plan in plans if plan.kind == PlanKind.LIVELIHOOD}
     states = defaultdict(list)

@@ -31,6 +31,11 @@ web_urlpatterns: list = [
     path("dashboard/plans/<int:plan_id>/", dashboard.plan_dashboard, name="dashboard-plan"),
     path("dashboard/plans/<int:plan_id>/tasks/", dashboard.task_drilldown, name="dashboard-tasks"),
     path(
+        "dashboard/plans/<int:plan_id>/exceptions/",
+        dashboard.exception_list,
+        name="dashboard-exceptions",
+    ),
+    path(
         "dashboard/plans/<int:plan_id>/export.xlsx",
         dashboard.dashboard_export,
         name="dashboard-export",

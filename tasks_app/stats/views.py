@@ -10,14 +10,18 @@ from io import BytesIO
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from tasks_app.common import clock
 from tasks_app.common.errors import NotPermitted
 from tasks_app.common.spreadsheets import append_row
 from tasks_app.models import Light, Plan, TaskStatus
-from tasks_app.plans.schedule import local_today
+from tasks_app.stats import charts as stats_charts
 from tasks_app.stats import indicators, selectors
 from tasks_app.stats import ranking as stats_ranking
 from tasks_app.stats import snapshot as stats_snapshot
@@ -42,7 +46,7 @@ class BadAsOf(ValueError):
 def _as_of(request) -> dt.date:
     raw = request.GET.get("as_of", "").strip()
     if not raw:
-        return local_today()
+        return clock.today()
     try:
         day = dt.date.fromisoformat(raw)
     except ValueError:
@@ -75,7 +79,9 @@ def dashboard_home(request):
     _scope(request.user)
     plans = list(Plan.objects.order_by("-year", "title"))
     if len(plans) == 1:
-        return redirect("dashboard-plan", plan_id=plans[0].pk)
+        query = request.GET.urlencode()  # ?as_of= carries over
+        target = reverse("dashboard-plan", kwargs={"plan_id": plans[0].pk})
+        return redirect(f"{target}?{query}" if query else target)
     return render(request, "tasks_app/dashboard/home.html", {"plans": plans})
 
 
@@ -86,16 +92,28 @@ def _percent(rate: float) -> float:
     return round(rate * 100, 1)
 
 
-def _charts(overview: dict, trend: list[dict]) -> dict:
+def _short(title: str) -> str:
+    """A section's title up to its first comma: "抢抓“双区驱动”机遇" for a chart's axis."""
+    return title.replace("\uff0c", ",").split(",")[0]
+
+
+def _charts(overview: dict, trend: list[dict], indicator_rows: list, ranking: dict) -> dict:
     """What the ECharts charts draw, as plain lists."""
     return {
+        "indicators": stats_charts.indicator_charts(indicator_rows),
+        "ranking": stats_charts.ranking_chart(ranking, SCORE_LABELS),
         "sections": {
-            "names": [row["title"] for row in overview["by_section"]],
+            "names": [_short(row["title"]) for row in overview["by_section"]],
+            "titles": [row["title"] for row in overview["by_section"]],
             "rates": [_percent(row["completion_rate"]) for row in overview["by_section"]],
+            "done": [row["done"] for row in overview["by_section"]],
+            "totals": [row["total"] for row in overview["by_section"]],
         },
         "departments": {
             "names": [row["name"] for row in overview["by_department"]],
             "rates": [_percent(row["completion_rate"]) for row in overview["by_department"]],
+            "done": [row["done"] for row in overview["by_department"]],
+            "totals": [row["total"] for row in overview["by_department"]],
         },
         "lights": [
             {
@@ -136,25 +154,33 @@ def _ranking_rows(ranking: dict) -> list[dict]:
     return ranking["rows"]
 
 
-def dashboard_data(snapshot: stats_snapshot.PlanSnapshot) -> dict:
+TOP_EXCEPTIONS = 10
+
+
+def dashboard_data(snapshot: stats_snapshot.PlanSnapshot, *, top_exceptions=None) -> dict:
+    """Everything the dashboard, the bulletin and the export show; with top_exceptions, only
+    that many exceptions are read in full (exception_count still counts them all)."""
     overview = selectors.stats_overview(snapshot)
     trend = stats_summary.stats_trend(snapshot)
     summary = stats_summary.plan_summary(snapshot)
     ranking = stats_ranking.stats_ranking(snapshot)
+    indicator_rows = indicators.stats_indicators(snapshot)
+    flagged = selectors.exception_states(snapshot)
     return {
         "plan": snapshot.plan,
         "as_of": snapshot.as_of,
         "department_id": snapshot.department_id,
         "overview": overview,
         "totals": overview["totals"],
-        "exceptions": selectors.stats_exceptions(snapshot),
-        "indicators": indicators.stats_indicators(snapshot),
+        "exceptions": selectors.exception_rows(snapshot, flagged[:top_exceptions]),
+        "exception_count": len(flagged),
+        "indicators": indicator_rows,
         "ranking": ranking,
         "ranking_rows": _ranking_rows(ranking),
         "trend": trend,
         "summary": summary,
         "summary_pieces": _summary_links(summary, snapshot.as_of),
-        "charts": _charts(overview, trend),
+        "charts": _charts(overview, trend, indicator_rows, ranking),
         "status_labels": STATUS_LABELS,
         "light_labels": LIGHT_LABELS,
     }
@@ -167,9 +193,67 @@ def plan_dashboard(request, plan_id: int):
         snapshot = _snapshot(request, plan)
     except BadAsOf as error:
         return _bad_as_of(request, plan, error)
-    context = dashboard_data(snapshot)
-    context["today"] = local_today()
+    context = dashboard_data(snapshot, top_exceptions=TOP_EXCEPTIONS)
+    courses = indicators.indicator_courses(snapshot, context["indicators"])
+    for row in context["indicators"]:
+        row["course"] = courses[row["id"]]
+    context["today"] = clock.today()
     return render(request, "tasks_app/dashboard/plan.html", context)
+
+
+# --- Every exception, with filters and pages -------------------------------------------------
+
+EXCEPTIONS_PER_PAGE = 20
+EXCEPTION_KINDS = {"overdue": gettext_lazy("逾期"), "red": gettext_lazy("红灯")}
+
+
+def _exception_filters(request) -> dict:
+    get = request.GET
+    return {
+        "kind": get.get("kind") if get.get("kind") in EXCEPTION_KINDS else None,
+        "department": _int(get.get("department")),
+        "section": _int(get.get("section")),
+    }
+
+
+def _is_listed(state: stats_snapshot.TaskState, f: dict) -> bool:
+    checks = [
+        f["kind"] != "overdue" or state.overdue,
+        f["kind"] != "red" or state.light == Light.RED,
+        f["department"] is None or state.lead_department_id == f["department"],
+        f["section"] is None or state.section_id == f["section"],
+    ]
+    return all(checks)
+
+
+@login_required
+def exception_list(request, plan_id: int):
+    """All red or overdue tasks, the most overdue first, 20 a page; filters by kind, lead
+    department and section. Only the page's tasks have their latest report read."""
+    plan = get_object_or_404(Plan, pk=plan_id)
+    try:
+        snapshot = _snapshot(request, plan)
+    except BadAsOf as error:
+        return _bad_as_of(request, plan, error)
+    filters = _exception_filters(request)
+    states = [s for s in selectors.exception_states(snapshot) if _is_listed(s, filters)]
+    page = Paginator(states, EXCEPTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "plan": plan,
+        "as_of": snapshot.as_of,
+        "filters": filters,
+        "kinds": EXCEPTION_KINDS,
+        "page": page,
+        "exceptions": selectors.exception_rows(snapshot, list(page.object_list)),
+        "departments": sorted(snapshot.departments.items(), key=lambda item: item[1]),
+        "sections": list(snapshot.sections.values()),
+        "query": query.urlencode(),
+        "status_labels": STATUS_LABELS,
+        "light_labels": LIGHT_LABELS,
+    }
+    return render(request, "tasks_app/dashboard/exceptions.html", context)
 
 
 @login_required

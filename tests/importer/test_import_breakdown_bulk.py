@@ -408,7 +408,10 @@ def test_publishing_over_a_loaded_plan_drops_and_kinds_targets_as_one_by_one(pla
         publish_one_by_one(supervisor, draft)
         expected = plan_state(plan, start)
         transaction.set_rollback(True)
-    published, _ = publish.import_draft_publish(actor=supervisor, draft=draft)
+    # What is compared is how targets are written; the draft's missing leads are beside the point.
+    published, _ = publish.import_draft_publish(
+        actor=supervisor, draft=draft, allow_incomplete=True
+    )
     assert published == plan
     actual = plan_state(plan, start)
     assert actual["tasks"] == expected["tasks"]

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from tasks_app.common.errors import Conflict, NotPermitted
-from tasks_app.importer import drafts, publish
-from tasks_app.models import AuditEvent, ImportDraft, Indicator, Plan, Task
+from tasks_app.importer import draft_edits, drafts, publish
+from tasks_app.models import AuditEvent, Department, ImportDraft, Indicator, Plan, Task
 from tasks_app.plans import services
 
 DATA = Path(__file__).parents[1] / "data"
@@ -26,6 +26,17 @@ def draft_of(actor, data=SEED, title=TITLE):
     )
 
 
+def assigned(draft, actor, department=None):
+    """The draft with every item led by department (the office's January work, in one edit)."""
+    department = department or Department.objects.get(name="经济发展局")
+    codes = [item["code"] for item in drafts.draft_tasks(draft.data)]
+    edit = {"op": "assign", "codes": codes, "lead_department": department.pk}
+    draft, _ = draft_edits.import_draft_edit(
+        actor=actor, draft=draft, version=draft.version, edit=edit
+    )
+    return draft
+
+
 def test_it_stores_a_draft_without_creating_a_plan(supervisor):
     draft = draft_of(supervisor)
     assert draft.status == ImportDraft.Status.DRAFT
@@ -36,7 +47,7 @@ def test_it_stores_a_draft_without_creating_a_plan(supervisor):
 
 
 def test_publishing_creates_the_plan_tasks_and_indicators_with_their_kinds(supervisor):
-    draft = draft_of(supervisor)
+    draft = assigned(draft_of(supervisor), supervisor)
     plan, changes = publish.import_draft_publish(actor=supervisor, draft=draft)
     counts = drafts.draft_counts(draft.data)
     assert plan.status == Plan.Status.PUBLISHED
@@ -45,12 +56,13 @@ def test_publishing_creates_the_plan_tasks_and_indicators_with_their_kinds(super
     assert len(changes["new"]) == counts["tasks"]
     gdp = Indicator.objects.get(plan=plan, task__code="H01")
     assert (gdp.comparator, gdp.kind, gdp.unit) == ("growth", "growth", "%")
+    assert not plan.tasks.filter(lead_department__isnull=True).exists()
     draft.refresh_from_db()
     assert draft.status == ImportDraft.Status.PUBLISHED and draft.plan == plan
     assert AuditEvent.objects.filter(action="plan.publish", object_id=str(plan.pk)).exists()
 
 
-def test_department_suggestions_are_shown_but_never_applied(supervisor):
+def test_department_suggestions_are_shown_but_never_applied_by_themselves(supervisor):
     draft = draft_of(supervisor)
     suggested = [
         task["suggestions"]["lead"]
@@ -59,12 +71,18 @@ def test_department_suggestions_are_shown_but_never_applied(supervisor):
         for task in area["tasks"]
     ]
     assert suggested.count("") < len(suggested) / 2
-    plan, _ = publish.import_draft_publish(actor=supervisor, draft=draft)
-    assert not plan.tasks.filter(lead_department__isnull=False).exists()
+    events = AuditEvent.objects.count()
+    with pytest.raises(Conflict) as caught:
+        publish.import_draft_publish(actor=supervisor, draft=draft)
+    assert caught.value.code == "draft_incomplete"
+    unled = drafts.draft_counts(draft.data)["tasks"]
+    assert f"未指定牵头单位的事项 {unled} 项" in str(caught.value.message)
+    assert not Plan.objects.exists() and AuditEvent.objects.count() == events
 
 
 def test_reimporting_the_same_text_finds_every_item_and_duplicates_nothing(supervisor):
-    plan, _ = publish.import_draft_publish(actor=supervisor, draft=draft_of(supervisor))
+    first = assigned(draft_of(supervisor), supervisor)
+    plan, _ = publish.import_draft_publish(actor=supervisor, draft=first)
     tasks, indicators = plan.tasks.count(), Indicator.objects.count()
     last_event = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
     _, changes = publish.import_draft_publish(actor=supervisor, draft=draft_of(supervisor))
@@ -78,7 +96,8 @@ def test_reimporting_the_same_text_finds_every_item_and_duplicates_nothing(super
 
 def test_reimporting_edited_text_reports_new_and_changed_items_and_keeps_existing_codes(supervisor):
     text = SEED.decode()
-    plan, _ = publish.import_draft_publish(actor=supervisor, draft=draft_of(supervisor))
+    first = assigned(draft_of(supervisor), supervisor)
+    plan, _ = publish.import_draft_publish(actor=supervisor, draft=first)
     before = {t.code: t.source_text for t in plan.tasks.all()}
     edited = text.replace(
         "构建联通融通创新空间。突出空间承接",
@@ -97,7 +116,7 @@ def test_reimporting_edited_text_reports_new_and_changed_items_and_keeps_existin
 
 
 def test_a_changed_target_of_a_published_plan_is_refused_and_nothing_is_written(supervisor):
-    publish.import_draft_publish(actor=supervisor, draft=draft_of(supervisor))
+    publish.import_draft_publish(actor=supervisor, draft=assigned(draft_of(supervisor), supervisor))
     edited = SEED.decode().replace("地区生产总值增长7%", "地区生产总值增长8%")
     draft = draft_of(supervisor, data=edited.encode())
     events = AuditEvent.objects.count()
@@ -113,15 +132,14 @@ def test_an_unpublished_plan_takes_the_edited_targets(supervisor, plan_data):
     plan_data["plan"]["title"] = TITLE
     services.plan_load(actor=None, data=plan_data)  # loaded but not published
     edited = SEED.decode().replace("地区生产总值增长7%", "地区生产总值增长8%")
-    _, changes = publish.import_draft_publish(
-        actor=supervisor, draft=draft_of(supervisor, data=edited.encode())
-    )
+    draft = assigned(draft_of(supervisor, data=edited.encode()), supervisor)
+    _, changes = publish.import_draft_publish(actor=supervisor, draft=draft)
     assert Indicator.objects.get(task__code="H01").target_value == 8
     assert any(c["code"] == "H01" for c in changes["changed"])
 
 
 def test_a_draft_is_published_once(supervisor):
-    draft = draft_of(supervisor)
+    draft = assigned(draft_of(supervisor), supervisor)
     publish.import_draft_publish(actor=supervisor, draft=draft)
     with pytest.raises(Conflict):
         publish.import_draft_publish(actor=supervisor, draft=draft)
@@ -149,10 +167,24 @@ def test_the_office_uploads_reviews_and_publishes_a_report_on_its_pages(client, 
         "imports-draft", args=[draft.pk]
     )
     page = client.get(reverse("imports-draft", args=[draft.pk])).content.decode()
-    assert "打造坂雪岗世界级电子信息产业集群承载区" in page  # a key area
-    assert "地区生产总值 约6.8%" in page  # an indicator
-    assert "单位建议(未分工)" in page and "经济发展局" in page  # suggestions, marked as such
-    response = client.post(reverse("imports-publish", args=[draft.pk]))
+    assert "地区生产总值 约6.8%" in page  # an indicator of the headline targets' page
+    area = "打造坂雪岗世界级电子信息产业集群承载区"
+    section = next(
+        s["number"] for s in draft.data["sections"] for a in s["key_areas"] if a["title"] == area
+    )
+    page = client.get(reverse("imports-draft", args=[draft.pk]), {"p": section}).content.decode()
+    assert area in page  # a key area, on its section's page
+    assert "建议:经济发展局" in page and "未指定牵头单位" in page  # suggested, not assigned
+    response = client.post(reverse("imports-publish", args=[draft.pk]), {"version": 1})
+    assert response.status_code == 409 and "草稿尚不能发布" in response.content.decode()
+    codes = [item["code"] for item in drafts.draft_tasks(draft.data)]
+    bureau = Department.objects.get(name="经济发展局")
+    response = client.post(
+        reverse("imports-edit", args=[draft.pk]),
+        {"version": 1, "op": "assign", "codes": codes, "lead_department": bureau.pk},
+    )
+    assert response.status_code == 302
+    response = client.post(reverse("imports-publish", args=[draft.pk]), {"version": 2})
     assert response.status_code == 302
     plan = Plan.objects.get(title="深圳市龙岗区2020年政府工作报告")
     assert plan.status == Plan.Status.PUBLISHED
@@ -178,11 +210,11 @@ def test_the_command_publishes_each_districts_report_and_a_second_run_changes_no
     from django.core.management import call_command
 
     path = str(DATA / report)
-    call_command("import_report", path, "--year", str(year), "--publish")
+    call_command("import_report", path, "--year", str(year), "--publish", "--allow-incomplete")
     plan = Plan.objects.get(year=year)
     draft = ImportDraft.objects.get()
     assert plan.tasks.count() == drafts.draft_counts(draft.data)["tasks"]
-    call_command("import_report", path, "--year", str(year), "--publish")
+    call_command("import_report", path, "--year", str(year), "--publish", "--allow-incomplete")
     assert "0 new, 0 changed" in capsys.readouterr().out
     assert Plan.objects.count() == 1
 

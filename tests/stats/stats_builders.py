@@ -5,6 +5,7 @@ reports that must go through review use the real services and are then backdated
 """
 
 import datetime as dt
+from collections import defaultdict
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,6 +14,7 @@ from django.utils import timezone
 from tasks_app.models import (
     Department,
     Indicator,
+    IndicatorValue,
     KeyArea,
     Plan,
     PlanKind,
@@ -233,3 +235,141 @@ def counted_plan(a, b, clerk, tech_clerk, supervisor):
         values={growth.pk: "7.5"},
     )
     return plan, t
+
+
+# --- A year as a district lives it (the browser tests' realistic data) ------------------------
+
+DISTRICT_DEPARTMENTS = [
+    "党政办公室",
+    "财政金融局",
+    "规划建设局",
+    "生态环境和城市管理局",
+    "社会事务局",
+    "数字政府和政务服务局",
+    "公共安全局",
+    "组织人事局",
+]
+
+
+def _month_moment(month: int, day: int, hour: int = 10) -> dt.datetime:
+    return at(2020, month, day, hour)
+
+
+def _progress(i: int, month: int, short: bool) -> tuple[str, int]:
+    """What task number i reports for `month`: most keep pace, some lag, a few finish, a few
+    stall. Pace is measured at the next report's date, so keeping pace means ~(month+1)/12."""
+    pace = round(100 * (month + 1) / 12)
+    kind = i % 10
+    if kind == 8 and month >= 3 + i % 5:
+        return TaskStatus.DONE, 100
+    if kind in (6, 7):
+        return TaskStatus.BEHIND, max(5, pace - 9 - i % 6)
+    if kind == 9 or (short and month >= 4):
+        return TaskStatus.BEHIND, min(5 * month, 60)
+    return TaskStatus.ON_SCHEDULE, min(99, pace + i % 4)
+
+
+def _indicator_value(indicator: Indicator, i: int, month: int) -> Decimal:
+    target = indicator.target_value
+    if indicator.comparator == "growth":
+        value = target - Decimal("1.5") + Decimal("0.25") * month + Decimal("0.3") * (i % 3)
+    elif indicator.comparator == "between":
+        value = (target + (indicator.target_value_max or target)) / 2
+    elif indicator.comparator in ("lte", "lt"):
+        value = target * Decimal("0.9")
+    else:
+        factor = [Decimal("1.05"), Decimal("0.95"), Decimal("0.7"), Decimal("1.1")][i % 4]
+        value = target * (month + 1) / 12 * factor
+    return value.quantize(Decimal("0.01"))
+
+
+def lived_year(plan: Plan, *, leads: list[Department], author, office, through: dt.date):
+    """The loaded 2020 plan lived from January to `through` by its lead departments, the same
+    every time: tasks spread over the departments (two given, eight made here), due at year end
+    (every eleventh by June 30); monthly reports submitted early the next month and reviewed two
+    days later (a few late, a few returned, the last few awaiting review); indicator values with
+    every accepted report. Rows are bulk-written and backdated, as the other builders here do."""
+    leads = leads + Department.objects.bulk_create(
+        [Department(name=name) for name in DISTRICT_DEPARTMENTS]
+    )
+    tasks = list(plan.tasks.order_by("position", "code"))
+    for i, task in enumerate(tasks):
+        task.lead_department = leads[(i + i // 10) % len(leads)]  # each gets every kind
+        task.start_date = START
+        task.deadline = JUNE_30 if i % 11 == 3 else YEAR_END
+    Task.objects.bulk_update(tasks, ["lead_department", "start_date", "deadline"])
+    updates, moments = [], {}
+    for i, task in enumerate(tasks):
+        for month in range(1, through.month):
+            if i % 10 == 9 and month > 4:
+                break  # stopped reporting in May
+            status, progress = _progress(i, month, task.deadline == JUNE_30)
+            returned = i % 17 == 5 and month == 6
+            waiting = i % 13 == 0 and month == through.month - 1
+            update = StatusUpdate(
+                task=task,
+                period=dt.date(2020, month, 1),
+                status=status,
+                progress=progress,
+                narrative=f"{month}月工作按计划推进。"
+                if status != "behind"
+                else "受客观因素影响,进度滞后,正在加紧推进。",
+                author=author,
+                review_state="returned" if returned else "submitted" if waiting else "accepted",
+            )
+            day = 12 if i % 19 == 7 else 3 + i % 5
+            moments[(task.pk, month)] = _month_moment(month + 1, day)
+            updates.append(update)
+            if status == TaskStatus.DONE:
+                break
+    StatusUpdate.objects.bulk_create(updates)
+    _backdate(
+        StatusUpdate,
+        {u.pk: moments[(u.task_id, u.period.month)] for u in updates},
+        fields=("created_at", "submitted_at"),
+    )
+    reviewed = [u for u in updates if u.review_state != "submitted"]
+    reviews = Review.objects.bulk_create(
+        [
+            Review(
+                update=u,
+                revision=1,
+                decision=u.review_state,
+                reviewer=office,
+                reason="" if u.review_state == "accepted" else "请补充佐证材料。",
+            )
+            for u in reviewed
+        ]
+    )
+    _backdate(
+        Review,
+        {
+            r.pk: moments[(r.update.task_id, r.update.period.month)] + dt.timedelta(days=2)
+            for r in reviews
+        },
+    )
+    position = {task.pk: i for i, task in enumerate(tasks)}
+    by_task = defaultdict(list)
+    for indicator in Indicator.objects.filter(plan=plan, task__isnull=False):
+        by_task[indicator.task_id].append(indicator)
+    IndicatorValue.objects.bulk_create(
+        [
+            IndicatorValue(
+                update=u,
+                indicator=ind,
+                value=_indicator_value(ind, position[u.task_id] + ind.pk, u.period.month),
+            )
+            for u in reviewed
+            if u.review_state == "accepted"
+            for ind in by_task[u.task_id]
+        ]
+    )
+
+
+def _backdate(model, moments: dict[int, dt.datetime], fields=("created_at",)) -> None:
+    """The fields of each row set to its moment, one UPDATE per distinct moment."""
+    by_moment = defaultdict(list)
+    for pk, moment in moments.items():
+        by_moment[moment].append(pk)
+    for moment, pks in by_moment.items():
+        model.objects.filter(pk__in=pks).update(**dict.fromkeys(fields, moment))

@@ -1,11 +1,16 @@
 """领导驾驶舱 pages: headline numbers, exceptions first, drill-down, XLSX export, print, scope."""
 
+import datetime as dt
 import re
 from io import BytesIO
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+
+from tasks_app.models import Role
+from tasks_app.plans import services
+from tests.stats.stats_builders import build_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -38,11 +43,11 @@ def test_the_dashboard_shows_headline_numbers_and_exceptions_first(counted, as_l
     ]:
         assert re.search(rf'id="headline-{figure}"[^>]*>{re.escape(value)}<', html), figure
     assert html.index('id="exceptions"') < html.index('id="sections"')
-    exceptions = html[html.index('id="exceptions"') : html.index('class="charts"')]
+    exceptions = html[html.index('id="exceptions"') : html.index('class="dash-nav"')]
     assert exceptions.index("T0002") < exceptions.index("T0004")
-    assert "受疫情影响,正在赶工。" in exceptions
-    assert '<span class="days-late">6</span>' in exceptions
+    assert '<b class="days-late">6</b>' in exceptions
     assert "经济发展局" in exceptions
+    assert f"/dashboard/plans/{plan.pk}/exceptions/?as_of=2020-06-30" in exceptions
 
 
 def test_the_dashboard_loads_echarts_from_our_own_static_files_only(counted, as_leader):
@@ -55,13 +60,22 @@ def test_the_dashboard_loads_echarts_from_our_own_static_files_only(counted, as_
     assert 'id="dashboard-charts"' in html
 
 
-def test_the_leaders_nav_links_to_the_dashboard_and_a_departments_nav_does_not(
-    counted, client, leader, clerk
+def test_every_role_finds_the_dashboard_in_the_header_and_may_open_it(
+    counted, client, economic_bureau
 ):
-    client.force_login(leader)
-    assert "领导驾驶舱" in client.get("/workbench/").content.decode()
-    client.force_login(clerk)
-    assert "领导驾驶舱" not in client.get("/workbench/").content.decode()
+    """Staff and heads see their own department's numbers there; the others see the plan's."""
+    for role in Role.values:
+        user = services.user_create(
+            actor=None,
+            username=f"user-{role}",
+            password="pw-someone-123456",
+            role=role,
+            department=economic_bureau if role in (Role.STAFF, Role.HEAD) else None,
+        )
+        client.force_login(user)
+        header = client.get("/").content.decode().split("</header>")[0]
+        assert 'href="/dashboard/"' in header, role
+        assert client.get("/dashboard/", follow=True).status_code == 200, role
 
 
 def test_the_drill_down_goes_plan_section_key_area_task_history(counted, as_leader):
@@ -142,3 +156,71 @@ def test_an_anonymous_visitor_is_sent_to_log_in(counted, client):
     plan, _t = counted
     response = client.get(f"/dashboard/plans/{plan.pk}/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.fixture
+def late_plan(economic_bureau, tech_bureau):
+    """25 tasks not started, due on May 1st to 25th: as of June 30 all overdue, the earliest
+    due the most; odd ones led by 经济发展局 in section 1, even ones by 科技 in section 2."""
+    return build_plan(
+        sections=2,
+        tasks=[
+            {
+                "section": 1 if i % 2 else 2,
+                "lead_department": economic_bureau if i % 2 else tech_bureau,
+                "start_date": dt.date(2020, 1, 21),
+                "deadline": dt.date(2020, 5, i),
+            }
+            for i in range(1, 26)
+        ],
+    )
+
+
+def test_the_dashboard_shows_the_ten_most_overdue_and_links_to_all_of_them(late_plan, as_leader):
+    response = as_leader.get(f"/dashboard/plans/{late_plan.pk}/?as_of=2020-06-30")
+    assert [row["code"] for row in response.context["exceptions"]] == [
+        f"T{i:04d}" for i in range(1, 11)
+    ]
+    assert response.context["exception_count"] == 25
+    html = response.content.decode()
+    assert f'href="/dashboard/plans/{late_plan.pk}/exceptions/?as_of=2020-06-30"' in html
+    assert "查看全部 25 项" in html
+
+
+def test_the_exception_list_pages_by_twenty_and_filters_by_kind_department_and_section(
+    late_plan, as_leader, economic_bureau
+):
+    url = f"/dashboard/plans/{late_plan.pk}/exceptions/?as_of=2020-06-30"
+    first = as_leader.get(url)
+    assert [row["code"] for row in first.context["exceptions"]][:3] == ["T0001", "T0002", "T0003"]
+    assert len(first.context["exceptions"]) == 20
+    assert 'rel="next"' in first.content.decode()
+    second = as_leader.get(url + "&page=2")
+    assert [row["code"] for row in second.context["exceptions"]] == [
+        f"T{i:04d}" for i in range(21, 26)
+    ]
+    mine = as_leader.get(url + f"&department={economic_bureau.pk}&kind=overdue")
+    assert [row["code"] for row in mine.context["exceptions"]][:2] == ["T0001", "T0003"]
+    assert mine.context["page"].paginator.count == 13
+    section = late_plan.sections.get(number=2)
+    assert as_leader.get(url + f"&section={section.pk}").context["page"].paginator.count == 12
+    assert as_leader.get(url + "&kind=nonsense&page=99").context["page"].number == 2
+
+
+def test_a_department_sees_only_its_own_exceptions(late_plan, client, tech_clerk):
+    client.force_login(tech_clerk)
+    response = client.get(f"/dashboard/plans/{late_plan.pk}/exceptions/?as_of=2020-06-30")
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == 12
+    assert {row["lead_department"] for row in response.context["exceptions"]} == {
+        "科技创新和产业发展局"
+    }
+
+
+def test_each_indicator_row_draws_its_course_against_the_expected_one(counted, as_leader):
+    plan, _t = counted
+    html = as_leader.get(f"/dashboard/plans/{plan.pk}/?as_of=2020-06-30").content.decode()
+    indicators = html[html.index('id="indicators"') : html.index('id="ranking"')]
+    assert indicators.count('<svg class="spark') == 2  # 新增企业 and 税收 both have values
+    assert "2020-04:20/" in indicators and "2020-06:40/" in indicators  # the <title>
+    assert indicators.count('class="spark-expected"') == 2

@@ -171,6 +171,8 @@ def test_the_numbers_of_the_large_plan_add_up(plans):
         "/api/v1/plans/{id}/summary/",
         "/dashboard/plans/{id}/",
         "/dashboard/plans/{id}/tasks/?section=1",
+        "/dashboard/plans/{id}/exceptions/",
+        "/dashboard/plans/{id}/exceptions/?kind=overdue&page=2",
         "/dashboard/plans/{id}/export.xlsx",
         "/dashboard/plans/{id}/print/",
     ],

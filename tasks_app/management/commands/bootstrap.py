@@ -4,8 +4,8 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
 
+from tasks_app.common import clock
 from tasks_app.models import Role, User
 from tasks_app.plans import calendar_services
 from tasks_app.plans.services import user_create
@@ -31,7 +31,7 @@ class Command(BaseCommand):
             f"holiday calendar: {loaded.added} days added "
             f"(the package covers {loaded.first_year}-{loaded.last_year})"
         )
-        year = timezone.localdate().year
+        year = clock.today().year
         missing = calendar_services.years_without_days([year, year + 1])
         if missing:
             self.stdout.write(

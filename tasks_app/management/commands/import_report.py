@@ -11,7 +11,9 @@ from tasks_app.importer.publish import import_draft_publish
 class Command(BaseCommand):
     help = (
         "Draft a plan from a work report's text (UTF-8 or GB18030/GBK). --dry-run prints the draft "
-        "without writing; otherwise the draft is stored, and --publish also publishes it."
+        "without writing; otherwise the draft is stored, and --publish also publishes it when "
+        "nothing is missing (every item has a lead department, every target a unit); "
+        "--allow-incomplete publishes it anyway (departments to come from a 任务分解表)."
     )
 
     def add_arguments(self, parser):
@@ -22,6 +24,11 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true")
         parser.add_argument("--format", choices=["json", "text"], default="text")
         parser.add_argument("--publish", action="store_true", help="publish the draft at once")
+        parser.add_argument(
+            "--allow-incomplete",
+            action="store_true",
+            help="publish although items have no lead department or targets no unit",
+        )
 
     def handle(self, *args, file, year, title, government, dry_run, format, publish, **options):
         try:
@@ -45,7 +52,9 @@ class Command(BaseCommand):
             )
             self._print(stored.data, stored.encoding, format, draft_id=stored.pk)
             if publish:
-                plan, changes = import_draft_publish(actor=None, draft=stored)
+                plan, changes = import_draft_publish(
+                    actor=None, draft=stored, allow_incomplete=options["allow_incomplete"]
+                )
                 self.stdout.write(self._changes_line(plan, changes))
         except ServiceError as error:
             raise CommandError(f"{error.code}: {error.message}") from None

@@ -2,13 +2,16 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from tasks_app.importer.edits import plan_from_edits_file
 from tasks_app.plans import services
 from tasks_app.plans.plan_data import DEFAULT_PLAN_FILE, read_plan_file
 
 
 class Command(BaseCommand):
     help = (
-        "Load a plan data file (default: the shipped 2020 plan); running it twice changes nothing."
+        "Load a plan data file (default: the shipped 2020 plan), or a report's draft plus the "
+        'office\'s recorded edits (a file with "report" and "edits", e.g. '
+        "tasks_app/data/plan_2020_edits.json); running it twice changes nothing."
     )
 
     def add_arguments(self, parser):
@@ -17,7 +20,9 @@ class Command(BaseCommand):
     def handle(self, *args, path, **options):
         try:
             data = read_plan_file(Path(path))
-        except (OSError, ValueError) as exc:
+            if "edits" in data:
+                data = plan_from_edits_file(Path(path))
+        except (OSError, ValueError, KeyError) as exc:
             raise CommandError(f"cannot read plan file {path}: {exc}") from None
         plan, result = services.plan_load(actor=None, data=data)
         if result.changed:

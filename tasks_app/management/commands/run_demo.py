@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from tasks_app.common import clock
 from tasks_app.models import Plan
 from tasks_app.plans.demo import DEMO_PASSWORD, demo_seed
 from tasks_app.plans.plan_data import read_plan_file
@@ -16,6 +17,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="prepare the data only")
 
     def handle(self, *args, addrport, no_serve, **options):
+        # The demo lives inside its plan year: today is the demo date unless GAOXIN_TODAY says.
+        if clock.fixed_today() is None:
+            settings.GAOXIN_TODAY = clock.DEMO_TODAY
         call_command("migrate", interactive=False, verbosity=0)
         call_command("load_plan", stdout=self.stdout)
         meta = read_plan_file()["plan"]
@@ -24,6 +28,7 @@ class Command(BaseCommand):
         self.stdout.write("\n示例账号 (demo logins), password for all: " + DEMO_PASSWORD)
         for account in accounts:
             self.stdout.write(f"  {account.username:<12} {account.display_name}")
+        self.stdout.write(f"\n演示日期 (demo date, GAOXIN_TODAY): {clock.today():%Y-%m-%d}")
         self.stdout.write(f"\nOpen http://{addrport}/  (admin: http://{addrport}/admin/)\n")
         self.stdout.flush()
         if not no_serve:
