@@ -4,6 +4,7 @@ fuzz() runs every operation of a schema in both generation modes and returns one
 operation that failed, so a single test reports all of them at once.
 """
 
+import pytest
 import schemathesis
 from django.urls import Resolver404, resolve
 from hypothesis import HealthCheck, Phase, given, settings
@@ -67,6 +68,13 @@ CONFORMANCE = [
     valid_input_is_not_refused_for_its_shape,
 ]
 MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+
+
+@pytest.fixture
+def quick_passwords(settings):
+    """The token endpoint hashes every password it is sent: a fast hasher keeps a run short.
+    Use it before the personas are created, so that their passwords use it too."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def fuzz_config(max_examples: int) -> schemathesis.Config:

@@ -18,18 +18,13 @@ from rest_framework.authtoken.models import Token
 from tasks_app.models import ChangeRequest, Role
 from tasks_app.plans import services as plans_services
 from tasks_app.reporting import services as reporting_services
-from tests.common.fuzz_support import fuzz, fuzz_config
+from tests.common.fuzz_support import fuzz, fuzz_config, quick_passwords  # noqa: F401
 
 MAX_EXAMPLES = 10
 TRANSACTIONAL = pytest.mark.django_db(
     transaction=True, reset_sequences=True, serialized_rollback=True
 )
-
-
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    """The token endpoint hashes every password it is sent: a fast hasher keeps the run short."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+pytestmark = pytest.mark.usefixtures("quick_passwords")
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from tasks_app import api_urls
 from tasks_app.models import ChangeRequest, Role
 from tasks_app.plans import services as plans_services
 from tasks_app.reporting import services as reporting_services
-from tests.common.fuzz_support import fuzz, fuzz_config
+from tests.common.fuzz_support import fuzz, fuzz_config, quick_passwords  # noqa: F401
 
 MAX_EXAMPLES = 20
 TOKEN_OPERATION = ("POST", "/api/v1/auth/token/")
@@ -138,6 +138,7 @@ def live_schema(live_server, office_headers):
 
 
 @TRANSACTIONAL
+@pytest.mark.usefixtures("quick_passwords")
 def test_the_live_api_answers_the_office_as_its_schema_documents(live_schema, office_headers):
     failures = fuzz(
         live_schema,
@@ -155,6 +156,7 @@ def _rejected_unless_token_endpoint(case, response):
 
 
 @TRANSACTIONAL
+@pytest.mark.usefixtures("quick_passwords")
 def test_the_live_api_turns_away_anonymous_callers_except_at_the_token_endpoint(live_schema):
     failures = fuzz(live_schema, _rejected_unless_token_endpoint, max_examples=MAX_EXAMPLES)
     assert not failures, "\n\n".join(failures)

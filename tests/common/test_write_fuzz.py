@@ -33,7 +33,7 @@ from tasks_app.reporting import services as reporting_services
 
 pytestmark = pytest.mark.django_db
 
-API_EXAMPLES = 10
+API_EXAMPLES = 20
 FORM_EXAMPLES = 10
 WRITE_METHODS = ("post", "put", "patch", "delete")
 FUZZ = settings(
