@@ -36,6 +36,7 @@ def _http_targets(count: int, path: Path) -> None:
                         "status": "on_schedule",
                         "progress": 50,
                         "narrative": "按计划推进。",
+                        "explanation": "按计划推进,无滞后。",
                     },
                     ensure_ascii=False,
                 )

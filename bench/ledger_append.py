@@ -54,6 +54,7 @@ def _submit(item) -> None:
         status="on_schedule",
         progress=40,
         narrative="按计划推进。",
+        explanation="情况说明:受前期手续影响滞后,正在加快推进。",
     )
 
 

@@ -289,6 +289,9 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "tasks_app.models.TaskStatus",
         "ExportKindEnum": "tasks_app.models.ExportKind",
         "KindEnum": "tasks_app.models.TaskKind",  # keeps its name beside ExportKind
+        # The office's review and the department head's sign-off both have a "decision".
+        "ReviewDecisionEnum": "tasks_app.models.Review.Decision",
+        "SignOffDecisionEnum": "tasks_app.models.SignOff.Decision",
     },
     # The documented request format is JSON (uploads declare multipart themselves): a form
     # field cannot say null, so a schema offering forms promises what they cannot carry.

@@ -121,8 +121,8 @@ class SectionInline(admin.TabularInline):
 
 @admin.register(Plan)
 class PlanAdmin(AuditedAdmin):
-    list_display = ["title", "year", "kind", "status", "published_at"]
-    list_filter = ["year", "kind", "status"]
+    list_display = ["title", "year", "kind", "status", "published_at", "department_signoff"]
+    list_filter = ["year", "kind", "status", "department_signoff"]
     search_fields = ["title"]
     inlines = [SectionInline]
 

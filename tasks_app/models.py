@@ -59,12 +59,23 @@ from tasks_app.reporting.models import (  # noqa: F401
     IdempotencyRecord,
     IndicatorValue,
     Instruction,
+    InstructionFeedback,
     Review,
     ReviewState,
+    SignOff,
     StatusUpdate,
 )
 from tasks_app.stats.models import (  # noqa: F401
     DEFAULT_WEIGHTS,
     SCORE_KEYS,
     RankingRule,
+)
+from tasks_app.stocktakes.models import (  # noqa: F401
+    CONFIDENCE_PROBABILITY,
+    Confidence,
+    ConfidenceRating,
+    PackState,
+    RatingQuarterClose,
+    StocktakeDecision,
+    StocktakePack,
 )

@@ -7,6 +7,7 @@ from tasks_app.plans import urls as plans
 from tasks_app.reminders import urls as reminders
 from tasks_app.reporting import urls as reporting
 from tasks_app.stats import urls as stats
+from tasks_app.stocktakes import urls as stocktakes
 
 urlpatterns = [
     *accounts.web_urlpatterns,
@@ -16,4 +17,5 @@ urlpatterns = [
     *audit.web_urlpatterns,
     *reminders.web_urlpatterns,
     *importer.web_urlpatterns,
+    *stocktakes.web_urlpatterns,
 ]

@@ -369,7 +369,13 @@ def check_report_reaches_the_office(stack: Stack, report: Report) -> int | None:
         "POST",
         f"/api/v1/tasks/{task['id']}/updates/",
         token,
-        {"period": period, "status": "on_schedule", "progress": 30, "narrative": "生产环境演练"},
+        {
+            "period": period,
+            "status": "on_schedule",
+            "progress": 30,
+            "narrative": "生产环境演练",
+            "explanation": "演练说明",
+        },
     )
     report.check(update.status == 201, f"a report is submitted through the API ({update.status})")
     evidence_id = attach_evidence(web, token, json.loads(update.body).get("id"), report)

@@ -124,6 +124,12 @@ class Plan(models.Model):
         _("每月报送日"), default=5, help_text=_("每月几日前报送上一报送期的进展(1-28)")
     )
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    department_signoff = models.BooleanField(
+        _("部门负责人审核"),
+        default=False,
+        db_default=False,
+        help_text=_("开启后,承办人的报送须经本部门负责人同意,再送督查室审核"),
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -210,6 +216,7 @@ class TaskKind(models.TextChoices):
     WORK_ITEM = "work_item", _("具体工作")
     HEADLINE_TARGET = "headline_target", _("主要目标")
     LIVELIHOOD = "livelihood", _("民生实事")
+    DECISION = "decision", _("议定事项")  # decided at a 调度会 (tasks_app.stocktakes)
 
 
 class ReportFrequency(models.TextChoices):

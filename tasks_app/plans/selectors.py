@@ -22,6 +22,7 @@ from tasks_app.models import (
     Instruction,
     Plan,
     Review,
+    SignOff,
     StatusUpdate,
     Task,
     TaskStatus,
@@ -119,6 +120,7 @@ def task_get(*, user: User, pk: int) -> Task:
     """One visible task with everything its page shows; Http404 when out of the caller's scope."""
     updates = StatusUpdate.objects.select_related("author").prefetch_related(
         Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
+        Prefetch("signoffs", queryset=SignOff.objects.select_related("signer")),
         "evidence",
         "values",
     )

@@ -54,16 +54,28 @@ def _audience(reminder: Reminder, people: _People) -> tuple[set[User], bool]:
     department = task.lead_department
     heads = people.heads.get(department.pk, [])
     users: set[User] = set()
+    if reminder.item.startswith("signoff:"):
+        # Waiting for the department's own head: the contact's rungs reach the heads, and
+        # nothing goes to the group robots (the department's internal step).
+        users.update(heads if step.to_contact or step.to_head else [])
+        users.update(_escalated(step, task, people))
+        return users, False
     if step.to_contact:
         contact = department.contact_person
         users.update([contact] if contact and contact.is_active else heads)
     if step.to_head:
         users.update(heads)
+    users.update(_escalated(step, task, people))
+    return users, step.by_webhook and (step.to_contact or step.to_head)
+
+
+def _escalated(step, task, people: _People) -> set[User]:
+    users: set[User] = set()
     if step.to_leader and task.responsible_leader and task.responsible_leader.is_active:
         users.add(task.responsible_leader)
     if step.to_office:
         users.update(people.office)
-    return users, step.by_webhook and (step.to_contact or step.to_head)
+    return users
 
 
 def _targets(reminders, people) -> dict[tuple[str, int, str], list[Reminder]]:
@@ -199,6 +211,7 @@ def item_label(item: str) -> str:
         "receipt": _("任务签收"),
         "returned": _("退回报送待重新报送"),
         "review": _("报送待审核"),
+        "signoff": _("报送待部门负责人审核"),
     }.get(kind, item)
 
 

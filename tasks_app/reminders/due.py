@@ -24,8 +24,10 @@ from tasks_app.models import (
     Plan,
     ReportFrequency,
     ReviewState,
+    SignOff,
     StatusUpdate,
     Task,
+    TaskKind,
     TaskStatus,
 )
 from tasks_app.plans.report_schedule import (
@@ -44,6 +46,7 @@ logger = logging.getLogger("gaoxin.reminders")
 RECEIPT_WORKING_DAYS = 2  # a published task is to be received (签收) within this
 RESUBMIT_WORKING_DAYS = 3  # a returned report is to be resubmitted within this
 REVIEW_WORKING_DAYS = 3  # the office reviews a submitted report within this
+SIGNOFF_WORKING_DAYS = 2  # a department head signs off a report within this
 LOOKAHEAD_DAYS = 45  # calendar days ahead that the earliest ladder step may look
 REPORT_LOOKBACK_DAYS = 120  # unreported periods older than this are left to manual chasing
 
@@ -149,8 +152,13 @@ def _task_items(task: dict, plan: dict, schedule: _ReportSchedule, calendar) -> 
         opened = task["start_date"] or plan["published"]
         items.append(DueItem(task["id"], task["plan_id"], "deadline", task["deadline"], opened))
     if not task["received"]:
-        due = calendar.add_working_days(plan["published"], RECEIPT_WORKING_DAYS)
-        items.append(DueItem(task["id"], task["plan_id"], "receipt", due, plan["published"]))
+        # A 调度会's 议定事项 is added after publication and starts the (business) day it is
+        # decided: it is to be received from then.
+        opened = plan["published"]
+        if task["kind"] == TaskKind.DECISION and task["start_date"]:
+            opened = max(opened, task["start_date"])
+        due = calendar.add_working_days(opened, RECEIPT_WORKING_DAYS)
+        items.append(DueItem(task["id"], task["plan_id"], "receipt", due, opened))
     if task["status"] != TaskStatus.DONE:
         items.extend(_report_items(task, plan, schedule))
     return items
@@ -194,6 +202,7 @@ def due_items(*, today: dt.date, calendar: WorkingCalendar) -> list[DueItem]:
             "report_frequency",
             "received",
             "reported",
+            "kind",
         )
     )
     items = []
@@ -232,13 +241,21 @@ def _milestone_items(today: dt.date) -> list[DueItem]:
 
 
 def _update_items(calendar: WorkingCalendar) -> list[DueItem]:
-    """Returned reports waiting to be resubmitted; submitted ones waiting for the office."""
+    """Returned reports waiting to be resubmitted; submitted ones waiting for the office, or
+    for the department head's sign-off."""
     updates = (
         StatusUpdate.objects.filter(
             task__in=open_tasks(),
-            review_state__in=[ReviewState.RETURNED, ReviewState.SUBMITTED],
+            review_state__in=[ReviewState.RETURNED, ReviewState.SUBMITTED, ReviewState.SIGNOFF],
         )
-        .annotate(returned_at=Max("reviews__created_at"))
+        .annotate(
+            returned_at=Max("reviews__created_at"),
+            signed_at=Subquery(
+                SignOff.objects.filter(update=OuterRef("pk"))
+                .order_by("-created_at")
+                .values("created_at")[:1]
+            ),
+        )
         .values(
             "id",
             "task_id",
@@ -247,6 +264,7 @@ def _update_items(calendar: WorkingCalendar) -> list[DueItem]:
             "review_state",
             "submitted_at",
             "returned_at",
+            "signed_at",
         )
     )
     return [item for u in updates for item in _guarded(_update_item, u, calendar)]
@@ -254,9 +272,14 @@ def _update_items(calendar: WorkingCalendar) -> list[DueItem]:
 
 def _update_item(u: dict, calendar: WorkingCalendar) -> list[DueItem]:
     if u["review_state"] == ReviewState.RETURNED:
-        opened = local_now(u["returned_at"] or u["submitted_at"]).date()
+        returned = [t for t in (u["returned_at"], u["signed_at"]) if t] or [u["submitted_at"]]
+        opened = local_now(max(returned)).date()
         due = calendar.add_working_days(opened, RESUBMIT_WORKING_DAYS)
         item, office_only = f"returned:{u['id']}:{u['revision']}", False
+    elif u["review_state"] == ReviewState.SIGNOFF:
+        opened = local_now(u["submitted_at"]).date()
+        due = calendar.add_working_days(opened, SIGNOFF_WORKING_DAYS)
+        item, office_only = f"signoff:{u['id']}:{u['revision']}", False
     else:
         opened = local_now(u["submitted_at"]).date()
         due = calendar.add_working_days(opened, REVIEW_WORKING_DAYS)

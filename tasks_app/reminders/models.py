@@ -234,6 +234,8 @@ class Notification(models.Model):
     digest = models.OneToOneField(
         Digest, null=True, blank=True, on_delete=models.CASCADE, related_name="notification"
     )
+    # What the notification is about ("update:<id>", "change:<id>"): handling it clears it.
+    ref = models.CharField(_("事项"), max_length=40, blank=True, default="", db_default="")
     created_at = models.DateTimeField(_("时间"), default=clock.now)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
 
@@ -246,6 +248,11 @@ class Notification(models.Model):
                 fields=["recipient"],
                 name="notification_unread_idx",
                 condition=Q(read_at__isnull=True),
+            ),
+            models.Index(
+                fields=["ref"],
+                name="notification_unread_ref_idx",
+                condition=Q(read_at__isnull=True) & ~Q(ref=""),
             ),
         ]
 

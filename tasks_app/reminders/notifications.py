@@ -11,37 +11,54 @@ workers with ``transaction.on_commit``, so nothing leaves the building before th
 committed. A broker outage only delays them: the sweep sends any delivery still due. Each
 delivery has a stable key (below), so writing the same event twice sends it once.
 
-Who hears what (channel; delivery key):
+Who hears what (channel; delivery key). "The department" is the lead department's heads and
+contact person; "the 承办人" is the person who reports on the task: the author of its latest
+report, else whoever received (签收) it, while they belong to the lead department. Nobody hears
+of their own act.
 
 - a report submitted, or resubmitted after a return (a new revision): the supervision office
-  (督查室), in-app and email; ``update:<update id>:<revision>``.
-- a report returned: the lead department's heads and contact person, in-app and email, with
-  the reason; ``review:<review id>``.
-- a report accepted: the same people, in-app only. Nothing is asked of them, so no email.
+  (督查室), in-app and email; ``update:<update id>:<revision>``. With the plan's department
+  sign-off on, the office hears only once the head approved it.
+- a report awaiting the department head's sign-off (部门负责人审核): the lead department's heads,
+  in-app and email; ``signoff:<update id>:<revision>``.
+- a report returned by the office: its author and the department, in-app and email, with the
+  reason; ``review:<review id>``. Returned by the head: its author and the contact person;
+  ``signoff-return:<sign-off id>``.
+- a report accepted: its author and the department, in-app only. Nothing is asked of them.
 - a correction of a report still awaiting review: nobody; it is already in the office's queue.
-- a leader's instruction (批示): the lead department's heads and contact person, in-app and
-  email; nobody when the task has no lead department yet. ``instruction:<instruction id>``.
-- a chase (催办): the department's heads and contact person, in-app and email, and the
+- a leader's instruction (批示): the department and the task's 承办人, in-app and email;
+  nobody when the task has no lead department yet. ``instruction:<instruction id>``.
+- 落实反馈 on an instruction: the leader who gave it, in-app and email; ``feedback:<id>``.
+- a change request: the office, in-app; its decision: whoever asked, in-app.
+- a chase (催办): the department, the 承办人 of the chased tasks, in-app and email, and the
   department's active robots; ``chase:<chase id>``.
+
+Handled items clear themselves: a report's in-app notification (``ref`` "update:<id>") is
+marked read for everyone it was sent to once someone does what it asked (the office reviews,
+the head signs off, the author resubmits), and a change request's once it is decided.
 """
 
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
 from tasks_app.common import clock
 from tasks_app.models import (
+    ChangeRequest,
     Channel,
     Delivery,
     Department,
     Instruction,
+    InstructionFeedback,
     ManualChase,
     Notification,
     Review,
     Role,
+    SignOff,
     StatusUpdate,
+    Task,
     TaskStatus,
     User,
 )
@@ -51,11 +68,17 @@ from tasks_app.reminders.due import open_tasks
 # --- Writing the rows, enqueueing after commit ------------------------------------------------
 
 
-def _in_app(users: list[User], *, kind, title, body, task, now) -> None:
+def _in_app(users: list[User], *, kind, title, body, task, now, ref="") -> None:
     Notification.objects.bulk_create(
         [
             Notification(
-                recipient=u, kind=kind, title=title[:200], body=body, task=task, created_at=now
+                recipient=u,
+                kind=kind,
+                title=title[:200],
+                body=body,
+                task=task,
+                ref=ref,
+                created_at=now,
             )
             for u in users
         ]
@@ -108,11 +131,43 @@ def _enqueue_after_commit(keys: list[str]) -> None:
         transaction.on_commit(run, robust=True)
 
 
-def _notify(users, *, kind, title, body, task, key, now, email=True) -> list[str]:
-    """In-app notifications for the active users, and an email each unless email is False."""
-    users = [u for u in {u.pk: u for u in users}.values() if u.is_active]
-    _in_app(users, kind=kind, title=title, body=body, task=task, now=now)
+def _notify(
+    users, *, kind, title, body, task, key, now, email=True, ref="", actor=None
+) -> list[str]:
+    """In-app notifications for the active users but the actor, and an email each unless email
+    is False."""
+    skip = actor.pk if actor is not None else None
+    users = [u for u in {u.pk: u for u in users}.values() if u.is_active and u.pk != skip]
+    _in_app(users, kind=kind, title=title, body=body, task=task, now=now, ref=ref)
     return _emails(users, title=title, body=body, task=task, key=key, now=now) if email else []
+
+
+def notifications_clear(*, ref: str, kinds: list[str], now: dt.datetime | None = None) -> int:
+    """The item `ref` was handled: its unread notifications of these kinds become read."""
+    unread = Notification.objects.filter(ref=ref, kind__in=kinds, read_at__isnull=True)
+    return unread.update(read_at=now or clock.now())
+
+
+def update_ref(update: StatusUpdate) -> str:
+    return f"update:{update.pk}"
+
+
+def task_handlers(tasks: list[Task]) -> list[User]:
+    """The 承办人 of these tasks: the author of each task's latest report, else the person who
+    received it, while they are active members of its lead department."""
+    latest = StatusUpdate.objects.filter(task=OuterRef("pk")).order_by("-period", "-id")
+    rows = (
+        Task.objects.filter(pk__in=[t.pk for t in tasks], lead_department__isnull=False)
+        .annotate(author=Subquery(latest.values("author")[:1]))
+        .values_list("lead_department", "author", "received_by")
+    )
+    wanted = Q()
+    for department, author, received_by in rows:
+        if author or received_by:
+            wanted |= Q(pk=author or received_by, department_id=department)
+    if not wanted:
+        return []
+    return list(User.objects.filter(wanted, is_active=True).order_by("pk"))
 
 
 def department_contacts(department: Department | None) -> list[User]:
@@ -145,7 +200,71 @@ def notify_report_submitted(*, update: StatusUpdate, now: dt.datetime | None = N
     office = User.objects.filter(is_active=True, role=Role.SUPERVISOR)
     key = f"update:{update.pk}:{update.revision}"
     _enqueue_after_commit(
-        _notify(office, kind="review", title=title, body=body, task=task, key=key, now=now)
+        _notify(
+            office,
+            kind="review",
+            title=title,
+            body=body,
+            task=task,
+            key=key,
+            now=now,
+            ref=update_ref(update),
+        )
+    )
+
+
+def department_heads(department_id: int) -> list[User]:
+    return list(User.objects.filter(department_id=department_id, role=Role.HEAD, is_active=True))
+
+
+def notify_signoff_requested(*, update: StatusUpdate, now: dt.datetime | None = None) -> None:
+    """A report awaits the department head's sign-off before it goes to the office."""
+    now = now or clock.now()
+    task = update.task
+    title = _("%(code)s %(period)s进展待部门负责人审核") % {
+        "code": task.code,
+        "period": _period(update),
+    }
+    body = f"{task.code} {task.title}\n{update.get_status_display()} · {update.progress}%"
+    _enqueue_after_commit(
+        _notify(
+            department_heads(task.lead_department_id),
+            kind="signoff",
+            title=title,
+            body=body,
+            task=task,
+            key=f"signoff:{update.pk}:{update.revision}",
+            now=now,
+            ref=update_ref(update),
+            actor=update.author,
+        )
+    )
+
+
+def notify_signoff_returned(*, signoff: SignOff, now: dt.datetime | None = None) -> None:
+    """The head returned a report: its author (and the contact person) correct it."""
+    now = now or clock.now()
+    update = signoff.update
+    task = update.task
+    title = _("%(code)s %(period)s进展被部门负责人退回,请修改后重新报送") % {
+        "code": task.code,
+        "period": _period(update),
+    }
+    body = f"{task.code} {task.title}\n{_('意见')}:{signoff.reason}"
+    contact = task.lead_department.contact_person if task.lead_department else None
+    people = [update.author, *([contact] if contact else [])]
+    _enqueue_after_commit(
+        _notify(
+            people,
+            kind="returned",
+            title=title,
+            body=body,
+            task=task,
+            key=f"signoff-return:{signoff.pk}",
+            now=now,
+            ref=update_ref(update),
+            actor=signoff.signer,
+        )
     )
 
 
@@ -159,10 +278,19 @@ def notify_report_returned(*, review: Review, now: dt.datetime | None = None) ->
         "period": _period(update),
     }
     body = f"{task.code} {task.title}\n{_('理由')}:{review.reason}"
-    contacts = department_contacts(task.lead_department)
+    people = [update.author, *department_contacts(task.lead_department)]
     key = f"review:{review.pk}"
     _enqueue_after_commit(
-        _notify(contacts, kind="returned", title=title, body=body, task=task, key=key, now=now)
+        _notify(
+            people,
+            kind="returned",
+            title=title,
+            body=body,
+            task=task,
+            key=key,
+            now=now,
+            ref=update_ref(update),
+        )
     )
 
 
@@ -173,7 +301,7 @@ def notify_report_accepted(*, review: Review, now: dt.datetime | None = None) ->
     title = _("%(code)s %(period)s进展已通过审核") % {"code": task.code, "period": _period(update)}
     body = f"{task.code} {task.title}\n{update.get_status_display()} · {update.progress}%"
     _notify(
-        department_contacts(task.lead_department),
+        [update.author, *department_contacts(task.lead_department)],
         kind="accepted",
         title=title,
         body=body,
@@ -191,36 +319,104 @@ def notify_instruction(*, instruction: Instruction, now: dt.datetime | None = No
     leader = instruction.leader
     title = _("区领导批示:%(code)s %(title)s") % {"code": task.code, "title": task.title}
     body = f"{leader.display_name or leader.username}:{instruction.text}"
-    contacts = department_contacts(task.lead_department)
+    contacts = department_contacts(task.lead_department) + task_handlers([task])
     key = f"instruction:{instruction.pk}"
     _enqueue_after_commit(
         _notify(contacts, kind="instruction", title=title, body=body, task=task, key=key, now=now)
     )
 
 
-def _chase_message(chase: ManualChase) -> tuple[str, str]:
+def _chase_message(chase: ManualChase) -> tuple[str, str, list[Task]]:
     task, department = chase.task, chase.department
     if task:
-        return _("督查室催办:%(code)s %(title)s") % {"code": task.code, "title": task.title}, (
-            chase.note
-        )
-    pending = (
+        title = _("督查室催办:%(code)s %(title)s") % {"code": task.code, "title": task.title}
+        return title, chase.note, [task]
+    pending = list(
         open_tasks()
         .filter(lead_department=department)
         .exclude(status=TaskStatus.DONE)
         .order_by("code")
-        .values_list("code", "title")
+        .only("pk", "code", "title")
     )
     title = _("督查室催办:%(department)s") % {"department": department.name}
-    return title, chase.note + "\n" + "\n".join(f"- {c} {t}" for c, t in pending)
+    lines = "\n".join(f"- {t.code} {t.title}" for t in pending)
+    return title, chase.note + "\n" + lines, pending
 
 
 def notify_chase(*, chase: ManualChase, now: dt.datetime | None = None) -> None:
-    """A chase reaches the department's people and its group robots."""
+    """A chase reaches the department's people, the chased tasks' 承办人 and its robots."""
     now = now or clock.now()
-    title, body = _chase_message(chase)
+    title, body, chased = _chase_message(chase)
     task, department, key = chase.task, chase.department, f"chase:{chase.pk}"
-    contacts = department_contacts(department)
+    contacts = department_contacts(department) + task_handlers(chased)
     keys = _notify(contacts, kind="chase", title=title, body=body, task=task, key=key, now=now)
     keys += _robots(department, title=title, body=body, task=task, key=key, now=now)
     _enqueue_after_commit(keys)
+
+
+def notify_feedback(*, feedback: InstructionFeedback, now: dt.datetime | None = None) -> None:
+    """落实反馈 reaches the leader who gave the instruction."""
+    now = now or clock.now()
+    instruction = feedback.instruction
+    task = instruction.task
+    title = _("批示落实反馈:%(code)s %(title)s") % {"code": task.code, "title": task.title}
+    body = f"{feedback.department.name}:{feedback.text}\n{_('批示')}:{instruction.text}"
+    _enqueue_after_commit(
+        _notify(
+            [instruction.leader],
+            kind="feedback",
+            title=title,
+            body=body,
+            task=task,
+            key=f"feedback:{feedback.pk}",
+            now=now,
+            ref=f"instruction:{instruction.pk}",
+            actor=feedback.author,
+        )
+    )
+
+
+def change_ref(change: ChangeRequest) -> str:
+    return f"change:{change.pk}"
+
+
+def notify_change_requested(*, change: ChangeRequest, now: dt.datetime | None = None) -> None:
+    """A change request waits for the office's decision (in-app only)."""
+    task = change.task
+    title = _("%(code)s 申请变更%(field)s,待审批") % {
+        "code": task.code,
+        "field": change.get_field_display(),
+    }
+    body = f"{task.code} {task.title}\n{change.old_value} → {change.new_value}\n{change.reason}"
+    _notify(
+        User.objects.filter(is_active=True, role=Role.SUPERVISOR),
+        kind="change_request",
+        title=title,
+        body=body,
+        task=task,
+        key="",
+        now=now or clock.now(),
+        email=False,
+        ref=change_ref(change),
+    )
+
+
+def notify_change_decided(*, change: ChangeRequest, now: dt.datetime | None = None) -> None:
+    """Whoever asked hears the office's decision (in-app only)."""
+    task = change.task
+    title = _("%(code)s 变更申请%(state)s") % {
+        "code": task.code,
+        "state": change.get_state_display(),
+    }
+    body = f"{change.old_value} → {change.new_value}\n{change.decision_note}"
+    _notify(
+        [change.requested_by],
+        kind="change_decided",
+        title=title,
+        body=body,
+        task=task,
+        key="",
+        now=now or clock.now(),
+        email=False,
+        actor=change.decided_by,
+    )

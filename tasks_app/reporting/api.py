@@ -30,13 +30,13 @@ from tasks_app.common.api import (
 )
 from tasks_app.common.errors import ServiceError
 from tasks_app.common.pagination import NoCountCursorPagination
-from tasks_app.models import Indicator
+from tasks_app.models import Indicator, Role
 from tasks_app.plans import selectors as plans_selectors
 from tasks_app.plans import serializers as plans_serializers
 from tasks_app.plans.api import task_detail_response
 from tasks_app.reporting import selectors as reporting_selectors
 from tasks_app.reporting import serializers as reporting_serializers
-from tasks_app.reporting import services
+from tasks_app.reporting import services, signoff
 
 
 class TaskReceiptApi(APIView):
@@ -99,6 +99,7 @@ class TaskUpdatesApi(APIView):
                 status=data["status"],
                 progress=data["progress"],
                 narrative=data["narrative"],
+                explanation=data["explanation"],
                 indicator_values=values,
             )
             update = reporting_selectors.update_just_submitted(update, with_values=bool(values))
@@ -148,6 +149,36 @@ class UpdateReviewApi(APIView):
         data = validated(reporting_serializers.ReviewInSerializer, request.data)
         update = services.status_update_review(actor=request.user, update=update, **data)
         return _update_response(request, update)
+
+
+class UpdateSignOffApi(APIView):
+    @extend_schema(
+        request=reporting_serializers.SignOffInSerializer,
+        responses={200: reporting_serializers.StatusUpdateSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, pk: int):
+        update = reporting_selectors.update_get(user=request.user, pk=pk)
+        data = validated(reporting_serializers.SignOffInSerializer, request.data)
+        update = signoff.status_update_signoff(actor=request.user, update=update, **data)
+        return _update_response(request, update)
+
+
+class SignOffQueueApi(APIView):
+    @extend_schema(
+        operation_id="v1_signoff_queue_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: page_of(reporting_serializers.StatusUpdateSerializer), **ERRORS},
+    )
+    def get(self, request):
+        if request.user.role != Role.HEAD:
+            raise exceptions.PermissionDenied(_("只有部门负责人可以查看待审核的本部门报送。"))
+        queue = reporting_selectors.signoff_queue(user=request.user)
+        paginator = NoCountCursorPagination()
+        paginator.ordering = ("submitted_at", "id")
+        page = paginator.paginate_queryset(queue, request, view=self)
+        return paginator.get_paginated_response(
+            reporting_serializers.StatusUpdateSerializer(page, many=True).data
+        )
 
 
 class UpdateEvidenceApi(APIView):
@@ -237,6 +268,34 @@ class TaskInstructionsApi(APIView):
         instruction = services.instruction_create(actor=request.user, task=task, **data)
         return Response(
             reporting_serializers.InstructionSerializer(instruction).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class InstructionFeedbackApi(APIView):
+    @extend_schema(
+        responses={200: reporting_serializers.InstructionFeedbackSerializer(many=True), **ERRORS}
+    )
+    def get(self, request, pk: int):
+        instruction = reporting_selectors.instruction_get(user=request.user, pk=pk)
+        return Response(
+            reporting_serializers.InstructionFeedbackSerializer(
+                reporting_selectors.instruction_feedback_list(instruction=instruction), many=True
+            ).data
+        )
+
+    @extend_schema(
+        request=reporting_serializers.InstructionFeedbackInSerializer,
+        responses={201: reporting_serializers.InstructionFeedbackSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request, pk: int):
+        instruction = reporting_selectors.instruction_get(user=request.user, pk=pk)
+        data = validated(reporting_serializers.InstructionFeedbackInSerializer, request.data)
+        feedback = services.instruction_feedback_create(
+            actor=request.user, instruction=instruction, **data
+        )
+        return Response(
+            reporting_serializers.InstructionFeedbackSerializer(feedback).data,
             status=status.HTTP_201_CREATED,
         )
 

@@ -72,6 +72,12 @@ class ReportForm(_IndicatorValuesMixin, forms.Form):
     narrative = forms.CharField(
         label=_("进展情况"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
     )
+    explanation = forms.CharField(
+        label=_("情况说明(红灯任务必填:滞后原因和下一步措施)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     evidence = forms.FileField(label=_("佐证材料(可选)"), required=False)
 
     def __init__(self, *args, indicators: list[Indicator] = (), **kwargs):
@@ -85,6 +91,12 @@ class CorrectionForm(_IndicatorValuesMixin, forms.Form):
     progress = forms.IntegerField(label=_("进度(%)"), min_value=0, max_value=100)
     narrative = forms.CharField(
         label=_("进展情况"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    explanation = forms.CharField(
+        label=_("情况说明(红灯任务必填:滞后原因和下一步措施)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     evidence = forms.FileField(label=_("补充佐证材料(可选)"), required=False)
 

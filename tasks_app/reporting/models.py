@@ -7,6 +7,7 @@ from tasks_app.plans.models import Department, Indicator, Task, TaskStatus, User
 
 
 class ReviewState(models.TextChoices):
+    SIGNOFF = "signoff", _("待部门负责人审核")
     SUBMITTED = "submitted", _("待审核")
     ACCEPTED = "accepted", _("已通过")
     RETURNED = "returned", _("已退回")
@@ -18,6 +19,14 @@ class StatusUpdate(models.Model):
     status = models.CharField(_("状态"), max_length=20, choices=TaskStatus.choices)
     progress = models.PositiveSmallIntegerField(_("进度(%)"))
     narrative = models.TextField(_("进展情况"), max_length=5000)
+    explanation = models.TextField(
+        _("情况说明"),
+        max_length=2000,
+        blank=True,
+        default="",
+        db_default="",  # rows written by COPY or raw SQL (bench, data fixes) need none
+        help_text=_("红灯任务报送时须说明滞后原因和措施"),
+    )
     author = models.ForeignKey(
         User, verbose_name=_("填报人"), on_delete=models.PROTECT, related_name="status_updates"
     )
@@ -57,7 +66,7 @@ class StatusUpdate(models.Model):
             models.Index(
                 fields=["task"],
                 name="statusupdate_waiting_idx",
-                condition=Q(review_state__in=["returned", "submitted"]),
+                condition=Q(review_state__in=["returned", "submitted", "signoff"]),
             ),
         ]
 
@@ -110,6 +119,42 @@ class Review(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(decision="returned") | ~Q(reason=""), name="review_return_has_reason"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_decision_display()} #{self.update_id}.{self.revision}"
+
+
+class SignOff(models.Model):
+    """The department head's decision (部门负责人审核) on one submission, before the office's."""
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved", _("同意报送")
+        RETURNED = "returned", _("退回")
+
+    update = models.ForeignKey(StatusUpdate, on_delete=models.CASCADE, related_name="signoffs")
+    revision = models.PositiveSmallIntegerField(_("审核的报送次数"))
+    decision = models.CharField(_("审核结果"), max_length=10, choices=Decision.choices)
+    reason = models.TextField(_("意见"), max_length=1000, blank=True)
+    signer = models.ForeignKey(
+        User, verbose_name=_("部门负责人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("审核时间"), default=clock.now)
+
+    class Meta:
+        verbose_name = _("部门审核")
+        verbose_name_plural = _("部门审核")
+        ordering = ["update", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["update", "revision"], name="signoff_once_per_revision"
+            ),
+            models.CheckConstraint(
+                condition=Q(decision__in=["approved", "returned"]), name="signoff_decision_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(decision="returned") | ~Q(reason=""), name="signoff_return_has_reason"
             ),
         ]
 
@@ -175,6 +220,26 @@ class Instruction(models.Model):
         verbose_name = _("领导批示")
         verbose_name_plural = _("领导批示")
         ordering = ["task", "-created_at"]
+
+    def __str__(self):
+        return self.text[:40]
+
+
+class InstructionFeedback(models.Model):
+    """落实反馈: the lead department answers a leader's instruction; a thread per instruction."""
+
+    instruction = models.ForeignKey(Instruction, on_delete=models.CASCADE, related_name="feedback")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(
+        User, verbose_name=_("反馈人"), on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField(_("落实情况"), max_length=2000)
+    created_at = models.DateTimeField(_("反馈时间"), default=clock.now)
+
+    class Meta:
+        verbose_name = _("批示落实反馈")
+        verbose_name_plural = _("批示落实反馈")
+        ordering = ["instruction", "created_at", "id"]
 
     def __str__(self):
         return self.text[:40]

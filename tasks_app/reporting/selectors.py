@@ -25,8 +25,11 @@ from tasks_app.models import (
     Evidence,
     IndicatorValue,
     Instruction,
+    InstructionFeedback,
     Review,
     ReviewState,
+    Role,
+    SignOff,
     StatusUpdate,
     Task,
     TaskStatus,
@@ -51,6 +54,7 @@ def update_get(*, user: User, pk: int) -> StatusUpdate:
 def _update_relations(queryset: QuerySet[StatusUpdate]) -> QuerySet[StatusUpdate]:
     return queryset.select_related("author").prefetch_related(
         Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
+        Prefetch("signoffs", queryset=SignOff.objects.select_related("signer")),
         Prefetch("evidence", queryset=Evidence.objects.order_by("created_at")),
         "values__indicator",
     )
@@ -64,6 +68,7 @@ def update_just_submitted(update: StatusUpdate, *, with_values: bool) -> StatusU
     """
     update._prefetched_objects_cache = {
         "reviews": Review.objects.none(),
+        "signoffs": SignOff.objects.none(),
         "evidence": Evidence.objects.none(),
     }
     if with_values:
@@ -88,6 +93,52 @@ def review_queue(*, user: User) -> QuerySet[StatusUpdate]:
         .select_related("task", "task__lead_department")
         .order_by("submitted_at", "id")
     )
+
+
+def signoff_queue(*, user: User) -> QuerySet[StatusUpdate]:
+    """Reports of the head's department waiting for the head's sign-off, oldest first."""
+    if user.role != Role.HEAD or not user.department_id:
+        return StatusUpdate.objects.none()
+    waiting = StatusUpdate.objects.filter(
+        review_state=ReviewState.SIGNOFF, task__lead_department_id=user.department_id
+    )
+    return (
+        _update_relations(waiting)
+        .select_related("task", "task__lead_department")
+        .order_by("submitted_at", "id")
+    )
+
+
+def instruction_get(*, user: User, pk: int) -> Instruction:
+    """An instruction on a task the user sees; Http404 otherwise."""
+    visible = permissions.visible_tasks(user)
+    return get_object_or_404(
+        Instruction.objects.filter(task__in=visible).select_related("task", "leader"), pk=pk
+    )
+
+
+def instruction_feedback_list(*, instruction: Instruction) -> QuerySet[InstructionFeedback]:
+    return instruction.feedback.select_related("department", "author").order_by("created_at", "id")
+
+
+def task_instructions(*, task: Task) -> QuerySet[Instruction]:
+    """A task's instructions, newest first, each with its 落实反馈 thread."""
+    feedback = InstructionFeedback.objects.select_related("department", "author")
+    return (
+        task.instructions.select_related("leader")
+        .prefetch_related(Prefetch("feedback", queryset=feedback.order_by("created_at", "id")))
+        .order_by("-created_at")
+    )
+
+
+def leader_feedback(*, user: User, limit: int = 8) -> list[InstructionFeedback]:
+    """The latest 落实反馈 on the instructions this leader gave, newest first."""
+    if not permissions.is_leader(user):
+        return []
+    rows = InstructionFeedback.objects.filter(instruction__leader=user).select_related(
+        "instruction__task", "department", "author"
+    )
+    return list(rows.order_by("-created_at", "-id")[:limit])
 
 
 def change_request_get(*, user: User, pk: int) -> ChangeRequest:

@@ -16,10 +16,14 @@ from tasks_app.models import (
     Contribution,
     Evidence,
     Instruction,
+    InstructionFeedback,
     Review,
+    SignOff,
     StatusUpdate,
     TaskStatus,
 )
+
+EXPLANATION_MAX = 2000
 
 
 class InstructionSerializer(serializers.ModelSerializer):
@@ -38,6 +42,23 @@ class ReviewSerializer(serializers.ModelSerializer):
         fields = ["id", "revision", "decision", "reason", "reviewer", "created_at"]
 
 
+class SignOffSerializer(serializers.ModelSerializer):
+    signer = UserRefSerializer()
+
+    class Meta:
+        model = SignOff
+        fields = ["id", "revision", "decision", "reason", "signer", "created_at"]
+
+
+class InstructionFeedbackSerializer(serializers.ModelSerializer):
+    department = DepartmentRefSerializer()
+    author = UserRefSerializer()
+
+    class Meta:
+        model = InstructionFeedback
+        fields = ["id", "instruction", "department", "author", "text", "created_at"]
+
+
 class EvidenceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Evidence
@@ -54,6 +75,7 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display")
     author = UserRefSerializer()
     reviews = ReviewSerializer(many=True)
+    signoffs = SignOffSerializer(many=True)
     evidence = EvidenceSerializer(many=True)
     indicator_values = IndicatorValueOutSerializer(source="values", many=True)
 
@@ -67,6 +89,7 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
             "status_label",
             "progress",
             "narrative",
+            "explanation",
             "indicator_values",
             "author",
             "review_state",
@@ -74,6 +97,7 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
             "version",
             "created_at",
             "submitted_at",
+            "signoffs",
             "reviews",
             "evidence",
         ]
@@ -122,6 +146,14 @@ class StatusUpdateInSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=TaskStatus.choices)
     progress = serializers.IntegerField(min_value=0, max_value=100)
     narrative = serializers.CharField(max_length=NARRATIVE_MAX, validators=[reject_html])
+    explanation = serializers.CharField(
+        max_length=EXPLANATION_MAX,
+        required=False,
+        allow_blank=True,
+        default="",
+        validators=[reject_html],
+        help_text="情况说明: required (non-blank) when the task's light is red",
+    )
     indicator_values = IndicatorValueInSerializer(many=True, required=False)
 
     def validate_indicator_values(self, rows):
@@ -137,6 +169,9 @@ class StatusUpdatePatchSerializer(serializers.Serializer):
     narrative = serializers.CharField(
         max_length=NARRATIVE_MAX, validators=[reject_html], required=False
     )
+    explanation = serializers.CharField(
+        max_length=EXPLANATION_MAX, validators=[reject_html], required=False, allow_blank=True
+    )
     indicator_values = IndicatorValueInSerializer(many=True, required=False)
 
 
@@ -145,6 +180,17 @@ class ReviewInSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=1000, required=False, allow_blank=True, default="", validators=[reject_html]
     )
+
+
+class SignOffInSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=SignOff.Decision.choices)
+    reason = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, default="", validators=[reject_html]
+    )
+
+
+class InstructionFeedbackInSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=2000, validators=[reject_html])
 
 
 class EvidenceInSerializer(serializers.Serializer):

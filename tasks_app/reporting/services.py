@@ -25,6 +25,8 @@ from tasks_app.models import (
     Indicator,
     IndicatorValue,
     Instruction,
+    InstructionFeedback,
+    Light,
     Plan,
     Review,
     ReviewState,
@@ -35,7 +37,7 @@ from tasks_app.models import (
 )
 from tasks_app.plans.services import task_schedule_refresh
 from tasks_app.reminders import notifications
-from tasks_app.reporting import evidence_files
+from tasks_app.reporting import evidence_files, signoff
 
 
 @transaction.atomic
@@ -57,6 +59,16 @@ def _check_period(period: dt.date) -> None:
 def _check_report(task: Task, status: str, progress: int) -> None:
     if status == TaskStatus.DONE and progress != 100:
         raise ServiceError("done_needs_100", _("状态为“已完成”时进度须为100%。"), field="progress")
+
+
+def _check_explanation(task: Task, explanation: str) -> None:
+    # The stored light (recomputed on every write and each night): a red task is explained.
+    if task.light == Light.RED and not explanation.strip():
+        raise ServiceError(
+            "explanation_required",
+            _("该任务为红灯,报送前须填写情况说明(滞后原因和下一步措施)。"),
+            field="explanation",
+        )
 
 
 def _indicator_rows(task: Task, values: dict[int, Decimal]) -> list[tuple[Indicator, Decimal]]:
@@ -82,13 +94,18 @@ def status_update_submit(
     status: str,
     progress: int,
     narrative: str,
+    explanation: str = "",
     indicator_values: dict[int, Decimal] | None = None,
     evidence: Sequence[UploadedFile] = (),
 ) -> StatusUpdate:
-    """A report for a period, with its evidence files: all of it is written, or none of it."""
+    """A report for a period, with its evidence files: all of it is written, or none of it.
+
+    It goes to the office, or first to the department's head when the plan asks for sign-off
+    (reporting.signoff)."""
     require(permissions.leads(actor, task), _("只有牵头单位可以报送进展。"))
     _check_period(period)
     _check_report(task, status, progress)
+    _check_explanation(task, explanation)
     rows = _indicator_rows(task, indicator_values or {})
     files = _evidence_checked(evidence)
     # One report per task and period is the database's rule (statusupdate_one_per_period): the
@@ -104,7 +121,9 @@ def status_update_submit(
             status=status,
             progress=progress,
             narrative=narrative,
+            explanation=explanation.strip(),
             author=actor,
+            review_state=signoff.submitted_state(actor=actor, task=task),
         )
     except IntegrityError as error:
         if not violates_constraint(error, "statusupdate_one_per_period"):
@@ -121,7 +140,7 @@ def status_update_submit(
             after={str(ind.pk): json_value(value) for ind, value in rows},
         )
     _evidence_store(actor, update, files)
-    notifications.notify_report_submitted(update=update)
+    signoff.announce_submission(update)
     return update
 
 
@@ -146,12 +165,16 @@ def status_update_correct(
     _check_report(
         update.task, fields.get("status", update.status), fields.get("progress", update.progress)
     )
+    if "explanation" in fields:
+        fields["explanation"] = fields["explanation"].strip()
+    resubmit = update.review_state == ReviewState.RETURNED
+    if resubmit:  # resubmitting is submitting: a red task's report is explained
+        _check_explanation(update.task, fields.get("explanation", update.explanation))
     rows = _indicator_rows(update.task, indicator_values or {})
     files = _evidence_checked(evidence)
-    resubmit = update.review_state == ReviewState.RETURNED
     extra = (
         {
-            "review_state": ReviewState.SUBMITTED,
+            "review_state": signoff.submitted_state(actor=actor, task=update.task),
             "revision": update.revision + 1,
             "submitted_at": clock.now(),
         }
@@ -172,7 +195,8 @@ def status_update_correct(
     _evidence_store(actor, update, files)
     version_bump(update)
     if resubmit:
-        notifications.notify_report_submitted(update=update)
+        notifications.notifications_clear(ref=notifications.update_ref(update), kinds=["returned"])
+        signoff.announce_submission(update)
     return update
 
 
@@ -202,6 +226,8 @@ def status_update_review(
     )
     update_audited(actor, "status_update.review_state", update, review_state=decision)
     version_bump(update)
+    # The office's notification about this report has been acted on: it leaves every bell.
+    notifications.notifications_clear(ref=notifications.update_ref(update), kinds=["review"])
     if review.decision == Review.Decision.ACCEPTED:
         _make_state_of_record(actor, update)
         notifications.notify_report_accepted(review=review)
@@ -325,6 +351,29 @@ def instruction_create(*, actor: User, task: Task, text: str) -> Instruction:
 
 
 @transaction.atomic
+def instruction_feedback_create(
+    *, actor: User, instruction: Instruction, text: str
+) -> InstructionFeedback:
+    """落实反馈: the lead department answers a leader's instruction; the leader hears of it."""
+    require(permissions.leads(actor, instruction.task), _("只有牵头单位可以反馈批示落实情况。"))
+    if not text.strip():
+        raise ServiceError("text_required", _("请填写落实情况。"), field="text")
+    feedback = create_audited(
+        actor,
+        "instruction.feedback",
+        InstructionFeedback,
+        instruction=instruction,
+        department=actor.department,
+        author=actor,
+        text=text.strip(),
+    )
+    if instruction.read_at is None:
+        update_audited(actor, "instruction.read", instruction, read_at=clock.now())
+    notifications.notify_feedback(feedback=feedback)
+    return feedback
+
+
+@transaction.atomic
 def instruction_mark_read(*, actor: User, instruction: Instruction) -> Instruction:
     require(permissions.leads(actor, instruction.task), _("只有牵头单位可以阅知批示。"))
     if instruction.read_at is None:
@@ -372,6 +421,12 @@ def change_request_create(
     require(permissions.leads(actor, task), _("只有牵头单位可以提交变更申请。"))
     if task.plan.status != Plan.Status.PUBLISHED:
         raise Conflict("plan_not_published", _("计划尚未发布,可直接修改,无需变更申请。"))
+    if not reason.strip():
+        raise ServiceError("reason_required", _("请说明申请变更的理由。"), field="reason")
+    if field not in ChangeRequest.Field.values:
+        raise ServiceError("invalid_field", _("变更项无效。"), field="field")
+    if field == ChangeRequest.Field.DEADLINE:
+        indicator = None  # a deadline request names no indicator
     if field == ChangeRequest.Field.TARGET_VALUE and (
         indicator is None or indicator.task_id != task.pk
     ):
@@ -386,7 +441,7 @@ def change_request_create(
         task=task, field=field, indicator=indicator, state=ChangeRequest.State.PENDING
     ).exists():
         raise Conflict("change_request_pending", _("已有待审批的同类变更申请。"))
-    return create_audited(
+    change = create_audited(
         actor,
         "change_request.create",
         ChangeRequest,
@@ -395,9 +450,11 @@ def change_request_create(
         field=field,
         old_value=str(json_value(current) or ""),
         new_value=str(json_value(parsed)),
-        reason=reason,
+        reason=reason.strip(),
         requested_by=actor,
     )
+    notifications.notify_change_requested(change=change)
+    return change
 
 
 @transaction.atomic
@@ -408,6 +465,8 @@ def change_request_decide(
     change = ChangeRequest.objects.select_for_update().get(pk=change.pk)
     if change.state != ChangeRequest.State.PENDING:
         raise Conflict("already_decided", _("该变更申请已审批。"))
+    if not approve and not note.strip():
+        raise ServiceError("note_required", _("驳回须填写审批意见。"), field="note")
     state = ChangeRequest.State.APPROVED if approve else ChangeRequest.State.REJECTED
     update_audited(
         actor,
@@ -416,10 +475,14 @@ def change_request_decide(
         state=state,
         decided_by=actor,
         decided_at=clock.now(),
-        decision_note=note,
+        decision_note=note.strip(),
     )
     if approve:
         _apply_change(actor, change)
+    notifications.notifications_clear(
+        ref=notifications.change_ref(change), kinds=["change_request"]
+    )
+    notifications.notify_change_decided(change=change)
     return change
 
 

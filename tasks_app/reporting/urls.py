@@ -3,6 +3,7 @@
 from django.urls import path
 
 from tasks_app.reporting import api as reporting_api
+from tasks_app.reporting import desk_views
 from tasks_app.reporting import views as reporting_views
 
 api_urlpatterns: list = [
@@ -37,6 +38,17 @@ api_urlpatterns: list = [
         "updates/<int:pk>/evidence/",
         reporting_api.UpdateEvidenceApi.as_view(),
         name="api-update-evidence",
+    ),
+    path(
+        "updates/<int:pk>/signoff/",
+        reporting_api.UpdateSignOffApi.as_view(),
+        name="api-update-signoff",
+    ),
+    path("signoff-queue/", reporting_api.SignOffQueueApi.as_view(), name="api-signoff-queue"),
+    path(
+        "instructions/<int:pk>/feedback/",
+        reporting_api.InstructionFeedbackApi.as_view(),
+        name="api-instruction-feedback",
     ),
     path("review-queue/", reporting_api.ReviewQueueApi.as_view(), name="api-review-queue"),
     path(
@@ -77,6 +89,27 @@ web_urlpatterns: list = [
         "workbench/evidence/<int:evidence_id>/",
         reporting_views.evidence_download,
         name="workbench-evidence",
+    ),
+    path(
+        "workbench/updates/<int:update_id>/signoff/",
+        desk_views.update_signoff,
+        name="workbench-update-signoff",
+    ),
+    path("workbench/signoff/", desk_views.signoff_queue, name="signoff-queue"),
+    path(
+        "workbench/instructions/<int:instruction_id>/feedback/",
+        desk_views.instruction_feedback,
+        name="workbench-instruction-feedback",
+    ),
+    path(
+        "workbench/tasks/<int:task_id>/change-requests/",
+        desk_views.change_request_create,
+        name="workbench-change-request",
+    ),
+    path(
+        "workbench/change-requests/<int:change_id>/decide/",
+        desk_views.change_request_decide,
+        name="workbench-change-decide",
     ),
     path("workbench/review/", reporting_views.review_queue, name="review-queue"),
     path("workbench/review/<int:update_id>/", reporting_views.review_decide, name="review-decide"),

@@ -20,7 +20,7 @@ from tasks_app.models import (
     Task,
     TaskStatus,
 )
-from tasks_app.reporting import selectors, services
+from tasks_app.reporting import selectors, services, task_desk
 from tasks_app.reporting.forms import (
     ContributionForm,
     CorrectionForm,
@@ -85,6 +85,7 @@ def _correction_form(update: StatusUpdate, indicators: list[Indicator]) -> Corre
         "status": update.status,
         "progress": update.progress,
         "narrative": update.narrative,
+        "explanation": update.explanation,
     }
     initial.update({f"indicator_{v.indicator_id}": v.value for v in update.values.all()})
     return CorrectionForm(prefix=f"correct-{update.pk}", initial=initial, indicators=indicators)
@@ -140,7 +141,13 @@ def _render_task(request, task: Task, *, status: int = 200, **bound):
         context["instruction_form"] = bound.get("instruction_form") or InstructionForm(
             prefix="instruction"
         )
+    context.update(task_desk.context(user, task, history=history, bound=bound))
     return render(request, "tasks_app/workbench_task.html", context, status=status)
+
+
+def render_task(request, task: Task, *, status: int = 200, **bound):
+    """The task page with forms carrying errors, for the sibling page module (desk_views)."""
+    return _render_task(request, task, status=status, **bound)
 
 
 def _service_failed(request, form, error: ServiceError) -> int:
@@ -188,6 +195,7 @@ def task_report(request, task_id: int):
             status=data["status"],
             progress=data["progress"],
             narrative=data["narrative"],
+            explanation=data["explanation"],
             indicator_values=form.indicator_values(),
             evidence=[data["evidence"]] if data["evidence"] else [],
         )
@@ -195,6 +203,8 @@ def task_report(request, task_id: int):
         return _render_task(
             request, task, status=_service_failed(request, form, error), report_form=form
         )
+    if task_desk.awaits_signoff(request.user, task):
+        return _done(request, task, _("已报送,等待部门负责人审核。"))
     return _done(request, task, _("已报送,等待督查室审核。"))
 
 
@@ -222,9 +232,12 @@ def update_correct(request, update_id: int):
             status=data["status"],
             progress=data["progress"],
             narrative=data["narrative"],
+            explanation=data["explanation"],
         )
     except ServiceError as error:
         return _render_task(request, task, status=_service_failed(request, form, error), **bound)
+    if task_desk.awaits_signoff(request.user, task):
+        return _done(request, task, _("已修改并重新报送,等待部门负责人审核。"))
     return _done(request, task, _("已修改并重新报送,等待督查室审核。"))
 
 

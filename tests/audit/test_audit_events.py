@@ -38,6 +38,7 @@ def test_a_report_its_correction_and_its_review_are_events_with_before_and_after
         status="on_schedule",
         progress=20,
         narrative="开展前期工作。",
+        explanation="情况说明:受前期手续影响滞后,正在加快推进。",
     )
     submitted = event("status_update.submit", update)
     assert submitted.after["progress"] == 20 and submitted.actor_department == "经济发展局"

@@ -61,6 +61,7 @@ def reported(plan, supervisor, clerk, economic_bureau, tech_bureau):
         status="on_schedule",
         progress=30,
         narrative='=HYPERLINK("http://evil") 完成选址',
+        explanation="情况说明:受前期手续影响滞后,正在加快推进。",
     )
     reporting_services.status_update_review(
         actor=supervisor, update=update, decision="returned", reason="请补充数据"

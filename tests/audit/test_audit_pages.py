@@ -37,6 +37,7 @@ def assigned(plan, supervisor, clerk, economic_bureau):
         status="on_schedule",
         progress=40,
         narrative="完成选址。",
+        explanation="情况说明:受前期手续影响滞后,正在加快推进。",
     )
     reporting_services.status_update_review(
         actor=supervisor, update=update, decision="returned", reason="请附佐证"

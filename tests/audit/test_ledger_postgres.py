@@ -85,6 +85,7 @@ def world(transactional_db, plan_data):
         status="on_schedule",
         progress=20,
         narrative="进展顺利。",
+        explanation="情况说明:受前期手续影响滞后,正在加快推进。",
     )
     reporting_services.status_update_review(
         actor=office, update=update, decision="returned", reason="请补充数据"

@@ -111,6 +111,7 @@ def office_headers(plan, supervisor, clerk, economic_bureau, tech_bureau):
         status="on_schedule",
         progress=30,
         narrative="三月进展。",
+        explanation="情况说明:受前期手续影响滞后,正在加快推进。",
     )
     plans_services.plan_publish(actor=supervisor, plan=plan)
     reporting_services.change_request_create(

@@ -44,6 +44,7 @@ def update(task, clerk):
         status="done",
         progress=100,
         narrative="3所幼儿园已开园,新增810个学位。",
+        explanation="情况说明:受前期手续影响滞后,正在加快推进。",
     )
 
 

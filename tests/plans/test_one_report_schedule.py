@@ -118,6 +118,7 @@ def _file(task: Task, author, period: dt.date, submitted: dt.date) -> None:
         status="on_schedule",
         progress=10,
         narrative="按序时推进。",
+        explanation="情况说明:受前期手续影响滞后,正在加快推进。",
         author=author,
     )
     moment = at(str(submitted), "10:00")

@@ -46,7 +46,13 @@ def enqueued(monkeypatch) -> list[int]:
 
 
 def submit(task: Task, cast: Cast, **values) -> StatusUpdate:
-    report = {"status": "on_schedule", "progress": 10, "narrative": "一月进展", **values}
+    report = {
+        "status": "on_schedule",
+        "progress": 10,
+        "narrative": "一月进展",
+        "explanation": "说明",
+        **values,
+    }
     return services.status_update_submit(actor=cast.contact, task=task, period=JANUARY, **report)
 
 

@@ -154,6 +154,7 @@ def test_a_returned_report_reminds_the_department_and_a_waiting_one_reminds_the_
         status="on_schedule",
         progress=10,
         narrative="一月进展",
+        explanation="情况说明:受前期手续影响滞后,正在加快推进。",
     )
     StatusUpdate.objects.filter(pk=update.pk).update(submitted_at=at("2020-02-03"))
     sweep.reminders_sweep(now=at("2020-02-06"))  # 3 working days later: review due
@@ -448,7 +449,13 @@ def test_the_header_bell_shows_the_unread_count_and_links_to_the_notifications(t
 def test_a_submitted_report_notifies_the_office_in_app_at_once(task, cast):
     response = api(cast.contact).post(
         f"/api/v1/tasks/{task.pk}/updates/",
-        {"period": "2020-01", "status": "on_schedule", "progress": 10, "narrative": "一月"},
+        {
+            "period": "2020-01",
+            "status": "on_schedule",
+            "progress": 10,
+            "narrative": "一月",
+            "explanation": "说明",
+        },
         format="json",
     )
     assert response.status_code == 201

@@ -68,6 +68,7 @@ def _some_reports(tasks: list[Task], cast: Cast, rng: random.Random) -> None:
             status="on_schedule",
             progress=40,
             narrative="按计划推进。",
+            explanation="情况说明:受前期手续影响滞后,正在加快推进。",
             author=cast.contact,
             review_state="accepted",
         )

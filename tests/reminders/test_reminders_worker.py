@@ -289,6 +289,7 @@ def test_with_redis_down_reports_are_saved_and_their_notifications_delivered_onc
                     "status": "on_schedule",
                     "progress": month * 5,
                     "narrative": f"{month}月进展",
+                    "explanation": "情况说明:受前期手续影响滞后,正在加快推进。",
                 },
                 format="json",
             )

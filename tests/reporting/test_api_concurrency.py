@@ -110,6 +110,7 @@ def test_twenty_corrections_of_one_status_update_with_the_same_etag_leave_one_wi
             "status": "on_schedule",
             "progress": 30,
             "narrative": "三月进展。",
+            "explanation": "情况说明:受前期手续影响滞后,正在加快推进。",
         },
         format="json",
     )
@@ -145,6 +146,7 @@ def idempotency_jobs(tasks: list[Task]) -> list[tuple[str, str, dict]]:
                 "status": "on_schedule",
                 "progress": month * 5,
                 "narrative": f"第{n}份报送。",
+                "explanation": "情况说明:受前期手续影响滞后,正在加快推进。",
             },
         )
         for n, (t, month) in zip(range(150), slots, strict=False)
@@ -234,7 +236,13 @@ def test_twenty_clerks_racing_to_report_one_period_leave_one_report_and_one_ledg
     events_before = AuditEvent.objects.filter(action="status_update.submit").count()
 
     def march_report(client, i):
-        body = {"period": "2020-03", "status": "on_schedule", "progress": 30 + i, "narrative": "三"}
+        body = {
+            "period": "2020-03",
+            "status": "on_schedule",
+            "progress": 30 + i,
+            "narrative": "三",
+            "explanation": "说明",
+        }
         return client.post(f"/api/v1/tasks/{task.pk}/updates/", body, format="json")
 
     responses = race(clerk, THREADS, march_report)

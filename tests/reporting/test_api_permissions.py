@@ -33,6 +33,7 @@ REPORT = {
     "status": "on_schedule",
     "progress": 40,
     "narrative": "完成选址,开展前期工作。",
+    "explanation": "情况说明:受前期手续影响滞后,正在加快推进。",
 }
 PDF = b"%PDF-1.4\n% evidence\n%%EOF\n"
 
@@ -44,6 +45,7 @@ class World:
     updates: dict
     changes: dict
     social: object
+    instructions: dict
 
 
 def _assigned_task(plan, code, *, lead, co, author, office) -> tuple[Task, StatusUpdate]:
@@ -62,6 +64,7 @@ def _assigned_task(plan, code, *, lead, co, author, office) -> tuple[Task, Statu
         status="on_schedule",
         progress=30,
         narrative="三月进展。",
+        explanation="情况说明:受前期手续影响滞后,正在加快推进。",
     )
     return task, update
 
@@ -111,12 +114,19 @@ def _build_world() -> World:
             ("theirs", task_b, social_clerk),
         )
     }
+    instructions = {
+        side: reporting_services.instruction_create(
+            actor=users["leader"], task=task, text="请加快推进。"
+        )
+        for side, task in (("ours", task_a), ("theirs", task_b))
+    }
     return World(
         users=users,
         tasks={"ours": task_a, "theirs": task_b},
         updates={"ours": update_a, "theirs": update_b},
         changes=changes,
         social=social,
+        instructions=instructions,
     )
 
 
@@ -156,6 +166,7 @@ def call(world: World, persona: str | None, endpoint: str, side: str = "ours"):
     client = client_for(user)
     task, update, change = world.tasks[side], world.updates[side], world.changes[side]
     t, u, c = f"/api/v1/tasks/{task.pk}/", f"/api/v1/updates/{update.pk}/", change.pk
+    i = f"/api/v1/instructions/{world.instructions[side].pk}/"
     requests = {
         "POST auth/token/": lambda: client.post(
             "/api/v1/auth/token/",
@@ -201,6 +212,14 @@ def call(world: World, persona: str | None, endpoint: str, side: str = "ours"):
         "POST change-requests/{id}/decision/": lambda: client.post(
             f"/api/v1/change-requests/{c}/decision/", {"approve": True}, format="json"
         ),
+        "GET signoff-queue/": lambda: client.get("/api/v1/signoff-queue/"),
+        "POST updates/{id}/signoff/": lambda: client.post(
+            f"{u}signoff/", {"decision": "approved"}, format="json"
+        ),
+        "GET instructions/{id}/feedback/": lambda: client.get(f"{i}feedback/"),
+        "POST instructions/{id}/feedback/": lambda: client.post(
+            f"{i}feedback/", {"text": "已召开专题会部署落实。"}, format="json"
+        ),
     }
     return requests[endpoint]()
 
@@ -218,6 +237,7 @@ GLOBAL_ENDPOINTS = {
     "POST auth/token/revoke/":              (204,  204, 204, 204,  204,  204,  204,  204),
     "GET tasks/":                           (200,  200, 200, 200,  200,  200,  200,  200),
     "GET review-queue/":                    (403,  403, 403, 403,  200,  403,  403,  200),
+    "GET signoff-queue/":                   (403,  200, 403, 403,  403,  403,  403,  403),
 }
 OBJECT_ENDPOINTS = {
     "GET tasks/{id}/":                      (200,  200, 200, 404,  200,  200,  200,  200),
@@ -237,6 +257,10 @@ OBJECT_ENDPOINTS = {
     "POST updates/{id}/review/":            (403,  403, 403, 404,  200,  403,  403,  200),
     "POST updates/{id}/evidence/":          (201,  201, 403, 404,  403,  403,  403,  403),
     "POST change-requests/{id}/decision/":  (403,  403, 403, 404,  200,  403,  403,  200),
+    # The plan has no sign-off: the head may sign off, but the report is not waiting (409).
+    "POST updates/{id}/signoff/":           (403,  409, 403, 404,  403,  403,  403,  403),
+    "GET instructions/{id}/feedback/":      (200,  200, 200, 404,  200,  200,  200,  200),
+    "POST instructions/{id}/feedback/":     (201,  201, 403, 404,  403,  403,  403,  403),
 }
 # fmt: on
 ALL_ENDPOINTS = {**GLOBAL_ENDPOINTS, **OBJECT_ENDPOINTS}

@@ -74,6 +74,7 @@ def report(task, period, *, clerk, office, returned: bool) -> StatusUpdate:
         status="on_schedule",
         progress=30,
         narrative="进展。",
+        explanation="情况说明:受前期手续影响滞后,正在加快推进。",
         indicator_values={indicator.pk: 5} if indicator else None,
     )
     reporting_services.evidence_attach(
@@ -158,6 +159,7 @@ def submit(client, task, period: dt.date, indicator_values=None):
         "status": "on_schedule",
         "progress": 40,
         "narrative": "推进。",
+        "explanation": "情况说明:受前期手续影响滞后,正在加快推进。",
     }
     if indicator_values:
         body["indicator_values"] = indicator_values

@@ -15,6 +15,7 @@ REPORT = {
     "status": "on_schedule",
     "progress": 30,
     "narrative": "已完成选址,正在开展前期工作。",
+    "explanation": "情况说明:受前期手续影响滞后,正在加快推进。",
 }
 
 
@@ -211,7 +212,13 @@ def test_a_clerk_reporting_a_period_twice_is_told_so_and_nothing_more_is_written
     client = APIClient()
     client.force_authenticate(clerk)
     url = f"/api/v1/tasks/{task.pk}/updates/"
-    body = {"period": "2020-04", "status": "on_schedule", "progress": 40, "narrative": "四月。"}
+    body = {
+        "period": "2020-04",
+        "status": "on_schedule",
+        "progress": 40,
+        "narrative": "四月。",
+        "explanation": "滞后说明。",
+    }
     assert client.post(url, body, format="json").status_code == 201
     counts = [model.objects.count() for model in (StatusUpdate, AuditEvent, Notification)]
 

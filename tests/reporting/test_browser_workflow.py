@@ -61,6 +61,7 @@ def test_a_report_is_returned_corrected_and_reviewed_again(
     report.locator("select[name=report-status]").select_option(label="序时推进")
     report.locator("input[name=report-progress]").fill("30")
     report.locator("textarea[name=report-narrative]").fill("已签约超10亿元企业3家。")
+    report.locator("textarea[name=report-explanation]").fill("受疫情影响签约延后,已加快洽谈。")
     report.locator("button[type=submit]").click()
     expect(clerk_page.locator(".messages")).to_contain_text("已报送")
     history = clerk_page.locator("#history")
@@ -82,7 +83,9 @@ def test_a_report_is_returned_corrected_and_reviewed_again(
     expect(returned).to_contain_text("已退回")
     expect(returned).to_contain_text("请补充签约企业名单和金额。")
     expect(returned).to_contain_text("督查室王科长")
-    returned.locator("textarea").fill("已签约超10亿元企业3家:甲、乙、丙,合计金额42亿元。")
+    returned.locator("textarea[name$=-narrative]").fill(
+        "已签约超10亿元企业3家:甲、乙、丙,合计金额42亿元。"
+    )
     returned.locator("input[type=number]").first.fill("35")
     returned.locator("button", has_text="重新报送").click()
     expect(clerk_page.locator(".messages")).to_contain_text("已修改并重新报送")

@@ -44,6 +44,7 @@ def submit(task: Task, clerk, evidence=()) -> StatusUpdate:
         status="on_schedule",
         progress=30,
         narrative="完成项目签约两个。",
+        explanation="情况说明:受前期手续影响滞后,正在加快推进。",
         evidence=evidence,
     )
 
@@ -118,6 +119,7 @@ def test_the_report_form_with_a_refused_file_writes_nothing_and_tells_nobody(
             "report-status": "on_schedule",
             "report-progress": "30",
             "report-narrative": "完成项目签约两个。",
+            "report-explanation": "情况说明:受前期手续影响滞后,正在加快推进。",
             "report-evidence": fake_pdf(),
         },
     )

@@ -71,6 +71,7 @@ def report(client, task: Task, **overrides):
         "report-status": "on_schedule",
         "report-progress": "30",
         "report-narrative": "完成项目签约两个。",
+        "report-explanation": "情况说明:受前期手续影响滞后,正在加快推进。",
     }
     data.update(overrides)
     return client.post(reverse("workbench-task-report", args=[task.pk]), data)
@@ -84,6 +85,7 @@ def submit(task: Task, user, period=dt.date(2020, 3, 1)) -> StatusUpdate:
         status="on_schedule",
         progress=30,
         narrative="按序时推进。",
+        explanation="情况说明:受前期手续影响滞后,正在加快推进。",
     )
 
 
@@ -142,6 +144,7 @@ def test_a_task_due_at_the_year_end_with_every_month_reported_owes_nothing_more(
             status="on_schedule",
             progress=month * 8,
             narrative="按序时推进。",
+            explanation="情况说明:受前期手续影响滞后,正在加快推进。",
             author=clerk,
         )
         for month in range(1, 13)
@@ -301,6 +304,7 @@ def test_a_returned_report_is_corrected_and_goes_back_to_review(
             f"{prefix}-status": "on_schedule",
             f"{prefix}-progress": "35",
             f"{prefix}-narrative": "补充:签约金额12亿元。",
+            f"{prefix}-explanation": "情况说明:受前期手续影响滞后,正在加快推进。",
         },
     )
     assert response.status_code == 302
@@ -322,6 +326,7 @@ def test_a_stale_correction_is_refused(client, clerk, supervisor, our_task):
             f"{prefix}-status": "on_schedule",
             f"{prefix}-progress": "35",
             f"{prefix}-narrative": "补充",
+            f"{prefix}-explanation": "情况说明:受前期手续影响滞后,正在加快推进。",
         },
     )
     assert response.status_code == 412

@@ -119,6 +119,7 @@ def report(
         status=status,
         progress=progress,
         narrative=narrative,
+        explanation="情况说明:受前期手续影响滞后,正在加快推进。",
         indicator_values={k: Decimal(str(v)) for k, v in (values or {}).items()} or None,
     )
     if status == TaskStatus.DONE:

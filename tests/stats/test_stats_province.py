@@ -43,6 +43,7 @@ def accepted_reports(plan, author, reviewer, month: int, status: str, progress: 
                 status=status,
                 progress=progress,
                 narrative="进展。",
+                explanation="情况说明:受前期手续影响滞后,正在加快推进。",
                 author=author,
                 review_state="accepted",
             )

@@ -80,6 +80,7 @@ def big_plan(title: str, task_count: int, department_count: int, author, reviewe
                 status="on_schedule",
                 progress=10 * month,
                 narrative="进展。",
+                explanation="情况说明:受前期手续影响滞后,正在加快推进。",
                 author=author,
                 review_state=state,
             )
