@@ -208,13 +208,13 @@ def auditor(db):
 @pytest.fixture
 def world(plan, supervisor, clerk, tech_clerk, leader, economic_bureau, tech_bureau):
     """The clerk's 经发局 leads task "own", the 科创局 leads task "other"; each has a report
-    awaiting review and a change request awaiting decision."""
+    awaiting review, a change request awaiting decision and a leader's instruction."""
     first, second = plan.tasks.filter(indicators__isnull=False).order_by("pk")[:2]
     own = plans_services.task_assign(
         actor=supervisor, task=first, lead_department=economic_bureau, co_departments=[tech_bureau]
     )
     other = plans_services.task_assign(actor=supervisor, task=second, lead_department=tech_bureau)
-    updates, changes = [], []
+    updates, changes, instructions = [], [], []
     for task, person in ((own, clerk), (other, tech_clerk)):
         updates.append(
             reporting_services.status_update_submit(
@@ -237,10 +237,14 @@ def world(plan, supervisor, clerk, tech_clerk, leader, economic_bureau, tech_bur
                 reason="受疫情影响。",
             )
         )
+        instructions.append(
+            reporting_services.instruction_create(actor=leader, task=task, text="抓紧推进。")
+        )
     return {
         "tasks": (own.pk, other.pk),
         "updates": tuple(u.pk for u in updates),
         "change-requests": tuple(c.pk for c in changes),
+        "instructions": tuple(i.pk for i in instructions),
         "departments": (economic_bureau.pk, tech_bureau.pk),
     }
 
