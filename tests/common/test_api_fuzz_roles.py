@@ -62,6 +62,7 @@ def world(plan, supervisor, clerk, tech_clerk, leader, economic_bureau, tech_bur
             status="on_schedule",
             progress=30,
             narrative="三月进展。",
+            explanation="情况说明:受前期手续影响滞后,正在加快推进。",
         )
     plans_services.plan_publish(actor=supervisor, plan=plan)
     for task, person in ((own, clerk), (other, tech_clerk)):
