@@ -124,7 +124,13 @@ def validated(serializer_class, data, **kwargs) -> dict:
 
 def validated_query(serializer_class, query) -> dict:
     """Query parameters as the schema types them: a parameter given empty (?plan=) is a value,
-    not an absent one, and must be valid (DRF reads a QueryDict like an HTML form otherwise)."""
+    not an absent one, and must be valid (DRF reads a QueryDict like an HTML form otherwise).
+    Each parameter takes one value: ?section=1&section=2 is refused, not read as its last."""
+    repeated = sorted(name for name, values in query.lists() if len(values) > 1)
+    if repeated:
+        raise exceptions.ValidationError(
+            {name: [_("该参数只能给出一个值。")] for name in repeated}, code="invalid"
+        )
     return validated(serializer_class, query.dict())
 
 
