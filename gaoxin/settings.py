@@ -293,6 +293,13 @@ SPECTACULAR_SETTINGS = {
         "ReviewDecisionEnum": "tasks_app.models.Review.Decision",
         "SignOffDecisionEnum": "tasks_app.models.SignOff.Decision",
     },
+    # The documented request format is JSON (uploads declare multipart themselves): a form
+    # field cannot say null, so a schema offering forms promises what they cannot carry.
+    "PARSER_WHITELIST": ["tasks_app.common.parsers.BoundedJSONParser"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tasks_app.common.schema.no_nul_in_request_text",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }

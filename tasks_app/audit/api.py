@@ -82,14 +82,18 @@ CheckpointListSerializer = inline_serializer(
 )
 
 
+POSITIVE_INT = {"type": "integer", "minimum": 1}
+
+
 def _filter_parameters(kind: str) -> list[OpenApiParameter]:
+    """Ids name an existing object (else 400 invalid_filter); a filter given empty is refused."""
     types = {
         "date_from": OpenApiTypes.DATE,
         "date_to": OpenApiTypes.DATE,
-        "action": OpenApiTypes.STR,
+        "action": {"type": "string", "minLength": 1, "maxLength": 80},
     }
     return [
-        OpenApiParameter(name, types.get(name, OpenApiTypes.INT), OpenApiParameter.QUERY)
+        OpenApiParameter(name, types.get(name, POSITIVE_INT), OpenApiParameter.QUERY)
         for name in exports.FILTERS[kind]
     ]
 
@@ -130,8 +134,10 @@ def export_response(request, kind: str) -> HttpResponse:
     export = export_jobs.export_request(
         actor=request.user,
         kind=kind,
-        format=exports.parse_choice(query.get("format"), ExportFormat, "format", "csv"),
-        filters=exports.parse_filters(query, kind),
+        format=exports.parse_choice(
+            query.get("format"), ExportFormat, "format", "csv", blank_is_absent=False
+        ),
+        filters=exports.parse_filters(query, kind, blank_is_absent=False),
     )
     return _job_accepted(export.job) if export.background else export_file_response(export)
 
@@ -268,7 +274,9 @@ class AuditEventListApi(APIView):
         responses={200: page_of(AuditEventSerializer), **ERRORS},
     )
     def get(self, request):
-        filters = exports.parse_filters(request.query_params, ExportKind.LEDGER)
+        filters = exports.parse_filters(
+            request.query_params, ExportKind.LEDGER, blank_is_absent=False
+        )
         paginator = NoCountCursorPagination()
         paginator.ordering = ("-seq",)
         page = paginator.paginate_queryset(exports.ledger_events(filters), request, view=self)
@@ -276,9 +284,9 @@ class AuditEventListApi(APIView):
 
 
 def _seq_param(request, name: str) -> int | None:
-    raw = request.query_params.get(name, "").strip()
-    if not raw:
+    if name not in request.query_params:
         return None
+    raw = request.query_params[name].strip()
     if not raw.isdigit() or int(raw) < 1:
         raise ServiceError("invalid_seq", _("序号须为正整数。"), field=name)
     return int(raw)
@@ -289,8 +297,8 @@ class AuditVerifyApi(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("from_seq", OpenApiTypes.INT, OpenApiParameter.QUERY),
-            OpenApiParameter("to_seq", OpenApiTypes.INT, OpenApiParameter.QUERY),
+            OpenApiParameter("from_seq", POSITIVE_INT, OpenApiParameter.QUERY),
+            OpenApiParameter("to_seq", POSITIVE_INT, OpenApiParameter.QUERY),
         ],
         responses={200: VerificationSerializer, **ERRORS},
     )

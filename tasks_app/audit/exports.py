@@ -181,20 +181,29 @@ def _parse_one(name: str, raw: str) -> Any:
     return raw
 
 
-def parse_filters(query: QueryDict | dict, kind: str) -> dict[str, Any]:
-    """The export filters present in query, validated; ServiceError (400) on a bad value."""
+def parse_filters(
+    query: QueryDict | dict, kind: str, *, blank_is_absent: bool = True
+) -> dict[str, Any]:
+    """The export filters present in query, validated; ServiceError (400) on a bad value.
+
+    A page's form sends its empty fields (blank_is_absent); to the API, ?plan= is a bad value.
+    """
     filters = {}
     for name in FILTERS[kind]:
         raw = str(query.get(name) or "").strip()
         if raw:
             filters[name] = _parse_one(name, raw)
+        elif name in query and not blank_is_absent:
+            raise _invalid(name, _("筛选条件“%(name)s”不能为空。") % {"name": name})
     if filters.get("date_from", "") > filters.get("date_to", "9999"):
         raise _invalid("date_to", _("结束日期不能早于开始日期。"))
     return filters
 
 
-def parse_choice(value: str | None, choices, name: str, default: str) -> str:
-    value = (value or default).strip()
+def parse_choice(
+    value: str | None, choices, name: str, default: str, *, blank_is_absent: bool = True
+) -> str:
+    value = (value or default if blank_is_absent or value is None else value).strip()
     if value not in choices.values:
         raise ServiceError(
             "invalid_" + name, _("不支持的取值:%(value)s") % {"value": value[:20]}, field=name

@@ -22,7 +22,7 @@ from tasks_app.common.errors import (
     PreconditionRequired,
     ServiceError,
 )
-from tasks_app.common.pagination import NoCountCursorPagination
+from tasks_app.common.pagination import MAX_PAGE_SIZE, NoCountCursorPagination
 from tasks_app.models import IdempotencyRecord
 
 # --- Errors -----------------------------------------------------------------------------------
@@ -102,7 +102,11 @@ def page_of(serializer_class):
 
 PAGE_PARAMETERS = [
     OpenApiParameter("cursor", OpenApiTypes.STR, OpenApiParameter.QUERY),
-    OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+        OpenApiParameter.QUERY,
+    ),
 ]
 
 
@@ -116,6 +120,18 @@ def validated(serializer_class, data, **kwargs) -> dict:
     serializer = serializer_class(data=data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def validated_query(serializer_class, query) -> dict:
+    """Query parameters as the schema types them: a parameter given empty (?plan=) is a value,
+    not an absent one, and must be valid (DRF reads a QueryDict like an HTML form otherwise).
+    Each parameter takes one value: ?section=1&section=2 is refused, not read as its last."""
+    repeated = sorted(name for name, values in query.lists() if len(values) > 1)
+    if repeated:
+        raise exceptions.ValidationError(
+            {name: [_("该参数只能给出一个值。")] for name in repeated}, code="invalid"
+        )
+    return validated(serializer_class, query.dict())
 
 
 # --- Concurrency: ETags and idempotency --------------------------------------------------------

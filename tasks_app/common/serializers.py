@@ -24,14 +24,16 @@ def reject_html(value: str) -> str:
     return value
 
 
-@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2020-03"})
+@extend_schema_field(
+    {"type": "string", "pattern": r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$", "example": "2020-03"}
+)
 class PeriodField(serializers.Field):
     """A reporting period written YYYY-MM, stored as the month's first day."""
 
     default_error_messages = {"invalid": _("报送期格式应为 YYYY-MM,例如 2020-03。")}
 
     def to_internal_value(self, data):
-        if not isinstance(data, str) or not re.fullmatch(r"\d{4}-\d{2}", data):
+        if not isinstance(data, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}", data):
             self.fail("invalid")
         try:
             return dt.date(int(data[:4]), int(data[5:]), 1)
@@ -40,6 +42,22 @@ class PeriodField(serializers.Field):
 
     def to_representation(self, value):
         return value.strftime("%Y-%m")
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "decimal",
+        "pattern": r"^-?([0-9]{1,14}(\.[0-9]{0,4})?|\.[0-9]{1,4})$",
+        "example": "120.5",
+    }
+)
+class IndicatorNumberField(serializers.DecimalField):
+    """An indicator's value as text: up to 14 digits before the point and 4 after (the column's
+    18,4). drf-spectacular's own pattern lets "", "-" and "." through, which are no number."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=18, decimal_places=4, **kwargs)
 
 
 class ErrorDetailSerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ from tasks_app.common.api import (
     page_of,
     paginated,
     validated,
+    validated_query,
 )
 from tasks_app.models import Plan
 from tasks_app.plans import selectors, services
@@ -43,7 +44,7 @@ class TaskListApi(APIView):
         responses={200: page_of(s.TaskListSerializer), **ERRORS},
     )
     def get(self, request):
-        filters = validated(s.TaskFilterSerializer, request.query_params)
+        filters = validated_query(s.TaskFilterSerializer, request.query_params)
         tasks = selectors.task_list(user=request.user, filters=filters)
         return paginated(self, request, tasks, s.TaskListSerializer)
 

@@ -14,7 +14,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tasks_app.common import serializers as s
-from tasks_app.common.api import ERRORS, PAGE_PARAMETERS, WRITE_ERRORS, page_of, validated
+from tasks_app.common.api import (
+    ERRORS,
+    PAGE_PARAMETERS,
+    WRITE_ERRORS,
+    page_of,
+    validated,
+    validated_query,
+)
 from tasks_app.common.pagination import NoCountCursorPagination
 from tasks_app.common.parsers import BoundedJSONParser
 from tasks_app.models import ManualChase, Notification
@@ -81,7 +88,7 @@ class NotificationListApi(APIView):
         responses={200: page_of(NotificationSerializer), **ERRORS},
     )
     def get(self, request):
-        filters = validated(NotificationFilterSerializer, request.query_params)
+        filters = validated_query(NotificationFilterSerializer, request.query_params)
         notifications = inbox.notification_list(user=request.user, unread=filters["unread"])
         paginator = NoCountCursorPagination()
         paginator.ordering = ("-created_at", "-id")

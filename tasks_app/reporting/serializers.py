@@ -6,6 +6,7 @@ from rest_framework import serializers
 from tasks_app.common.serializers import (
     NARRATIVE_MAX,
     DepartmentRefSerializer,
+    IndicatorNumberField,
     PeriodField,
     UserRefSerializer,
     reject_html,
@@ -139,7 +140,7 @@ class ChangeRequestSerializer(serializers.ModelSerializer):
 
 class IndicatorValueInSerializer(serializers.Serializer):
     indicator = serializers.IntegerField(min_value=1)
-    value = serializers.DecimalField(max_digits=18, decimal_places=4)
+    value = IndicatorNumberField()
 
 
 class StatusUpdateInSerializer(serializers.Serializer):
@@ -205,7 +206,8 @@ class InstructionFeedbackInSerializer(serializers.Serializer):
 
 
 class EvidenceInSerializer(serializers.Serializer):
-    file = serializers.FileField(max_length=200, allow_empty_file=False)
+    # An empty file is refused by the service (file_empty), with every other rule on content.
+    file = serializers.FileField(max_length=200, allow_empty_file=True)
 
 
 class ContributionInSerializer(serializers.Serializer):

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tasks_app.common import clock
-from tasks_app.common.api import ERRORS, validated
+from tasks_app.common.api import ERRORS, validated_query
 from tasks_app.common.errors import NotFound
 from tasks_app.models import Plan
 from tasks_app.stats import indicators, selectors, summary
@@ -30,7 +30,7 @@ from tasks_app.stats.serializers import (
 
 
 def snapshot_for(request, pk: int) -> stats_snapshot.PlanSnapshot:
-    query = validated(AsOfSerializer, request.query_params)
+    query = validated_query(AsOfSerializer, request.query_params)
     department_id = selectors.stats_scope(request.user)
     plan = get_object_or_404(Plan, pk=pk)
     return stats_snapshot.plan_snapshot(
@@ -83,7 +83,7 @@ class ProvinceStatsApi(APIView):
         responses={200: ProvinceOverviewSerializer, **ERRORS},
     )
     def get(self, request):
-        query = validated(ProvinceQuerySerializer, request.query_params)
+        query = validated_query(ProvinceQuerySerializer, request.query_params)
         department_id = selectors.stats_scope(request.user)
         as_of = query.get("as_of") or clock.today()
         rows = selectors.province_overview(
@@ -130,7 +130,7 @@ class PlanRankingApi(APIView):
     )
     def get(self, request, pk: int):
         department_id = selectors.stats_scope(request.user)
-        query = validated(AsOfSerializer, request.query_params)
+        query = validated_query(AsOfSerializer, request.query_params)
         plan = get_object_or_404(Plan, pk=pk)
         if not stats_ranking.ranking_enabled(plan):
             raise NotFound("ranking_off", _("该计划未启用红黑榜。"))

@@ -13,36 +13,15 @@ import requests
 import schemathesis
 from django.core.cache import cache
 from django.core.management import call_command
-from django.urls import Resolver404, resolve
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import Unsatisfiable
 from rest_framework.authtoken.models import Token
-from schemathesis import GenerationMode, checks
 
 from tasks_app import api_urls
 from tasks_app.models import ChangeRequest, Role
 from tasks_app.plans import services as plans_services
 from tasks_app.reporting import services as reporting_services
+from tests.common.fuzz_support import fuzz, fuzz_config, quick_passwords  # noqa: F401
 
 MAX_EXAMPLES = 20
-CONFORMANCE = [
-    checks.not_a_server_error,
-    checks.status_code_conformance,
-    checks.content_type_conformance,
-    checks.response_schema_conformance,
-]
-FUZZ_CONFIG = schemathesis.Config.from_dict(
-    {"seed": 20200121, "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True}}
-)
-HYPOTHESIS = settings(
-    max_examples=MAX_EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-    phases=[Phase.explicit, Phase.generate],
-    report_multiple_bugs=False,
-)
 TOKEN_OPERATION = ("POST", "/api/v1/auth/token/")
 # Serialized rollback: leave the seeded rows (content types, calendar) as the browser tests,
 # which restore them by primary key, expect them; fresh sequences so that ids like 1 exist.
@@ -154,51 +133,21 @@ def office_headers(plan, supervisor, clerk, economic_bureau, tech_bureau):
 
 @pytest.fixture
 def live_schema(live_server, office_headers):
-    return schemathesis.openapi.from_url(f"{live_server.url}/api/schema/", config=FUZZ_CONFIG)
-
-
-def _resolves(path: str) -> bool:
-    try:
-        resolve(path)
-    except Resolver404:
-        return False
-    return True
-
-
-def fuzz(schema, check, headers=lambda: None) -> list[str]:
-    """Run every operation in both generation modes; what failed, one line per operation.
-
-    A generated path that matches no URL (a negative or non-numeric id) must answer 404; that its
-    body is JSON is checked once, by test_an_api_url_that_matches_no_route_answers_json_404.
-    """
-    failures = []
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-
-            @HYPOTHESIS
-            @given(case=operation.as_strategy(generation_mode=mode))
-            def run(case):
-                sent = headers()
-                response = case.call(headers=sent)
-                if not _resolves(case.formatted_path):
-                    assert response.status_code == 404, response.text
-                    return
-                case.validate_response(response, checks=CONFORMANCE, headers=sent)
-                check(case, response)
-
-            try:
-                run()
-            except Unsatisfiable:
-                pass  # e.g. no way to make a parameterless operation's input invalid
-            except (Exception, BaseExceptionGroup) as exc:  # one run reports every operation
-                failures.append(f"{operation.label} [{mode.value}]: {exc}"[:3000])
-    return failures
+    return schemathesis.openapi.from_url(
+        f"{live_server.url}/api/schema/", config=fuzz_config(MAX_EXAMPLES)
+    )
 
 
 @TRANSACTIONAL
+@pytest.mark.usefixtures("quick_passwords")
 def test_the_live_api_answers_the_office_as_its_schema_documents(live_schema, office_headers):
-    failures = fuzz(live_schema, lambda case, response: None, office_headers)
+    failures = fuzz(
+        live_schema,
+        lambda case, response: None,
+        office_headers,
+        max_examples=MAX_EXAMPLES,
+        ids=(1, 2),
+    )
     assert not failures, "\n\n".join(failures)
 
 
@@ -208,6 +157,7 @@ def _rejected_unless_token_endpoint(case, response):
 
 
 @TRANSACTIONAL
+@pytest.mark.usefixtures("quick_passwords")
 def test_the_live_api_turns_away_anonymous_callers_except_at_the_token_endpoint(live_schema):
-    failures = fuzz(live_schema, _rejected_unless_token_endpoint)
+    failures = fuzz(live_schema, _rejected_unless_token_endpoint, max_examples=MAX_EXAMPLES)
     assert not failures, "\n\n".join(failures)
