@@ -73,6 +73,21 @@ ACTION_LABELS = {
     # Imports
     "importdraft.create": _("导入报告草稿"),
     "importdraft.publish": _("发布导入草稿"),
+    "importdraft.edit": _("编辑导入草稿"),
+    # Plans' rules, bulletins, stocktakes, ratings, public progress
+    "plan.rules": _("设置减负规则(红黑榜、完成佐证)"),
+    "bulletin_series.create": _("设置督查通报文号"),
+    "bulletin_series.update": _("修改督查通报文号"),
+    "bulletin.draft": _("起草督查通报"),
+    "bulletin.update": _("修改督查通报草稿"),
+    "bulletin.issue": _("印发督查通报"),
+    "stocktake.prepare": _("准备调度会材料"),
+    "stocktake.hold": _("召开调度会(材料定稿)"),
+    "stocktake.decide": _("记录议定事项"),
+    "rating.create": _("评定把握度"),
+    "rating.update": _("修改把握度"),
+    "rating.quarter_close": _("关闭季度把握度评定"),
+    "public_snapshot.publish": _("公开进展快照"),
     # The workbench
     "saved_filter.create": _("保存筛选"),
     "saved_filter.update": _("修改保存的筛选"),

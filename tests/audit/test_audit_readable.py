@@ -152,3 +152,37 @@ def test_the_ledger_export_carries_beijing_time_labels_and_names_beside_the_code
     assert evidence["时间(UTC) [created_at]"].endswith("Z")
     assert {r["操作代码 [action]"] for r in rows} >= {"instruction.create", "evidence.attach"}
     assert exports.LEDGER_COLUMNS[0] == "序号 [seq]"
+
+
+def test_every_action_code_the_code_writes_has_its_own_chinese_label():
+    """An auditor never reads a generated label for an action the system itself writes."""
+    import ast
+    import pathlib
+
+    from tasks_app.audit.labels import OTHER_ACTION, action_label
+
+    written = set()
+    for path in pathlib.Path("tasks_app").rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                if name in ("create_audited", "update_audited") and len(node.args) > 1:
+                    if isinstance(node.args[1], ast.Constant):
+                        written.add(node.args[1].value)
+                for keyword in node.keywords:
+                    if keyword.arg == "action" and isinstance(keyword.value, ast.Constant):
+                        written.add(keyword.value.value)
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+                targets = [getattr(t, "id", "") for t in node.targets]
+                if any(t.endswith("_ACTION") for t in targets):
+                    written.add(node.value.value)
+    written = {code for code in written if isinstance(code, str) and "." in code}
+    assert len(written) > 20
+    unreadable = {
+        code: action_label(code)
+        for code in written
+        if str(OTHER_ACTION) in action_label(code) or re.search(r"[a-z]", action_label(code))
+    }
+    assert unreadable == {}
