@@ -111,15 +111,35 @@ PROGRESS_COLUMNS = (
 )
 
 
-# How the XLSX of each kind is laid out: column widths, and the columns that hold numbers.
+# How the XLSX of each kind is laid out: column widths, and the columns that hold numbers (found
+# by key or header, so that adding a column never turns a number into text).
+LEDGER_WIDTHS = {
+    "seq": 8,
+    "local_time": 20,
+    "created_at": 28,
+    "action_label": 20,
+    "action": 24,
+    "object_repr": 30,
+    "before": 40,
+    "after": 40,
+    "prev_hash": 36,
+    "hash": 36,
+}
+LEDGER_NUMERIC = ("seq", "actor_id", "object_id")  # object_id: a number where the object has one
+PROGRESS_NUMERIC = ("进度(%)", "报送次数")
+PROGRESS_WIDTHS = {"计划": 26, "方面": 22, "任务": 40, "进展情况": 50, "审核记录": 50}
 XLSX_LAYOUT = {
     "ledger": {
-        "widths": [8, 28, 9, 14, 10, 20, 28, 14, 10, 30, 40, 40, 16, 30, 36, 20, 20],
-        "numeric": [0, 2, 8],  # seq, actor_id, object_id (a number where the object has one)
+        "widths": [
+            LEDGER_WIDTHS.get(key, max(10, len(str(label)) * 2 + 4)) for key, label in LEDGER_LAYOUT
+        ],
+        "numeric": [LEDGER_KEYS.index(key) for key in LEDGER_NUMERIC],
     },
     "progress": {
-        "widths": [26, 22, 10, 40, 20, 9, 10, 9, 50, 14, 9, 17, 10, 50, 12, 10],
-        "numeric": [7, 10],  # 进度(%), 报送次数
+        "widths": [
+            PROGRESS_WIDTHS.get(name, max(10, len(name) * 2 + 2)) for name in PROGRESS_COLUMNS
+        ],
+        "numeric": [PROGRESS_COLUMNS.index(name) for name in PROGRESS_NUMERIC],
     },
 }
 
