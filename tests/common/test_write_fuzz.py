@@ -246,6 +246,7 @@ def world(plan, supervisor, clerk, tech_clerk, leader, economic_bureau, tech_bur
         "change-requests": tuple(c.pk for c in changes),
         "instructions": tuple(i.pk for i in instructions),
         "departments": (economic_bureau.pk, tech_bureau.pk),
+        "plans": (plan.pk, plan.pk),  # one plan: the office's rules and public snapshots
     }
 
 
