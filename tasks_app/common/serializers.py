@@ -88,3 +88,11 @@ class UserRefSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "username", "name"]
+
+
+MAX_ID = 2**63 - 1  # BigAutoField: a larger number names no row and must not reach the database
+
+
+def IdField(**kwargs) -> serializers.IntegerField:  # noqa: N802 (a field, named like one)
+    """A row id in a request: a positive 64-bit integer (400 outside it, never a database error)."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)

@@ -1,7 +1,12 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from tasks_app.common.serializers import DepartmentRefSerializer, UserRefSerializer, reject_html
+from tasks_app.common.serializers import (
+    DepartmentRefSerializer,
+    IdField,
+    UserRefSerializer,
+    reject_html,
+)
 from tasks_app.models import (
     Department,
     Indicator,
@@ -117,9 +122,9 @@ class TaskDetailSerializer(TaskListSerializer):
 
 
 class TaskFilterSerializer(serializers.Serializer):
-    plan = serializers.IntegerField(required=False, min_value=1)
-    section = serializers.IntegerField(required=False, min_value=1)
-    department = serializers.IntegerField(required=False, min_value=1)
+    plan = IdField(required=False)
+    section = IdField(required=False)
+    department = IdField(required=False)
     status = serializers.ChoiceField(choices=TaskStatus.choices, required=False)
     light = serializers.ChoiceField(choices=Light.choices, required=False)
     overdue = serializers.BooleanField(required=False, allow_null=True, default=None)

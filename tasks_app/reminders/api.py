@@ -24,6 +24,7 @@ from tasks_app.common.api import (
 )
 from tasks_app.common.pagination import NoCountCursorPagination
 from tasks_app.common.parsers import BoundedJSONParser
+from tasks_app.common.serializers import IdField
 from tasks_app.models import ManualChase, Notification
 from tasks_app.plans import selectors
 from tasks_app.reminders import chasing, inbox, services
@@ -61,7 +62,7 @@ class UnreadCountSerializer(serializers.Serializer):
 
 class MarkReadInSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        child=IdField(),
         required=False,
         max_length=500,
     )

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from tasks_app.common.serializers import (
     NARRATIVE_MAX,
     DepartmentRefSerializer,
+    IdField,
     IndicatorNumberField,
     PeriodField,
     UserRefSerializer,
@@ -139,7 +140,7 @@ class ChangeRequestSerializer(serializers.ModelSerializer):
 
 
 class IndicatorValueInSerializer(serializers.Serializer):
-    indicator = serializers.IntegerField(min_value=1)
+    indicator = IdField()
     value = IndicatorNumberField()
 
 
@@ -223,7 +224,7 @@ class ChangeRequestInSerializer(serializers.Serializer):
     field = serializers.ChoiceField(choices=ChangeRequest.Field.choices)
     new_value = serializers.CharField(max_length=40)
     reason = serializers.CharField(max_length=1000, validators=[reject_html])
-    indicator = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    indicator = IdField(required=False, allow_null=True)
 
 
 class ChangeDecisionInSerializer(serializers.Serializer):

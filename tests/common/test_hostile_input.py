@@ -62,6 +62,13 @@ def test_a_nul_byte_in_an_api_filter_answers_400_json(auditor, path):
     assert answer.json()["code"] == "nul_byte"
 
 
+@pytest.mark.parametrize("name", ["plan", "section", "department"])
+def test_an_id_filter_beyond_64_bits_answers_400_not_500(auditor, name):
+    answer = api_for(auditor).get(f"/api/v1/tasks/?{name}=840385493178712672442515456")
+    assert answer.status_code == 400
+    assert name in answer.json()["errors"]
+
+
 @pytest.mark.parametrize(
     "path", ["/audit/?action=%00", "/audit/?before=%00", "/audit/exports/?download=1&action=%00"]
 )
