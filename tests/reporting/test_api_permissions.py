@@ -281,12 +281,13 @@ def test_the_table_covers_every_reporting_route_in_api_urls():
     from tasks_app import api_urls
     from tasks_app.audit import urls as urls_audit
     from tasks_app.importer import urls as urls_imports
+    from tasks_app.public import urls as urls_public
     from tasks_app.reminders import urls as urls_reminders
     from tasks_app.stats import urls as urls_stats
 
     features = {
         str(p.pattern)
-        for module in (urls_audit, urls_imports, urls_reminders, urls_stats)
+        for module in (urls_audit, urls_imports, urls_public, urls_reminders, urls_stats)
         for p in module.api_urlpatterns
     }
     routes = {
