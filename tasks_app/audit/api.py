@@ -287,7 +287,7 @@ def _seq_param(request, name: str) -> int | None:
     if name not in request.query_params:
         return None
     raw = request.query_params[name].strip()
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise ServiceError("invalid_seq", _("序号须为正整数。"), field=name)
     return int(raw)
 

@@ -184,7 +184,10 @@ def _invalid(name: str, message) -> ServiceError:
 
 def _parse_one(name: str, raw: str) -> Any:
     if name in _MODELS:
-        if not raw.isdigit() or not _MODELS[name].objects.filter(pk=int(raw)).exists():
+        if (
+            not (raw.isascii() and raw.isdigit() and len(raw) <= 18)
+            or not _MODELS[name].objects.filter(pk=int(raw)).exists()
+        ):
             raise _invalid(name, _("筛选条件“%(name)s”指向的对象不存在。") % {"name": name})
         return int(raw)
     if name == "task_code":  # a task's code as people know it (H10, 1.2.05), in any plan

@@ -75,7 +75,7 @@ def ledger_page(request):
     filters, error = _filters_or_error(request, ExportKind.LEDGER)
     before = request.GET.get("before", "")
     events = exports.ledger_events(filters).order_by("-seq")
-    if before.isdigit():
+    if before.isascii() and before.isdigit():
         events = events.filter(seq__lt=int(before))
     page = list(events[: PAGE_SIZE + 1]) if error is None else []
     if error is None:

@@ -29,7 +29,7 @@ def notifications(request):
 @login_required
 @require_POST
 def notifications_read(request):
-    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()] or None
+    ids = [int(i) for i in request.POST.getlist("id") if i.isascii() and i.isdigit()] or None
     services.notification_mark_read(actor=request.user, notification_ids=ids)
     return redirect("notifications")
 

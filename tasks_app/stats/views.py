@@ -267,7 +267,7 @@ def dashboard_print(request, plan_id: int):
 
 
 def _int(value) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return int(value) if value and value.isascii() and value.isdigit() else None
 
 
 def _drill_filters(request) -> dict:

@@ -91,7 +91,9 @@ def ticked_task_ids(data: QueryDict) -> list[int]:
     values = data.getlist("task")
     if not values:
         raise forms.ValidationError(_("请先勾选任务。"), code="required")
-    if len(values) > BULK_MAX_TASKS or not all(str(v).isdigit() for v in values):
+    if len(values) > BULK_MAX_TASKS or not all(
+        str(v).isascii() and str(v).isdigit() for v in values
+    ):
         raise forms.ValidationError(
             _("勾选的任务有误(一次最多%(n)s项)。") % {"n": BULK_MAX_TASKS}, code="invalid"
         )

@@ -207,7 +207,7 @@ def review_accept_many(request):
     if not permissions.is_office(request.user):
         raise PermissionDenied
     values = request.POST.getlist("update")
-    ids = sorted({int(v) for v in values if v.isdigit()})
+    ids = sorted({int(v) for v in values if v.isascii() and v.isdigit()})
     if not ids or len(ids) != len(set(values)):
         messages.error(request, _("请先勾选要通过的报送。"))
         return _back(request, "review-queue")

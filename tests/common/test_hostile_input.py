@@ -118,3 +118,10 @@ def test_a_target_change_with_four_decimals_is_kept_exactly(clerk, supervisor, p
     reporting_services.change_request_decide(actor=supervisor, change=change, approve=True)
     indicator.refresh_from_db()
     assert str(indicator.target_value) == "12.3456"
+
+
+@pytest.mark.parametrize("value", ["%C2%B3", "%C2%B3%0B", "840385493178712672442515456"])
+def test_a_unicode_digit_or_huge_id_in_a_progress_log_filter_answers_400(auditor, value):
+    """'³'.isdigit() is True but int('³') fails: filters read ASCII digits only."""
+    answer = api_for(auditor).get(f"/api/v1/audit/progress-log/?plan={value}&format=xlsx")
+    assert answer.status_code == 400
