@@ -9,877 +9,336 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("auth", "0012_alter_user_first_name_max_length"),
+        ('auth', '0012_alter_user_first_name_max_length'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Department",
+            name='Department',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=100, unique=True, verbose_name="名称")),
-                ("short_name", models.CharField(blank=True, max_length=40, verbose_name="简称")),
-                ("is_sample", models.BooleanField(default=False, verbose_name="示例")),
-                (
-                    "parent",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="children",
-                        to="tasks_app.department",
-                        verbose_name="上级单位",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=100, unique=True, verbose_name='名称')),
+                ('short_name', models.CharField(blank=True, max_length=40, verbose_name='简称')),
+                ('is_sample', models.BooleanField(default=False, verbose_name='示例')),
+                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='tasks_app.department', verbose_name='上级单位')),
             ],
             options={
-                "verbose_name": "部门",
-                "verbose_name_plural": "部门",
-                "ordering": ["name"],
+                'verbose_name': '部门',
+                'verbose_name_plural': '部门',
+                'ordering': ['name'],
             },
         ),
         migrations.CreateModel(
-            name="User",
+            name='User',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("password", models.CharField(max_length=128, verbose_name="password")),
-                (
-                    "last_login",
-                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
-                ),
-                (
-                    "is_superuser",
-                    models.BooleanField(
-                        default=False,
-                        help_text="Designates that this user has all permissions without explicitly assigning them.",
-                        verbose_name="superuser status",
-                    ),
-                ),
-                (
-                    "username",
-                    models.CharField(
-                        error_messages={"unique": "A user with that username already exists."},
-                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
-                        max_length=150,
-                        unique=True,
-                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
-                        verbose_name="username",
-                    ),
-                ),
-                (
-                    "first_name",
-                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
-                ),
-                (
-                    "last_name",
-                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
-                ),
-                (
-                    "email",
-                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
-                ),
-                (
-                    "is_staff",
-                    models.BooleanField(
-                        default=False,
-                        help_text="Designates whether the user can log into this admin site.",
-                        verbose_name="staff status",
-                    ),
-                ),
-                (
-                    "is_active",
-                    models.BooleanField(
-                        default=True,
-                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
-                        verbose_name="active",
-                    ),
-                ),
-                (
-                    "date_joined",
-                    models.DateTimeField(
-                        default=django.utils.timezone.now, verbose_name="date joined"
-                    ),
-                ),
-                (
-                    "role",
-                    models.CharField(
-                        choices=[
-                            ("staff", "承办人"),
-                            ("head", "部门负责人"),
-                            ("supervisor", "督查室"),
-                            ("leader", "区领导"),
-                            ("auditor", "审计人员"),
-                            ("admin", "系统管理员"),
-                        ],
-                        default="staff",
-                        max_length=20,
-                        verbose_name="角色",
-                    ),
-                ),
-                ("display_name", models.CharField(blank=True, max_length=50, verbose_name="姓名")),
-                ("is_sample", models.BooleanField(default=False, verbose_name="示例")),
-                (
-                    "groups",
-                    models.ManyToManyField(
-                        blank=True,
-                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
-                        related_name="user_set",
-                        related_query_name="user",
-                        to="auth.group",
-                        verbose_name="groups",
-                    ),
-                ),
-                (
-                    "user_permissions",
-                    models.ManyToManyField(
-                        blank=True,
-                        help_text="Specific permissions for this user.",
-                        related_name="user_set",
-                        related_query_name="user",
-                        to="auth.permission",
-                        verbose_name="user permissions",
-                    ),
-                ),
-                (
-                    "department",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="members",
-                        to="tasks_app.department",
-                        verbose_name="所属部门",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('password', models.CharField(max_length=128, verbose_name='password')),
+                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
+                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
+                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
+                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
+                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
+                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
+                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
+                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
+                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
+                ('role', models.CharField(choices=[('staff', '承办人'), ('head', '部门负责人'), ('supervisor', '督查室'), ('leader', '区领导'), ('auditor', '审计人员'), ('admin', '系统管理员')], default='staff', max_length=20, verbose_name='角色')),
+                ('display_name', models.CharField(blank=True, max_length=50, verbose_name='姓名')),
+                ('is_sample', models.BooleanField(default=False, verbose_name='示例')),
+                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
+                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                ('department', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='members', to='tasks_app.department', verbose_name='所属部门')),
             ],
             options={
-                "verbose_name": "用户",
-                "verbose_name_plural": "用户",
+                'verbose_name': '用户',
+                'verbose_name_plural': '用户',
             },
             managers=[
-                ("objects", django.contrib.auth.models.UserManager()),
+                ('objects', django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name="Plan",
+            name='Plan',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("year", models.PositiveSmallIntegerField(verbose_name="年度")),
-                ("title", models.CharField(max_length=200, verbose_name="名称")),
-                ("government", models.CharField(blank=True, max_length=100, verbose_name="政府")),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("work_report", "政府工作报告"),
-                            ("livelihood", "民生实事"),
-                            ("other", "其他清单"),
-                        ],
-                        default="work_report",
-                        max_length=20,
-                        verbose_name="类型",
-                    ),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("draft", "草稿"), ("published", "已发布")],
-                        default="draft",
-                        max_length=20,
-                        verbose_name="状态",
-                    ),
-                ),
-                ("report_date", models.DateField(blank=True, null=True, verbose_name="报告日期")),
-                (
-                    "published_at",
-                    models.DateTimeField(blank=True, null=True, verbose_name="发布时间"),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
+                ('title', models.CharField(max_length=200, verbose_name='名称')),
+                ('government', models.CharField(blank=True, max_length=100, verbose_name='政府')),
+                ('kind', models.CharField(choices=[('work_report', '政府工作报告'), ('livelihood', '民生实事'), ('other', '其他清单')], default='work_report', max_length=20, verbose_name='类型')),
+                ('status', models.CharField(choices=[('draft', '草稿'), ('published', '已发布')], default='draft', max_length=20, verbose_name='状态')),
+                ('report_date', models.DateField(blank=True, null=True, verbose_name='报告日期')),
+                ('published_at', models.DateTimeField(blank=True, null=True, verbose_name='发布时间')),
+                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
             ],
             options={
-                "verbose_name": "计划",
-                "verbose_name_plural": "计划",
-                "ordering": ["-year", "title"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("year", "title"), name="plan_unique_year_title"
-                    ),
-                    models.CheckConstraint(
-                        condition=models.Q(("kind__in", ["work_report", "livelihood", "other"])),
-                        name="plan_kind_valid",
-                    ),
-                    models.CheckConstraint(
-                        condition=models.Q(("status__in", ["draft", "published"])),
-                        name="plan_status_valid",
-                    ),
-                    models.CheckConstraint(
-                        condition=models.Q(("year__gte", 2000), ("year__lte", 2100)),
-                        name="plan_year_sane",
-                    ),
-                    models.CheckConstraint(
-                        condition=models.Q(
-                            models.Q(("status", "published"), _negated=True),
-                            ("published_at__isnull", False),
-                            _connector="OR",
-                        ),
-                        name="plan_published_has_time",
-                    ),
-                ],
+                'verbose_name': '计划',
+                'verbose_name_plural': '计划',
+                'ordering': ['-year', 'title'],
+                'constraints': [models.UniqueConstraint(fields=('year', 'title'), name='plan_unique_year_title'), models.CheckConstraint(condition=models.Q(('kind__in', ['work_report', 'livelihood', 'other'])), name='plan_kind_valid'), models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'published'])), name='plan_status_valid'), models.CheckConstraint(condition=models.Q(('year__gte', 2000), ('year__lte', 2100)), name='plan_year_sane'), models.CheckConstraint(condition=models.Q(models.Q(('status', 'published'), _negated=True), ('published_at__isnull', False), _connector='OR'), name='plan_published_has_time')],
             },
         ),
         migrations.CreateModel(
-            name="Indicator",
+            name='Indicator',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="排序")),
-                ("name", models.CharField(max_length=100, verbose_name="指标")),
-                ("unit", models.CharField(blank=True, max_length=20, verbose_name="单位")),
-                (
-                    "comparator",
-                    models.CharField(
-                        choices=[
-                            ("gte", "≥"),
-                            ("gt", ">"),
-                            ("lte", "≤"),
-                            ("lt", "<"),
-                            ("eq", "="),
-                            ("approx", "约"),
-                            ("growth", "增长"),
-                            ("between", "区间"),
-                        ],
-                        default="eq",
-                        max_length=10,
-                        verbose_name="比较方式",
-                    ),
-                ),
-                (
-                    "baseline",
-                    models.DecimalField(
-                        blank=True, decimal_places=4, max_digits=18, null=True, verbose_name="基数"
-                    ),
-                ),
-                (
-                    "target_value",
-                    models.DecimalField(decimal_places=4, max_digits=18, verbose_name="目标值"),
-                ),
-                (
-                    "target_value_max",
-                    models.DecimalField(
-                        blank=True,
-                        decimal_places=4,
-                        max_digits=18,
-                        null=True,
-                        verbose_name="目标上限",
-                    ),
-                ),
-                (
-                    "latest_actual",
-                    models.DecimalField(
-                        blank=True,
-                        decimal_places=4,
-                        max_digits=18,
-                        null=True,
-                        verbose_name="最新实际值",
-                    ),
-                ),
-                ("source_text", models.CharField(max_length=300, verbose_name="原文")),
-                (
-                    "plan",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="indicators",
-                        to="tasks_app.plan",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='排序')),
+                ('name', models.CharField(max_length=100, verbose_name='指标')),
+                ('unit', models.CharField(blank=True, max_length=20, verbose_name='单位')),
+                ('comparator', models.CharField(choices=[('gte', '≥'), ('gt', '>'), ('lte', '≤'), ('lt', '<'), ('eq', '='), ('approx', '约'), ('growth', '增长'), ('between', '区间')], default='eq', max_length=10, verbose_name='比较方式')),
+                ('baseline', models.DecimalField(blank=True, decimal_places=4, max_digits=18, null=True, verbose_name='基数')),
+                ('target_value', models.DecimalField(decimal_places=4, max_digits=18, verbose_name='目标值')),
+                ('target_value_max', models.DecimalField(blank=True, decimal_places=4, max_digits=18, null=True, verbose_name='目标上限')),
+                ('latest_actual', models.DecimalField(blank=True, decimal_places=4, max_digits=18, null=True, verbose_name='最新实际值')),
+                ('source_text', models.CharField(max_length=300, verbose_name='原文')),
+                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='indicators', to='tasks_app.plan')),
             ],
             options={
-                "verbose_name": "指标",
-                "verbose_name_plural": "指标",
-                "ordering": ["plan", "task", "position"],
+                'verbose_name': '指标',
+                'verbose_name_plural': '指标',
+                'ordering': ['plan', 'task', 'position'],
             },
         ),
         migrations.CreateModel(
-            name="Section",
+            name='Section',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("number", models.PositiveSmallIntegerField(verbose_name="序号")),
-                ("title", models.CharField(max_length=200, verbose_name="标题")),
-                (
-                    "plan",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="sections",
-                        to="tasks_app.plan",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('number', models.PositiveSmallIntegerField(verbose_name='序号')),
+                ('title', models.CharField(max_length=200, verbose_name='标题')),
+                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sections', to='tasks_app.plan')),
             ],
             options={
-                "verbose_name": "方面",
-                "verbose_name_plural": "方面",
-                "ordering": ["plan", "number"],
+                'verbose_name': '方面',
+                'verbose_name_plural': '方面',
+                'ordering': ['plan', 'number'],
             },
         ),
         migrations.CreateModel(
-            name="KeyArea",
+            name='KeyArea',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("number", models.PositiveSmallIntegerField(verbose_name="序号")),
-                ("title", models.CharField(max_length=200, verbose_name="标题")),
-                (
-                    "section",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="key_areas",
-                        to="tasks_app.section",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('number', models.PositiveSmallIntegerField(verbose_name='序号')),
+                ('title', models.CharField(max_length=200, verbose_name='标题')),
+                ('section', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='key_areas', to='tasks_app.section')),
             ],
             options={
-                "verbose_name": "重点领域",
-                "verbose_name_plural": "重点领域",
-                "ordering": ["section", "number"],
+                'verbose_name': '重点领域',
+                'verbose_name_plural': '重点领域',
+                'ordering': ['section', 'number'],
             },
         ),
         migrations.CreateModel(
-            name="StatusUpdate",
+            name='StatusUpdate',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("period", models.DateField(help_text="报送周期的第一天", verbose_name="报送期")),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("not_started", "未启动"),
-                            ("on_schedule", "序时推进"),
-                            ("behind", "滞后"),
-                            ("done", "已完成"),
-                            ("ongoing", "持续推进"),
-                        ],
-                        max_length=20,
-                        verbose_name="状态",
-                    ),
-                ),
-                ("progress", models.PositiveSmallIntegerField(verbose_name="进度(%)")),
-                ("narrative", models.TextField(max_length=5000, verbose_name="进展情况")),
-                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="填报时间")),
-                (
-                    "author",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="status_updates",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="填报人",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('period', models.DateField(help_text='报送周期的第一天', verbose_name='报送期')),
+                ('status', models.CharField(choices=[('not_started', '未启动'), ('on_schedule', '序时推进'), ('behind', '滞后'), ('done', '已完成'), ('ongoing', '持续推进')], max_length=20, verbose_name='状态')),
+                ('progress', models.PositiveSmallIntegerField(verbose_name='进度(%)')),
+                ('narrative', models.TextField(max_length=5000, verbose_name='进展情况')),
+                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='填报时间')),
+                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='status_updates', to=settings.AUTH_USER_MODEL, verbose_name='填报人')),
             ],
             options={
-                "verbose_name": "进展报送",
-                "verbose_name_plural": "进展报送",
-                "ordering": ["task", "-period"],
+                'verbose_name': '进展报送',
+                'verbose_name_plural': '进展报送',
+                'ordering': ['task', '-period'],
             },
         ),
         migrations.CreateModel(
-            name="IndicatorValue",
+            name='IndicatorValue',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "value",
-                    models.DecimalField(decimal_places=4, max_digits=18, verbose_name="实际值"),
-                ),
-                (
-                    "indicator",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="values",
-                        to="tasks_app.indicator",
-                    ),
-                ),
-                (
-                    "update",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="values",
-                        to="tasks_app.statusupdate",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('value', models.DecimalField(decimal_places=4, max_digits=18, verbose_name='实际值')),
+                ('indicator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='values', to='tasks_app.indicator')),
+                ('update', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='values', to='tasks_app.statusupdate')),
             ],
             options={
-                "verbose_name": "指标实际值",
-                "verbose_name_plural": "指标实际值",
+                'verbose_name': '指标实际值',
+                'verbose_name_plural': '指标实际值',
             },
         ),
         migrations.CreateModel(
-            name="Task",
+            name='Task',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("code", models.CharField(max_length=30, verbose_name="编号")),
-                ("title", models.CharField(max_length=200, verbose_name="任务")),
-                ("source_text", models.TextField(verbose_name="报告原文")),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("work_item", "具体工作"),
-                            ("headline_target", "主要目标"),
-                            ("livelihood", "民生实事"),
-                        ],
-                        default="work_item",
-                        max_length=20,
-                        verbose_name="类型",
-                    ),
-                ),
-                ("position", models.PositiveIntegerField(default=0, verbose_name="排序")),
-                ("start_date", models.DateField(blank=True, null=True, verbose_name="开始日期")),
-                ("deadline", models.DateField(blank=True, null=True, verbose_name="完成时限")),
-                (
-                    "report_frequency",
-                    models.CharField(
-                        choices=[
-                            ("weekly", "每周"),
-                            ("biweekly", "每半月"),
-                            ("monthly", "每月"),
-                            ("quarterly", "每季度"),
-                        ],
-                        default="monthly",
-                        max_length=20,
-                        verbose_name="报送频次",
-                    ),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("not_started", "未启动"),
-                            ("on_schedule", "序时推进"),
-                            ("behind", "滞后"),
-                            ("done", "已完成"),
-                            ("ongoing", "持续推进"),
-                        ],
-                        default="not_started",
-                        max_length=20,
-                        verbose_name="状态",
-                    ),
-                ),
-                ("progress", models.PositiveSmallIntegerField(default=0, verbose_name="进度(%)")),
-                (
-                    "received_at",
-                    models.DateTimeField(blank=True, null=True, verbose_name="签收时间"),
-                ),
-                (
-                    "assignment_is_sample",
-                    models.BooleanField(default=False, verbose_name="示例分工"),
-                ),
-                ("version", models.PositiveIntegerField(default=1, verbose_name="版本")),
-                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
-                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
-                (
-                    "co_departments",
-                    models.ManyToManyField(
-                        blank=True,
-                        related_name="co_tasks",
-                        to="tasks_app.department",
-                        verbose_name="配合单位",
-                    ),
-                ),
-                (
-                    "key_area",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="tasks",
-                        to="tasks_app.keyarea",
-                        verbose_name="重点领域",
-                    ),
-                ),
-                (
-                    "lead_department",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="lead_tasks",
-                        to="tasks_app.department",
-                        verbose_name="牵头单位",
-                    ),
-                ),
-                (
-                    "plan",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="tasks",
-                        to="tasks_app.plan",
-                    ),
-                ),
-                (
-                    "responsible_leader",
-                    models.ForeignKey(
-                        blank=True,
-                        limit_choices_to={"role": "leader"},
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="led_tasks",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="责任领导",
-                    ),
-                ),
-                (
-                    "section",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="tasks",
-                        to="tasks_app.section",
-                        verbose_name="方面",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('code', models.CharField(max_length=30, verbose_name='编号')),
+                ('title', models.CharField(max_length=200, verbose_name='任务')),
+                ('source_text', models.TextField(verbose_name='报告原文')),
+                ('kind', models.CharField(choices=[('work_item', '具体工作'), ('headline_target', '主要目标'), ('livelihood', '民生实事')], default='work_item', max_length=20, verbose_name='类型')),
+                ('position', models.PositiveIntegerField(default=0, verbose_name='排序')),
+                ('start_date', models.DateField(blank=True, null=True, verbose_name='开始日期')),
+                ('deadline', models.DateField(blank=True, null=True, verbose_name='完成时限')),
+                ('report_frequency', models.CharField(choices=[('weekly', '每周'), ('biweekly', '每半月'), ('monthly', '每月'), ('quarterly', '每季度')], default='monthly', max_length=20, verbose_name='报送频次')),
+                ('status', models.CharField(choices=[('not_started', '未启动'), ('on_schedule', '序时推进'), ('behind', '滞后'), ('done', '已完成'), ('ongoing', '持续推进')], default='not_started', max_length=20, verbose_name='状态')),
+                ('progress', models.PositiveSmallIntegerField(default=0, verbose_name='进度(%)')),
+                ('received_at', models.DateTimeField(blank=True, null=True, verbose_name='签收时间')),
+                ('assignment_is_sample', models.BooleanField(default=False, verbose_name='示例分工')),
+                ('version', models.PositiveIntegerField(default=1, verbose_name='版本')),
+                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
+                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
+                ('co_departments', models.ManyToManyField(blank=True, related_name='co_tasks', to='tasks_app.department', verbose_name='配合单位')),
+                ('key_area', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tasks', to='tasks_app.keyarea', verbose_name='重点领域')),
+                ('lead_department', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='lead_tasks', to='tasks_app.department', verbose_name='牵头单位')),
+                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to='tasks_app.plan')),
+                ('responsible_leader', models.ForeignKey(blank=True, limit_choices_to={'role': 'leader'}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='led_tasks', to=settings.AUTH_USER_MODEL, verbose_name='责任领导')),
+                ('section', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tasks', to='tasks_app.section', verbose_name='方面')),
             ],
             options={
-                "verbose_name": "任务",
-                "verbose_name_plural": "任务",
-                "ordering": ["plan", "position", "code"],
+                'verbose_name': '任务',
+                'verbose_name_plural': '任务',
+                'ordering': ['plan', 'position', 'code'],
             },
         ),
         migrations.AddField(
-            model_name="statusupdate",
-            name="task",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="updates",
-                to="tasks_app.task",
-            ),
+            model_name='statusupdate',
+            name='task',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='updates', to='tasks_app.task'),
         ),
         migrations.CreateModel(
-            name="Milestone",
+            name='Milestone',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("title", models.CharField(max_length=200, verbose_name="节点")),
-                ("due_date", models.DateField(verbose_name="计划完成日期")),
-                ("done_date", models.DateField(blank=True, null=True, verbose_name="实际完成日期")),
-                ("is_sample", models.BooleanField(default=False, verbose_name="示例")),
-                (
-                    "task",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="milestones",
-                        to="tasks_app.task",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('title', models.CharField(max_length=200, verbose_name='节点')),
+                ('due_date', models.DateField(verbose_name='计划完成日期')),
+                ('done_date', models.DateField(blank=True, null=True, verbose_name='实际完成日期')),
+                ('is_sample', models.BooleanField(default=False, verbose_name='示例')),
+                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='milestones', to='tasks_app.task')),
             ],
             options={
-                "verbose_name": "里程碑",
-                "verbose_name_plural": "里程碑",
-                "ordering": ["task", "due_date"],
+                'verbose_name': '里程碑',
+                'verbose_name_plural': '里程碑',
+                'ordering': ['task', 'due_date'],
             },
         ),
         migrations.AddField(
-            model_name="indicator",
-            name="task",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="indicators",
-                to="tasks_app.task",
-            ),
+            model_name='indicator',
+            name='task',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='indicators', to='tasks_app.task'),
         ),
         migrations.CreateModel(
-            name="AuditEvent",
+            name='AuditEvent',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "actor_username",
-                    models.CharField(blank=True, max_length=150, verbose_name="用户名"),
-                ),
-                ("actor_role", models.CharField(blank=True, max_length=20, verbose_name="角色")),
-                (
-                    "actor_department",
-                    models.CharField(blank=True, max_length=100, verbose_name="部门"),
-                ),
-                ("action", models.CharField(db_index=True, max_length=80, verbose_name="操作")),
-                ("object_type", models.CharField(max_length=50, verbose_name="对象类型")),
-                ("object_id", models.CharField(max_length=50, verbose_name="对象编号")),
-                ("object_repr", models.CharField(max_length=200, verbose_name="对象")),
-                ("before", models.JSONField(blank=True, null=True, verbose_name="变更前")),
-                ("after", models.JSONField(blank=True, null=True, verbose_name="变更后")),
-                (
-                    "created_at",
-                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="时间"),
-                ),
-                (
-                    "actor",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="操作人",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('actor_username', models.CharField(blank=True, max_length=150, verbose_name='用户名')),
+                ('actor_role', models.CharField(blank=True, max_length=20, verbose_name='角色')),
+                ('actor_department', models.CharField(blank=True, max_length=100, verbose_name='部门')),
+                ('action', models.CharField(db_index=True, max_length=80, verbose_name='操作')),
+                ('object_type', models.CharField(max_length=50, verbose_name='对象类型')),
+                ('object_id', models.CharField(max_length=50, verbose_name='对象编号')),
+                ('object_repr', models.CharField(max_length=200, verbose_name='对象')),
+                ('before', models.JSONField(blank=True, null=True, verbose_name='变更前')),
+                ('after', models.JSONField(blank=True, null=True, verbose_name='变更后')),
+                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='时间')),
+                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
             ],
             options={
-                "verbose_name": "审计事件",
-                "verbose_name_plural": "审计事件",
-                "ordering": ["id"],
-                "indexes": [
-                    models.Index(fields=["object_type", "object_id"], name="audit_object_idx")
-                ],
+                'verbose_name': '审计事件',
+                'verbose_name_plural': '审计事件',
+                'ordering': ['id'],
+                'indexes': [models.Index(fields=['object_type', 'object_id'], name='audit_object_idx')],
             },
         ),
         migrations.AddConstraint(
-            model_name="department",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("parent", models.F("id")), _negated=True),
-                name="department_not_own_parent",
-            ),
+            model_name='department',
+            constraint=models.CheckConstraint(condition=models.Q(('parent', models.F('id')), _negated=True), name='department_not_own_parent'),
         ),
         migrations.AddConstraint(
-            model_name="user",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("role__in", ["staff", "head", "supervisor", "leader", "auditor", "admin"])
-                ),
-                name="user_role_valid",
-            ),
+            model_name='user',
+            constraint=models.CheckConstraint(condition=models.Q(('role__in', ['staff', 'head', 'supervisor', 'leader', 'auditor', 'admin'])), name='user_role_valid'),
         ),
         migrations.AddConstraint(
-            model_name="user",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    models.Q(("role__in", ("staff", "head")), _negated=True),
-                    ("department__isnull", False),
-                    _connector="OR",
-                ),
-                name="user_department_role_has_department",
-            ),
+            model_name='user',
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('role__in', ('staff', 'head')), _negated=True), ('department__isnull', False), _connector='OR'), name='user_department_role_has_department'),
         ),
         migrations.AddConstraint(
-            model_name="section",
-            constraint=models.UniqueConstraint(
-                fields=("plan", "number"), name="section_unique_number"
-            ),
+            model_name='section',
+            constraint=models.UniqueConstraint(fields=('plan', 'number'), name='section_unique_number'),
         ),
         migrations.AddConstraint(
-            model_name="section",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("number__gte", 1)), name="section_number_positive"
-            ),
+            model_name='section',
+            constraint=models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='section_number_positive'),
         ),
         migrations.AddConstraint(
-            model_name="keyarea",
-            constraint=models.UniqueConstraint(
-                fields=("section", "number"), name="keyarea_unique_number"
-            ),
+            model_name='keyarea',
+            constraint=models.UniqueConstraint(fields=('section', 'number'), name='keyarea_unique_number'),
         ),
         migrations.AddConstraint(
-            model_name="keyarea",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("number__gte", 1)), name="keyarea_number_positive"
-            ),
+            model_name='keyarea',
+            constraint=models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='keyarea_number_positive'),
         ),
         migrations.AddConstraint(
-            model_name="indicatorvalue",
-            constraint=models.UniqueConstraint(
-                fields=("update", "indicator"), name="indicatorvalue_unique"
-            ),
+            model_name='indicatorvalue',
+            constraint=models.UniqueConstraint(fields=('update', 'indicator'), name='indicatorvalue_unique'),
         ),
         migrations.AddIndex(
-            model_name="task",
-            index=models.Index(fields=["lead_department", "status"], name="task_lead_status_idx"),
+            model_name='task',
+            index=models.Index(fields=['lead_department', 'status'], name='task_lead_status_idx'),
         ),
         migrations.AddIndex(
-            model_name="task",
-            index=models.Index(fields=["deadline"], name="task_deadline_idx"),
+            model_name='task',
+            index=models.Index(fields=['deadline'], name='task_deadline_idx'),
         ),
         migrations.AddConstraint(
-            model_name="task",
-            constraint=models.UniqueConstraint(fields=("plan", "code"), name="task_unique_code"),
+            model_name='task',
+            constraint=models.UniqueConstraint(fields=('plan', 'code'), name='task_unique_code'),
         ),
         migrations.AddConstraint(
-            model_name="task",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("kind__in", ["work_item", "headline_target", "livelihood"])),
-                name="task_kind_valid",
-            ),
+            model_name='task',
+            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['work_item', 'headline_target', 'livelihood'])), name='task_kind_valid'),
         ),
         migrations.AddConstraint(
-            model_name="task",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("status__in", ["not_started", "on_schedule", "behind", "done", "ongoing"])
-                ),
-                name="task_status_valid",
-            ),
+            model_name='task',
+            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['not_started', 'on_schedule', 'behind', 'done', 'ongoing'])), name='task_status_valid'),
         ),
         migrations.AddConstraint(
-            model_name="task",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("report_frequency__in", ["weekly", "biweekly", "monthly", "quarterly"])
-                ),
-                name="task_report_frequency_valid",
-            ),
+            model_name='task',
+            constraint=models.CheckConstraint(condition=models.Q(('report_frequency__in', ['weekly', 'biweekly', 'monthly', 'quarterly'])), name='task_report_frequency_valid'),
         ),
         migrations.AddConstraint(
-            model_name="task",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("progress__gte", 0), ("progress__lte", 100)),
-                name="task_progress_0_100",
-            ),
+            model_name='task',
+            constraint=models.CheckConstraint(condition=models.Q(('progress__gte', 0), ('progress__lte', 100)), name='task_progress_0_100'),
         ),
         migrations.AddConstraint(
-            model_name="task",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("start_date__isnull", True),
-                    ("deadline__isnull", True),
-                    ("deadline__gte", models.F("start_date")),
-                    _connector="OR",
-                ),
-                name="task_deadline_after_start",
-            ),
+            model_name='task',
+            constraint=models.CheckConstraint(condition=models.Q(('start_date__isnull', True), ('deadline__isnull', True), ('deadline__gte', models.F('start_date')), _connector='OR'), name='task_deadline_after_start'),
         ),
         migrations.AddConstraint(
-            model_name="task",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    models.Q(("kind", "work_item"), _negated=True),
-                    ("key_area__isnull", False),
-                    _connector="OR",
-                ),
-                name="task_work_item_has_key_area",
-            ),
+            model_name='task',
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'work_item'), _negated=True), ('key_area__isnull', False), _connector='OR'), name='task_work_item_has_key_area'),
         ),
         migrations.AddConstraint(
-            model_name="task",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    models.Q(("status", "done"), _negated=True), ("progress", 100), _connector="OR"
-                ),
-                name="task_done_is_100",
-            ),
+            model_name='task',
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'done'), _negated=True), ('progress', 100), _connector='OR'), name='task_done_is_100'),
         ),
         migrations.AddConstraint(
-            model_name="statusupdate",
-            constraint=models.UniqueConstraint(
-                fields=("task", "period"), name="statusupdate_one_per_period"
-            ),
+            model_name='statusupdate',
+            constraint=models.UniqueConstraint(fields=('task', 'period'), name='statusupdate_one_per_period'),
         ),
         migrations.AddConstraint(
-            model_name="statusupdate",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("status__in", ["not_started", "on_schedule", "behind", "done", "ongoing"])
-                ),
-                name="statusupdate_status_valid",
-            ),
+            model_name='statusupdate',
+            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['not_started', 'on_schedule', 'behind', 'done', 'ongoing'])), name='statusupdate_status_valid'),
         ),
         migrations.AddConstraint(
-            model_name="statusupdate",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("progress__gte", 0), ("progress__lte", 100)),
-                name="statusupdate_progress_0_100",
-            ),
+            model_name='statusupdate',
+            constraint=models.CheckConstraint(condition=models.Q(('progress__gte', 0), ('progress__lte', 100)), name='statusupdate_progress_0_100'),
         ),
         migrations.AddConstraint(
-            model_name="milestone",
-            constraint=models.UniqueConstraint(
-                fields=("task", "due_date", "title"), name="milestone_unique"
-            ),
+            model_name='milestone',
+            constraint=models.UniqueConstraint(fields=('task', 'due_date', 'title'), name='milestone_unique'),
         ),
         migrations.AddConstraint(
-            model_name="indicator",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    (
-                        "comparator__in",
-                        ["gte", "gt", "lte", "lt", "eq", "approx", "growth", "between"],
-                    )
-                ),
-                name="indicator_comparator_valid",
-            ),
+            model_name='indicator',
+            constraint=models.CheckConstraint(condition=models.Q(('comparator__in', ['gte', 'gt', 'lte', 'lt', 'eq', 'approx', 'growth', 'between'])), name='indicator_comparator_valid'),
         ),
         migrations.AddConstraint(
-            model_name="indicator",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    models.Q(
-                        ("comparator", "between"),
-                        ("target_value_max__gte", models.F("target_value")),
-                    ),
-                    models.Q(
-                        models.Q(("comparator", "between"), _negated=True),
-                        ("target_value_max__isnull", True),
-                    ),
-                    _connector="OR",
-                ),
-                name="indicator_range_only_between",
-            ),
+            model_name='indicator',
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('comparator', 'between'), ('target_value_max__gte', models.F('target_value'))), models.Q(models.Q(('comparator', 'between'), _negated=True), ('target_value_max__isnull', True)), _connector='OR'), name='indicator_range_only_between'),
         ),
         migrations.AddConstraint(
-            model_name="indicator",
-            constraint=models.UniqueConstraint(
-                fields=("plan", "task", "position"), name="indicator_unique_position"
-            ),
+            model_name='indicator',
+            constraint=models.UniqueConstraint(fields=('plan', 'task', 'position'), name='indicator_unique_position'),
         ),
     ]

@@ -4,41 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("tasks_app", "0001_initial"),
+        ('tasks_app', '0001_initial'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="CalendarDay",
+            name='CalendarDay',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("date", models.DateField(unique=True, verbose_name="日期")),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[("holiday", "休息日"), ("workday", "调休上班")],
-                        max_length=10,
-                        verbose_name="类型",
-                    ),
-                ),
-                ("name", models.CharField(blank=True, max_length=50, verbose_name="名称")),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('date', models.DateField(unique=True, verbose_name='日期')),
+                ('kind', models.CharField(choices=[('holiday', '休息日'), ('workday', '调休上班')], max_length=10, verbose_name='类型')),
+                ('name', models.CharField(blank=True, max_length=50, verbose_name='名称')),
             ],
             options={
-                "verbose_name": "节假日安排",
-                "verbose_name_plural": "节假日安排",
-                "ordering": ["date"],
-                "constraints": [
-                    models.CheckConstraint(
-                        condition=models.Q(("kind__in", ["holiday", "workday"])),
-                        name="calendarday_kind_valid",
-                    )
-                ],
+                'verbose_name': '节假日安排',
+                'verbose_name_plural': '节假日安排',
+                'ordering': ['date'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['holiday', 'workday'])), name='calendarday_kind_valid')],
             },
         ),
     ]

@@ -7,465 +7,273 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("tasks_app", "0003_seed_calendar_days"),
+        ('tasks_app', '0003_seed_calendar_days'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="ChangeRequest",
+            name='ChangeRequest',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "field",
-                    models.CharField(
-                        choices=[("deadline", "完成时限"), ("target_value", "目标值")],
-                        max_length=20,
-                        verbose_name="变更项",
-                    ),
-                ),
-                ("old_value", models.CharField(max_length=40, verbose_name="原值")),
-                ("new_value", models.CharField(max_length=40, verbose_name="新值")),
-                ("reason", models.TextField(max_length=1000, verbose_name="理由")),
-                (
-                    "state",
-                    models.CharField(
-                        choices=[
-                            ("pending", "待审批"),
-                            ("approved", "已批准"),
-                            ("rejected", "已驳回"),
-                        ],
-                        default="pending",
-                        max_length=10,
-                        verbose_name="状态",
-                    ),
-                ),
-                ("decided_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "decision_note",
-                    models.TextField(blank=True, max_length=1000, verbose_name="审批意见"),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('field', models.CharField(choices=[('deadline', '完成时限'), ('target_value', '目标值')], max_length=20, verbose_name='变更项')),
+                ('old_value', models.CharField(max_length=40, verbose_name='原值')),
+                ('new_value', models.CharField(max_length=40, verbose_name='新值')),
+                ('reason', models.TextField(max_length=1000, verbose_name='理由')),
+                ('state', models.CharField(choices=[('pending', '待审批'), ('approved', '已批准'), ('rejected', '已驳回')], default='pending', max_length=10, verbose_name='状态')),
+                ('decided_at', models.DateTimeField(blank=True, null=True)),
+                ('decision_note', models.TextField(blank=True, max_length=1000, verbose_name='审批意见')),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                "verbose_name": "变更申请",
-                "verbose_name_plural": "变更申请",
-                "ordering": ["-created_at"],
+                'verbose_name': '变更申请',
+                'verbose_name_plural': '变更申请',
+                'ordering': ['-created_at'],
             },
         ),
         migrations.CreateModel(
-            name="Contribution",
+            name='Contribution',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("period", models.DateField(verbose_name="报送期")),
-                ("narrative", models.TextField(max_length=5000, verbose_name="配合情况")),
-                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="填报时间")),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('period', models.DateField(verbose_name='报送期')),
+                ('narrative', models.TextField(max_length=5000, verbose_name='配合情况')),
+                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='填报时间')),
             ],
             options={
-                "verbose_name": "配合单位报送",
-                "verbose_name_plural": "配合单位报送",
-                "ordering": ["task", "-period"],
+                'verbose_name': '配合单位报送',
+                'verbose_name_plural': '配合单位报送',
+                'ordering': ['task', '-period'],
             },
         ),
         migrations.CreateModel(
-            name="Evidence",
+            name='Evidence',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("file", models.FileField(upload_to="evidence/%Y/%m/", verbose_name="文件")),
-                ("original_name", models.CharField(max_length=200, verbose_name="原文件名")),
-                ("content_type", models.CharField(max_length=100, verbose_name="类型")),
-                ("size", models.PositiveIntegerField(verbose_name="大小(字节)")),
-                ("sha256", models.CharField(max_length=64)),
-                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="上传时间")),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('file', models.FileField(upload_to='evidence/%Y/%m/', verbose_name='文件')),
+                ('original_name', models.CharField(max_length=200, verbose_name='原文件名')),
+                ('content_type', models.CharField(max_length=100, verbose_name='类型')),
+                ('size', models.PositiveIntegerField(verbose_name='大小(字节)')),
+                ('sha256', models.CharField(max_length=64)),
+                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='上传时间')),
             ],
             options={
-                "verbose_name": "佐证材料",
-                "verbose_name_plural": "佐证材料",
-                "ordering": ["update", "created_at"],
+                'verbose_name': '佐证材料',
+                'verbose_name_plural': '佐证材料',
+                'ordering': ['update', 'created_at'],
             },
         ),
         migrations.CreateModel(
-            name="IdempotencyRecord",
+            name='IdempotencyRecord',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("key", models.CharField(max_length=100)),
-                ("scope", models.CharField(max_length=100)),
-                ("request_hash", models.CharField(max_length=64)),
-                ("response_status", models.PositiveSmallIntegerField()),
-                ("response_body", models.JSONField()),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('key', models.CharField(max_length=100)),
+                ('scope', models.CharField(max_length=100)),
+                ('request_hash', models.CharField(max_length=64)),
+                ('response_status', models.PositiveSmallIntegerField()),
+                ('response_body', models.JSONField()),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name="Instruction",
+            name='Instruction',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("text", models.TextField(max_length=2000, verbose_name="批示内容")),
-                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="批示时间")),
-                (
-                    "read_at",
-                    models.DateTimeField(blank=True, null=True, verbose_name="部门阅知时间"),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('text', models.TextField(max_length=2000, verbose_name='批示内容')),
+                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='批示时间')),
+                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='部门阅知时间')),
             ],
             options={
-                "verbose_name": "领导批示",
-                "verbose_name_plural": "领导批示",
-                "ordering": ["task", "-created_at"],
+                'verbose_name': '领导批示',
+                'verbose_name_plural': '领导批示',
+                'ordering': ['task', '-created_at'],
             },
         ),
         migrations.CreateModel(
-            name="Review",
+            name='Review',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("revision", models.PositiveSmallIntegerField(verbose_name="审核的报送次数")),
-                (
-                    "decision",
-                    models.CharField(
-                        choices=[("accepted", "通过"), ("returned", "退回")],
-                        max_length=10,
-                        verbose_name="审核结果",
-                    ),
-                ),
-                ("reason", models.TextField(blank=True, max_length=1000, verbose_name="理由")),
-                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="审核时间")),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('revision', models.PositiveSmallIntegerField(verbose_name='审核的报送次数')),
+                ('decision', models.CharField(choices=[('accepted', '通过'), ('returned', '退回')], max_length=10, verbose_name='审核结果')),
+                ('reason', models.TextField(blank=True, max_length=1000, verbose_name='理由')),
+                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='审核时间')),
             ],
             options={
-                "verbose_name": "审核",
-                "verbose_name_plural": "审核",
-                "ordering": ["update", "created_at"],
+                'verbose_name': '审核',
+                'verbose_name_plural': '审核',
+                'ordering': ['update', 'created_at'],
             },
         ),
         migrations.AddField(
-            model_name="indicator",
-            name="original_target_value",
-            field=models.DecimalField(
-                blank=True, decimal_places=4, max_digits=18, null=True, verbose_name="原目标值"
-            ),
+            model_name='indicator',
+            name='original_target_value',
+            field=models.DecimalField(blank=True, decimal_places=4, max_digits=18, null=True, verbose_name='原目标值'),
         ),
         migrations.AddField(
-            model_name="statusupdate",
-            name="review_state",
-            field=models.CharField(
-                choices=[("submitted", "待审核"), ("accepted", "已通过"), ("returned", "已退回")],
-                default="submitted",
-                max_length=20,
-                verbose_name="审核状态",
-            ),
+            model_name='statusupdate',
+            name='review_state',
+            field=models.CharField(choices=[('submitted', '待审核'), ('accepted', '已通过'), ('returned', '已退回')], default='submitted', max_length=20, verbose_name='审核状态'),
         ),
         migrations.AddField(
-            model_name="statusupdate",
-            name="revision",
-            field=models.PositiveSmallIntegerField(default=1, verbose_name="报送次数"),
+            model_name='statusupdate',
+            name='revision',
+            field=models.PositiveSmallIntegerField(default=1, verbose_name='报送次数'),
         ),
         migrations.AddField(
-            model_name="statusupdate",
-            name="submitted_at",
-            field=models.DateTimeField(
-                default=django.utils.timezone.now, verbose_name="最近报送时间"
-            ),
+            model_name='statusupdate',
+            name='submitted_at',
+            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='最近报送时间'),
         ),
         migrations.AddField(
-            model_name="statusupdate",
-            name="version",
-            field=models.PositiveIntegerField(default=1, verbose_name="版本"),
+            model_name='statusupdate',
+            name='version',
+            field=models.PositiveIntegerField(default=1, verbose_name='版本'),
         ),
         migrations.AddField(
-            model_name="task",
-            name="expected_progress",
-            field=models.PositiveSmallIntegerField(default=0, verbose_name="序时进度(%)"),
+            model_name='task',
+            name='expected_progress',
+            field=models.PositiveSmallIntegerField(default=0, verbose_name='序时进度(%)'),
         ),
         migrations.AddField(
-            model_name="task",
-            name="light",
-            field=models.CharField(
-                choices=[("green", "绿灯"), ("yellow", "黄灯"), ("red", "红灯")],
-                default="green",
-                max_length=10,
-                verbose_name="亮灯",
-            ),
+            model_name='task',
+            name='light',
+            field=models.CharField(choices=[('green', '绿灯'), ('yellow', '黄灯'), ('red', '红灯')], default='green', max_length=10, verbose_name='亮灯'),
         ),
         migrations.AddField(
-            model_name="task",
-            name="original_deadline",
-            field=models.DateField(
-                blank=True,
-                help_text="计划发布后经变更申请调整时限的,保留最初的时限",
-                null=True,
-                verbose_name="原完成时限",
-            ),
+            model_name='task',
+            name='original_deadline',
+            field=models.DateField(blank=True, help_text='计划发布后经变更申请调整时限的,保留最初的时限', null=True, verbose_name='原完成时限'),
         ),
         migrations.AddField(
-            model_name="task",
-            name="received_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="签收人",
-            ),
+            model_name='task',
+            name='received_by',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='签收人'),
         ),
         migrations.AddField(
-            model_name="task",
-            name="schedule_as_of",
-            field=models.DateField(blank=True, null=True, verbose_name="计算日期"),
+            model_name='task',
+            name='schedule_as_of',
+            field=models.DateField(blank=True, null=True, verbose_name='计算日期'),
         ),
         migrations.AddIndex(
-            model_name="statusupdate",
-            index=models.Index(
-                condition=models.Q(("review_state", "submitted")),
-                fields=["submitted_at"],
-                name="statusupdate_review_queue_idx",
-            ),
+            model_name='statusupdate',
+            index=models.Index(condition=models.Q(('review_state', 'submitted')), fields=['submitted_at'], name='statusupdate_review_queue_idx'),
         ),
         migrations.AddIndex(
-            model_name="task",
-            index=models.Index(fields=["plan", "light"], name="task_plan_light_idx"),
+            model_name='task',
+            index=models.Index(fields=['plan', 'light'], name='task_plan_light_idx'),
         ),
         migrations.AddConstraint(
-            model_name="statusupdate",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("review_state__in", ["submitted", "accepted", "returned"])),
-                name="statusupdate_review_state_valid",
-            ),
+            model_name='statusupdate',
+            constraint=models.CheckConstraint(condition=models.Q(('review_state__in', ['submitted', 'accepted', 'returned'])), name='statusupdate_review_state_valid'),
         ),
         migrations.AddConstraint(
-            model_name="task",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("light__in", ["green", "yellow", "red"])),
-                name="task_light_valid",
-            ),
+            model_name='task',
+            constraint=models.CheckConstraint(condition=models.Q(('light__in', ['green', 'yellow', 'red'])), name='task_light_valid'),
         ),
         migrations.AddConstraint(
-            model_name="task",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("expected_progress__lte", 100)),
-                name="task_expected_progress_0_100",
-            ),
+            model_name='task',
+            constraint=models.CheckConstraint(condition=models.Q(('expected_progress__lte', 100)), name='task_expected_progress_0_100'),
         ),
         migrations.AddField(
-            model_name="changerequest",
-            name="decided_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-            ),
+            model_name='changerequest',
+            name='decided_by',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name="changerequest",
-            name="indicator",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="change_requests",
-                to="tasks_app.indicator",
-            ),
+            model_name='changerequest',
+            name='indicator',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='change_requests', to='tasks_app.indicator'),
         ),
         migrations.AddField(
-            model_name="changerequest",
-            name="requested_by",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-            ),
+            model_name='changerequest',
+            name='requested_by',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name="changerequest",
-            name="task",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="change_requests",
-                to="tasks_app.task",
-            ),
+            model_name='changerequest',
+            name='task',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='change_requests', to='tasks_app.task'),
         ),
         migrations.AddField(
-            model_name="contribution",
-            name="author",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-            ),
+            model_name='contribution',
+            name='author',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name="contribution",
-            name="department",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="tasks_app.department",
-            ),
+            model_name='contribution',
+            name='department',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tasks_app.department'),
         ),
         migrations.AddField(
-            model_name="contribution",
-            name="task",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="contributions",
-                to="tasks_app.task",
-            ),
+            model_name='contribution',
+            name='task',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contributions', to='tasks_app.task'),
         ),
         migrations.AddField(
-            model_name="evidence",
-            name="update",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="evidence",
-                to="tasks_app.statusupdate",
-            ),
+            model_name='evidence',
+            name='update',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evidence', to='tasks_app.statusupdate'),
         ),
         migrations.AddField(
-            model_name="evidence",
-            name="uploaded_by",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-            ),
+            model_name='evidence',
+            name='uploaded_by',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name="idempotencyrecord",
-            name="user",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-            ),
+            model_name='idempotencyrecord',
+            name='user',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name="instruction",
-            name="leader",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-            ),
+            model_name='instruction',
+            name='leader',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name="instruction",
-            name="task",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="instructions",
-                to="tasks_app.task",
-            ),
+            model_name='instruction',
+            name='task',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='instructions', to='tasks_app.task'),
         ),
         migrations.AddField(
-            model_name="review",
-            name="reviewer",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="审核人",
-            ),
+            model_name='review',
+            name='reviewer',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='审核人'),
         ),
         migrations.AddField(
-            model_name="review",
-            name="update",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="reviews",
-                to="tasks_app.statusupdate",
-            ),
+            model_name='review',
+            name='update',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='tasks_app.statusupdate'),
         ),
         migrations.AddConstraint(
-            model_name="changerequest",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    models.Q(("field", "target_value"), ("indicator__isnull", False)),
-                    models.Q(("field", "deadline"), ("indicator__isnull", True)),
-                    _connector="OR",
-                ),
-                name="changerequest_indicator_iff_target",
-            ),
+            model_name='changerequest',
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('field', 'target_value'), ('indicator__isnull', False)), models.Q(('field', 'deadline'), ('indicator__isnull', True)), _connector='OR'), name='changerequest_indicator_iff_target'),
         ),
         migrations.AddConstraint(
-            model_name="changerequest",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("state__in", ["pending", "approved", "rejected"])),
-                name="changerequest_state_valid",
-            ),
+            model_name='changerequest',
+            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['pending', 'approved', 'rejected'])), name='changerequest_state_valid'),
         ),
         migrations.AddConstraint(
-            model_name="changerequest",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("state", "pending")),
-                fields=("task", "field", "indicator"),
-                name="changerequest_one_pending",
-                nulls_distinct=False,
-            ),
+            model_name='changerequest',
+            constraint=models.UniqueConstraint(condition=models.Q(('state', 'pending')), fields=('task', 'field', 'indicator'), name='changerequest_one_pending', nulls_distinct=False),
         ),
         migrations.AddConstraint(
-            model_name="contribution",
-            constraint=models.UniqueConstraint(
-                fields=("task", "department", "period"), name="contribution_one_per_period"
-            ),
+            model_name='contribution',
+            constraint=models.UniqueConstraint(fields=('task', 'department', 'period'), name='contribution_one_per_period'),
         ),
         migrations.AddConstraint(
-            model_name="idempotencyrecord",
-            constraint=models.UniqueConstraint(
-                fields=("user", "key"), name="idempotency_unique_key"
-            ),
+            model_name='idempotencyrecord',
+            constraint=models.UniqueConstraint(fields=('user', 'key'), name='idempotency_unique_key'),
         ),
         migrations.AddConstraint(
-            model_name="review",
-            constraint=models.UniqueConstraint(
-                fields=("update", "revision"), name="review_once_per_revision"
-            ),
+            model_name='review',
+            constraint=models.UniqueConstraint(fields=('update', 'revision'), name='review_once_per_revision'),
         ),
         migrations.AddConstraint(
-            model_name="review",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("decision__in", ["accepted", "returned"])),
-                name="review_decision_valid",
-            ),
+            model_name='review',
+            constraint=models.CheckConstraint(condition=models.Q(('decision__in', ['accepted', 'returned'])), name='review_decision_valid'),
         ),
         migrations.AddConstraint(
-            model_name="review",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    models.Q(("decision", "returned"), _negated=True),
-                    models.Q(("reason", ""), _negated=True),
-                    _connector="OR",
-                ),
-                name="review_return_has_reason",
-            ),
+            model_name='review',
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('decision', 'returned'), _negated=True), models.Q(('reason', ''), _negated=True), _connector='OR'), name='review_return_has_reason'),
         ),
     ]

@@ -15,22 +15,9 @@ from django.db import migrations, models
 
 GENESIS = "0" * 64
 HASHED_FIELDS = (
-    "seq",
-    "prev_hash",
-    "created_at",
-    "actor_id",
-    "actor_username",
-    "actor_role",
-    "actor_department",
-    "action",
-    "object_type",
-    "object_id",
-    "object_repr",
-    "before",
-    "after",
-    "ip",
-    "user_agent",
-    "request_id",
+    "seq", "prev_hash", "created_at", "actor_id", "actor_username", "actor_role",
+    "actor_department", "action", "object_type", "object_id", "object_repr", "before", "after",
+    "ip", "user_agent", "request_id",
 )
 
 
@@ -192,10 +179,8 @@ END $$;
 APPEND_ONLY_TABLES = ("tasks_app_auditevent", "tasks_app_auditcheckpoint")
 # table -> (kind, derived columns not worth an event on their own)
 CAPTURED_TABLES = {
-    "tasks_app_task": (
-        "task",
-        ["expected_progress", "light", "schedule_as_of", "updated_at", "version"],
-    ),
+    "tasks_app_task": ("task", ["expected_progress", "light", "schedule_as_of", "updated_at",
+                                "version"]),
     "tasks_app_task_co_departments": ("task_co_departments", []),
     "tasks_app_indicator": ("indicator", []),
     "tasks_app_milestone": ("milestone", []),
@@ -239,13 +224,9 @@ def remove_triggers(apps, schema_editor):
         schema_editor.execute(f"DROP TRIGGER IF EXISTS gaoxin_append_only_truncate ON {table}")
     for table in CAPTURED_TABLES:
         schema_editor.execute(f"DROP TRIGGER IF EXISTS gaoxin_capture ON {table}")
-    for function in (
-        "gaoxin_capture()",
-        "gaoxin_append_only()",
-        "gaoxin_audit_append(text, text, text, text, text, jsonb, jsonb, text, text, text)",
-        "gaoxin_row_json(jsonb)",
-        "gaoxin_canonical_json(jsonb)",
-    ):
+    for function in ("gaoxin_capture()", "gaoxin_append_only()",
+                     "gaoxin_audit_append(text, text, text, text, text, jsonb, jsonb, text, text, text)",
+                     "gaoxin_row_json(jsonb)", "gaoxin_canonical_json(jsonb)"):
         schema_editor.execute(f"DROP FUNCTION IF EXISTS {function}")
 
 
@@ -258,16 +239,11 @@ def create_checkpoint_beat(apps, schema_editor):
     CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
     crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute="0",
-        hour="*",
-        day_of_week="*",
-        day_of_month="*",
-        month_of_year="*",
+        minute="0", hour="*", day_of_week="*", day_of_month="*", month_of_year="*",
         timezone="Asia/Shanghai",
     )
     PeriodicTask.objects.get_or_create(
-        name="每小时记录审计日志检查点",
-        defaults={"task": CHECKPOINT_TASK, "crontab": crontab},
+        name="每小时记录审计日志检查点", defaults={"task": CHECKPOINT_TASK, "crontab": crontab},
     )
 
 
@@ -287,12 +263,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="AuditChainHead",
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("seq", models.BigIntegerField(default=0)),
                 ("hash", models.CharField(max_length=64)),
                 ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
@@ -300,25 +271,15 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="auditchainhead",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("id", 1)), name="auditchainhead_single_row"
-            ),
+            constraint=models.CheckConstraint(condition=models.Q(("id", 1)), name="auditchainhead_single_row"),
         ),
         migrations.CreateModel(
             name="AuditCheckpoint",
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("seq", models.BigIntegerField(verbose_name="序号")),
                 ("hash", models.CharField(max_length=64, verbose_name="哈希")),
-                (
-                    "created_at",
-                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="时间"),
-                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="时间")),
                 ("created_by", models.CharField(blank=True, max_length=150, verbose_name="记录人")),
             ],
             options={
@@ -330,70 +291,18 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="ExportJob",
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[("ledger", "审计日志"), ("progress", "进展日志")],
-                        max_length=10,
-                        verbose_name="内容",
-                    ),
-                ),
-                (
-                    "format",
-                    models.CharField(
-                        choices=[("csv", "CSV"), ("xlsx", "XLSX")],
-                        max_length=10,
-                        verbose_name="格式",
-                    ),
-                ),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(choices=[("ledger", "审计日志"), ("progress", "进展日志")], max_length=10, verbose_name="内容")),
+                ("format", models.CharField(choices=[("csv", "CSV"), ("xlsx", "XLSX")], max_length=10, verbose_name="格式")),
                 ("filters", models.JSONField(default=dict, verbose_name="筛选条件")),
                 ("background", models.BooleanField(default=False, verbose_name="后台生成")),
-                (
-                    "state",
-                    models.CharField(
-                        choices=[
-                            ("pending", "排队中"),
-                            ("running", "生成中"),
-                            ("done", "已完成"),
-                            ("failed", "失败"),
-                        ],
-                        default="pending",
-                        max_length=10,
-                        verbose_name="状态",
-                    ),
-                ),
-                (
-                    "file",
-                    models.FileField(
-                        blank=True, upload_to="audit_exports/%Y/%m/", verbose_name="文件"
-                    ),
-                ),
+                ("state", models.CharField(choices=[("pending", "排队中"), ("running", "生成中"), ("done", "已完成"), ("failed", "失败")], default="pending", max_length=10, verbose_name="状态")),
+                ("file", models.FileField(blank=True, upload_to="audit_exports/%Y/%m/", verbose_name="文件")),
                 ("manifest", models.JSONField(blank=True, null=True, verbose_name="清单")),
                 ("error", models.CharField(blank=True, max_length=300, verbose_name="错误")),
-                (
-                    "created_at",
-                    models.DateTimeField(
-                        default=django.utils.timezone.now, verbose_name="创建时间"
-                    ),
-                ),
-                (
-                    "finished_at",
-                    models.DateTimeField(blank=True, null=True, verbose_name="完成时间"),
-                ),
-                (
-                    "requested_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="创建时间")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="完成时间")),
+                ("requested_by", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL)),
             ],
             options={
                 "verbose_name": "导出",
@@ -403,31 +312,19 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="exportjob",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("kind__in", ["ledger", "progress"])),
-                name="exportjob_kind_valid",
-            ),
+            constraint=models.CheckConstraint(condition=models.Q(("kind__in", ["ledger", "progress"])), name="exportjob_kind_valid"),
         ),
         migrations.AddConstraint(
             model_name="exportjob",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("format__in", ["csv", "xlsx"])), name="exportjob_format_valid"
-            ),
+            constraint=models.CheckConstraint(condition=models.Q(("format__in", ["csv", "xlsx"])), name="exportjob_format_valid"),
         ),
         migrations.AddConstraint(
             model_name="exportjob",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("state__in", ["pending", "running", "done", "failed"])),
-                name="exportjob_state_valid",
-            ),
+            constraint=models.CheckConstraint(condition=models.Q(("state__in", ["pending", "running", "done", "failed"])), name="exportjob_state_valid"),
         ),
         migrations.AlterModelOptions(
             name="auditevent",
-            options={
-                "ordering": ["seq"],
-                "verbose_name": "审计事件",
-                "verbose_name_plural": "审计事件",
-            },
+            options={"ordering": ["seq"], "verbose_name": "审计事件", "verbose_name_plural": "审计事件"},
         ),
         migrations.AddField(
             model_name="auditevent",
@@ -464,21 +361,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="auditevent",
             name="actor",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="操作人",
-            ),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL, verbose_name="操作人"),
         ),
         migrations.AlterField(
             model_name="auditevent",
             name="created_at",
-            field=models.DateTimeField(
-                db_index=True, default=django.utils.timezone.now, verbose_name="时间"
-            ),
+            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name="时间"),
         ),
         migrations.RunPython(chain_existing_events, migrations.RunPython.noop, elidable=False),
         migrations.AlterField(
@@ -488,9 +376,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="auditevent",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("seq__gte", 1)), name="auditevent_seq_positive"
-            ),
+            constraint=models.CheckConstraint(condition=models.Q(("seq__gte", 1)), name="auditevent_seq_positive"),
         ),
         migrations.RunPython(install_triggers, remove_triggers),
         migrations.RunPython(create_checkpoint_beat, remove_checkpoint_beat),

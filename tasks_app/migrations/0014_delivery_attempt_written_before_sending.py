@@ -4,19 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("tasks_app", "0013_ledger_functions_search_path"),
+        ('tasks_app', '0013_ledger_functions_search_path'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="deliveryattempt",
-            name="finished_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="结束时间"),
+            model_name='deliveryattempt',
+            name='finished_at',
+            field=models.DateTimeField(blank=True, null=True, verbose_name='结束时间'),
         ),
         migrations.AlterField(
-            model_name="deliveryattempt",
-            name="ok",
-            field=models.BooleanField(null=True, verbose_name="成功"),
+            model_name='deliveryattempt',
+            name='ok',
+            field=models.BooleanField(null=True, verbose_name='成功'),
         ),
     ]

@@ -5,76 +5,75 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("tasks_app", "0014_delivery_attempt_written_before_sending"),
+        ('tasks_app', '0014_delivery_attempt_written_before_sending'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="changerequest",
-            name="created_at",
+            model_name='changerequest',
+            name='created_at',
             field=models.DateTimeField(default=tasks_app.common.clock.now),
         ),
         migrations.AlterField(
-            model_name="contribution",
-            name="created_at",
-            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name="填报时间"),
+            model_name='contribution',
+            name='created_at',
+            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name='填报时间'),
         ),
         migrations.AlterField(
-            model_name="delivery",
-            name="created_at",
-            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name="创建时间"),
+            model_name='delivery',
+            name='created_at',
+            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name='创建时间'),
         ),
         migrations.AlterField(
-            model_name="delivery",
-            name="next_attempt_at",
-            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name="下次尝试"),
+            model_name='delivery',
+            name='next_attempt_at',
+            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name='下次尝试'),
         ),
         migrations.AlterField(
-            model_name="digest",
-            name="created_at",
-            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name="创建时间"),
+            model_name='digest',
+            name='created_at',
+            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name='创建时间'),
         ),
         migrations.AlterField(
-            model_name="evidence",
-            name="created_at",
-            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name="上传时间"),
+            model_name='evidence',
+            name='created_at',
+            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name='上传时间'),
         ),
         migrations.AlterField(
-            model_name="instruction",
-            name="created_at",
-            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name="批示时间"),
+            model_name='instruction',
+            name='created_at',
+            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name='批示时间'),
         ),
         migrations.AlterField(
-            model_name="manualchase",
-            name="created_at",
-            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name="催办时间"),
+            model_name='manualchase',
+            name='created_at',
+            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name='催办时间'),
         ),
         migrations.AlterField(
-            model_name="notification",
-            name="created_at",
-            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name="时间"),
+            model_name='notification',
+            name='created_at',
+            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name='时间'),
         ),
         migrations.AlterField(
-            model_name="reminder",
-            name="created_at",
-            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name="创建时间"),
+            model_name='reminder',
+            name='created_at',
+            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name='创建时间'),
         ),
         migrations.AlterField(
-            model_name="review",
-            name="created_at",
-            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name="审核时间"),
+            model_name='review',
+            name='created_at',
+            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name='审核时间'),
         ),
         migrations.AlterField(
-            model_name="statusupdate",
-            name="created_at",
-            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name="填报时间"),
+            model_name='statusupdate',
+            name='created_at',
+            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name='填报时间'),
         ),
         migrations.AlterField(
-            model_name="statusupdate",
-            name="submitted_at",
-            field=models.DateTimeField(
-                default=tasks_app.common.clock.now, verbose_name="最近报送时间"
-            ),
+            model_name='statusupdate',
+            name='submitted_at',
+            field=models.DateTimeField(default=tasks_app.common.clock.now, verbose_name='最近报送时间'),
         ),
     ]

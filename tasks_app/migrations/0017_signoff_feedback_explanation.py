@@ -7,212 +7,115 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("tasks_app", "0016_importdraft_version"),
+        ('tasks_app', '0016_importdraft_version'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="InstructionFeedback",
+            name='InstructionFeedback',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("text", models.TextField(max_length=2000, verbose_name="落实情况")),
-                (
-                    "created_at",
-                    models.DateTimeField(
-                        default=tasks_app.common.clock.now, verbose_name="反馈时间"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('text', models.TextField(max_length=2000, verbose_name='落实情况')),
+                ('created_at', models.DateTimeField(default=tasks_app.common.clock.now, verbose_name='反馈时间')),
             ],
             options={
-                "verbose_name": "批示落实反馈",
-                "verbose_name_plural": "批示落实反馈",
-                "ordering": ["instruction", "created_at", "id"],
+                'verbose_name': '批示落实反馈',
+                'verbose_name_plural': '批示落实反馈',
+                'ordering': ['instruction', 'created_at', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="SignOff",
+            name='SignOff',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("revision", models.PositiveSmallIntegerField(verbose_name="审核的报送次数")),
-                (
-                    "decision",
-                    models.CharField(
-                        choices=[("approved", "同意报送"), ("returned", "退回")],
-                        max_length=10,
-                        verbose_name="审核结果",
-                    ),
-                ),
-                ("reason", models.TextField(blank=True, max_length=1000, verbose_name="意见")),
-                (
-                    "created_at",
-                    models.DateTimeField(
-                        default=tasks_app.common.clock.now, verbose_name="审核时间"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('revision', models.PositiveSmallIntegerField(verbose_name='审核的报送次数')),
+                ('decision', models.CharField(choices=[('approved', '同意报送'), ('returned', '退回')], max_length=10, verbose_name='审核结果')),
+                ('reason', models.TextField(blank=True, max_length=1000, verbose_name='意见')),
+                ('created_at', models.DateTimeField(default=tasks_app.common.clock.now, verbose_name='审核时间')),
             ],
             options={
-                "verbose_name": "部门审核",
-                "verbose_name_plural": "部门审核",
-                "ordering": ["update", "created_at"],
+                'verbose_name': '部门审核',
+                'verbose_name_plural': '部门审核',
+                'ordering': ['update', 'created_at'],
             },
         ),
         migrations.RemoveConstraint(
-            model_name="statusupdate",
-            name="statusupdate_review_state_valid",
+            model_name='statusupdate',
+            name='statusupdate_review_state_valid',
         ),
         migrations.RemoveIndex(
-            model_name="statusupdate",
-            name="statusupdate_waiting_idx",
+            model_name='statusupdate',
+            name='statusupdate_waiting_idx',
         ),
         migrations.AddField(
-            model_name="notification",
-            name="ref",
-            field=models.CharField(
-                blank=True, db_default="", default="", max_length=40, verbose_name="事项"
-            ),
+            model_name='notification',
+            name='ref',
+            field=models.CharField(blank=True, db_default='', default='', max_length=40, verbose_name='事项'),
         ),
         migrations.AddField(
-            model_name="plan",
-            name="department_signoff",
-            field=models.BooleanField(
-                db_default=False,
-                default=False,
-                help_text="开启后,承办人的报送须经本部门负责人同意,再送督查室审核",
-                verbose_name="部门负责人审核",
-            ),
+            model_name='plan',
+            name='department_signoff',
+            field=models.BooleanField(db_default=False, default=False, help_text='开启后,承办人的报送须经本部门负责人同意,再送督查室审核', verbose_name='部门负责人审核'),
         ),
         migrations.AddField(
-            model_name="statusupdate",
-            name="explanation",
-            field=models.TextField(
-                blank=True,
-                db_default="",
-                default="",
-                help_text="红灯任务报送时须说明滞后原因和措施",
-                max_length=2000,
-                verbose_name="情况说明",
-            ),
+            model_name='statusupdate',
+            name='explanation',
+            field=models.TextField(blank=True, db_default='', default='', help_text='红灯任务报送时须说明滞后原因和措施', max_length=2000, verbose_name='情况说明'),
         ),
         migrations.AlterField(
-            model_name="statusupdate",
-            name="review_state",
-            field=models.CharField(
-                choices=[
-                    ("signoff", "待部门负责人审核"),
-                    ("submitted", "待审核"),
-                    ("accepted", "已通过"),
-                    ("returned", "已退回"),
-                ],
-                default="submitted",
-                max_length=20,
-                verbose_name="审核状态",
-            ),
+            model_name='statusupdate',
+            name='review_state',
+            field=models.CharField(choices=[('signoff', '待部门负责人审核'), ('submitted', '待审核'), ('accepted', '已通过'), ('returned', '已退回')], default='submitted', max_length=20, verbose_name='审核状态'),
         ),
         migrations.AddIndex(
-            model_name="notification",
-            index=models.Index(
-                condition=models.Q(("read_at__isnull", True), models.Q(("ref", ""), _negated=True)),
-                fields=["ref"],
-                name="notification_unread_ref_idx",
-            ),
+            model_name='notification',
+            index=models.Index(condition=models.Q(('read_at__isnull', True), models.Q(('ref', ''), _negated=True)), fields=['ref'], name='notification_unread_ref_idx'),
         ),
         migrations.AddIndex(
-            model_name="statusupdate",
-            index=models.Index(
-                condition=models.Q(("review_state__in", ["returned", "submitted", "signoff"])),
-                fields=["task"],
-                name="statusupdate_waiting_idx",
-            ),
+            model_name='statusupdate',
+            index=models.Index(condition=models.Q(('review_state__in', ['returned', 'submitted', 'signoff'])), fields=['task'], name='statusupdate_waiting_idx'),
         ),
         migrations.AddConstraint(
-            model_name="statusupdate",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    ("review_state__in", ["signoff", "submitted", "accepted", "returned"])
-                ),
-                name="statusupdate_review_state_valid",
-            ),
+            model_name='statusupdate',
+            constraint=models.CheckConstraint(condition=models.Q(('review_state__in', ['signoff', 'submitted', 'accepted', 'returned'])), name='statusupdate_review_state_valid'),
         ),
         migrations.AddField(
-            model_name="instructionfeedback",
-            name="author",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="反馈人",
-            ),
+            model_name='instructionfeedback',
+            name='author',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='反馈人'),
         ),
         migrations.AddField(
-            model_name="instructionfeedback",
-            name="department",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="tasks_app.department",
-            ),
+            model_name='instructionfeedback',
+            name='department',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tasks_app.department'),
         ),
         migrations.AddField(
-            model_name="instructionfeedback",
-            name="instruction",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="feedback",
-                to="tasks_app.instruction",
-            ),
+            model_name='instructionfeedback',
+            name='instruction',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='feedback', to='tasks_app.instruction'),
         ),
         migrations.AddField(
-            model_name="signoff",
-            name="signer",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="部门负责人",
-            ),
+            model_name='signoff',
+            name='signer',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='部门负责人'),
         ),
         migrations.AddField(
-            model_name="signoff",
-            name="update",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="signoffs",
-                to="tasks_app.statusupdate",
-            ),
+            model_name='signoff',
+            name='update',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='signoffs', to='tasks_app.statusupdate'),
         ),
         migrations.AddConstraint(
-            model_name="signoff",
-            constraint=models.UniqueConstraint(
-                fields=("update", "revision"), name="signoff_once_per_revision"
-            ),
+            model_name='signoff',
+            constraint=models.UniqueConstraint(fields=('update', 'revision'), name='signoff_once_per_revision'),
         ),
         migrations.AddConstraint(
-            model_name="signoff",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("decision__in", ["approved", "returned"])),
-                name="signoff_decision_valid",
-            ),
+            model_name='signoff',
+            constraint=models.CheckConstraint(condition=models.Q(('decision__in', ['approved', 'returned'])), name='signoff_decision_valid'),
         ),
         migrations.AddConstraint(
-            model_name="signoff",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    models.Q(("decision", "returned"), _negated=True),
-                    models.Q(("reason", ""), _negated=True),
-                    _connector="OR",
-                ),
-                name="signoff_return_has_reason",
-            ),
+            model_name='signoff',
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('decision', 'returned'), _negated=True), models.Q(('reason', ''), _negated=True), _connector='OR'), name='signoff_return_has_reason'),
         ),
     ]

@@ -8,165 +8,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("tasks_app", "0018_stocktakes"),
+        ('tasks_app', '0018_stocktakes'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Bulletin",
+            name='Bulletin',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "state",
-                    models.CharField(
-                        choices=[("draft", "草稿"), ("issued", "已印发")],
-                        default="draft",
-                        max_length=10,
-                        verbose_name="状态",
-                    ),
-                ),
-                ("as_of", models.DateField(verbose_name="统计日期")),
-                ("opinion", models.TextField(blank=True, max_length=5000, verbose_name="督查意见")),
-                ("number", models.PositiveIntegerField(blank=True, null=True, verbose_name="期号")),
-                (
-                    "document_number",
-                    models.CharField(blank=True, max_length=80, verbose_name="文号"),
-                ),
-                (
-                    "issuing_office",
-                    models.CharField(blank=True, max_length=100, verbose_name="印发单位"),
-                ),
-                ("issue_date", models.DateField(blank=True, null=True, verbose_name="印发日期")),
-                (
-                    "numbers",
-                    models.JSONField(
-                        blank=True,
-                        encoder=django.core.serializers.json.DjangoJSONEncoder,
-                        null=True,
-                        verbose_name="冻结的数据",
-                    ),
-                ),
-                (
-                    "created_at",
-                    models.DateTimeField(
-                        default=tasks_app.common.clock.now, verbose_name="起草时间"
-                    ),
-                ),
-                ("issued_at", models.DateTimeField(blank=True, null=True, verbose_name="印发时间")),
-                ("version", models.PositiveIntegerField(default=1)),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "issued_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "plan",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="bulletins",
-                        to="tasks_app.plan",
-                        verbose_name="计划",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('state', models.CharField(choices=[('draft', '草稿'), ('issued', '已印发')], default='draft', max_length=10, verbose_name='状态')),
+                ('as_of', models.DateField(verbose_name='统计日期')),
+                ('opinion', models.TextField(blank=True, max_length=5000, verbose_name='督查意见')),
+                ('number', models.PositiveIntegerField(blank=True, null=True, verbose_name='期号')),
+                ('document_number', models.CharField(blank=True, max_length=80, verbose_name='文号')),
+                ('issuing_office', models.CharField(blank=True, max_length=100, verbose_name='印发单位')),
+                ('issue_date', models.DateField(blank=True, null=True, verbose_name='印发日期')),
+                ('numbers', models.JSONField(blank=True, encoder=django.core.serializers.json.DjangoJSONEncoder, null=True, verbose_name='冻结的数据')),
+                ('created_at', models.DateTimeField(default=tasks_app.common.clock.now, verbose_name='起草时间')),
+                ('issued_at', models.DateTimeField(blank=True, null=True, verbose_name='印发时间')),
+                ('version', models.PositiveIntegerField(default=1)),
+                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('issued_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bulletins', to='tasks_app.plan', verbose_name='计划')),
             ],
             options={
-                "verbose_name": "督查通报",
-                "verbose_name_plural": "督查通报",
-                "ordering": ["plan", "-number", "-created_at"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("plan", "number"), name="bulletin_one_number_per_plan"
-                    ),
-                    models.CheckConstraint(
-                        condition=models.Q(("state__in", ["draft", "issued"])),
-                        name="bulletin_state_valid",
-                    ),
-                    models.CheckConstraint(
-                        condition=models.Q(
-                            models.Q(
-                                ("state", "issued"),
-                                ("number__isnull", False),
-                                ("issue_date__isnull", False),
-                                ("numbers__isnull", False),
-                                models.Q(("document_number", ""), _negated=True),
-                                models.Q(("issuing_office", ""), _negated=True),
-                            ),
-                            models.Q(
-                                ("state", "draft"),
-                                ("number__isnull", True),
-                                ("numbers__isnull", True),
-                            ),
-                            _connector="OR",
-                        ),
-                        name="bulletin_issued_is_complete",
-                    ),
-                ],
+                'verbose_name': '督查通报',
+                'verbose_name_plural': '督查通报',
+                'ordering': ['plan', '-number', '-created_at'],
+                'constraints': [models.UniqueConstraint(fields=('plan', 'number'), name='bulletin_one_number_per_plan'), models.CheckConstraint(condition=models.Q(('state__in', ['draft', 'issued'])), name='bulletin_state_valid'), models.CheckConstraint(condition=models.Q(models.Q(('state', 'issued'), ('number__isnull', False), ('issue_date__isnull', False), ('numbers__isnull', False), models.Q(('document_number', ''), _negated=True), models.Q(('issuing_office', ''), _negated=True)), models.Q(('state', 'draft'), ('number__isnull', True), ('numbers__isnull', True)), _connector='OR'), name='bulletin_issued_is_complete')],
             },
         ),
         migrations.CreateModel(
-            name="BulletinSeries",
+            name='BulletinSeries',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "number_pattern",
-                    models.CharField(
-                        default="高新督〔{year}〕{n}号",
-                        help_text="{year} 为印发年份,{n} 为期号,例如:高新督〔{year}〕{n}号",
-                        max_length=60,
-                        verbose_name="文号格式",
-                    ),
-                ),
-                (
-                    "issuing_office",
-                    models.CharField(
-                        default="珠海高新区党政办公室(督查室)",
-                        max_length=100,
-                        verbose_name="印发单位",
-                    ),
-                ),
-                (
-                    "plan",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="bulletin_series",
-                        to="tasks_app.plan",
-                        verbose_name="计划",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('number_pattern', models.CharField(default='高新督〔{year}〕{n}号', help_text='{year} 为印发年份,{n} 为期号,例如:高新督〔{year}〕{n}号', max_length=60, verbose_name='文号格式')),
+                ('issuing_office', models.CharField(default='珠海高新区党政办公室(督查室)', max_length=100, verbose_name='印发单位')),
+                ('plan', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='bulletin_series', to='tasks_app.plan', verbose_name='计划')),
             ],
             options={
-                "verbose_name": "督查通报设置",
-                "verbose_name_plural": "督查通报设置",
-                "constraints": [
-                    models.CheckConstraint(
-                        condition=models.Q(("number_pattern__contains", "{n}")),
-                        name="bulletinseries_pattern_has_n",
-                    )
-                ],
+                'verbose_name': '督查通报设置',
+                'verbose_name_plural': '督查通报设置',
+                'constraints': [models.CheckConstraint(condition=models.Q(('number_pattern__contains', '{n}')), name='bulletinseries_pattern_has_n')],
             },
         ),
     ]

@@ -6,46 +6,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("tasks_app", "0019_bulletins"),
+        ('tasks_app', '0019_bulletins'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="SavedFilter",
+            name='SavedFilter',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=40, verbose_name="名称")),
-                ("query", models.CharField(max_length=1000, verbose_name="筛选条件")),
-                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="saved_filters",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="用户",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=40, verbose_name='名称')),
+                ('query', models.CharField(max_length=1000, verbose_name='筛选条件')),
+                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='saved_filters', to=settings.AUTH_USER_MODEL, verbose_name='用户')),
             ],
             options={
-                "verbose_name": "保存的筛选",
-                "verbose_name_plural": "保存的筛选",
-                "ordering": ["name"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("user", "name"), name="savedfilter_unique_name"
-                    ),
-                    models.CheckConstraint(
-                        condition=models.Q(("name", ""), _negated=True),
-                        name="savedfilter_name_not_empty",
-                    ),
-                ],
+                'verbose_name': '保存的筛选',
+                'verbose_name_plural': '保存的筛选',
+                'ordering': ['name'],
+                'constraints': [models.UniqueConstraint(fields=('user', 'name'), name='savedfilter_unique_name'), models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='savedfilter_name_not_empty')],
             },
         ),
     ]
