@@ -103,7 +103,8 @@ def _render_task(request, task: Task, *, status: int = 200, **bound):
         "next_report": next_report,
         "leads": leads,
         "co_leads": permissions.co_leads(user, task),
-        "is_leader": permissions.is_leader(user),
+        "is_leader": permissions.is_leader(user) and permissions.acts_for(user, task.government_id),
+        "other_government": not permissions.acts_for(user, task.government_id),
     }
     if leads:
         context["report_form"] = bound.get("report_form") or ReportForm(
