@@ -36,7 +36,10 @@ def department_create(
     short_name: str = "",
     parent: Department | None = None,
     is_sample: bool = False,
+    government: Government | None = None,
 ) -> Department:
+    """A department of `government` (default: its parent's, else the default government)."""
+    government = government or (parent.government if parent else None)
     return create_audited(
         actor,
         "department.create",
@@ -45,6 +48,7 @@ def department_create(
         short_name=short_name,
         parent=parent,
         is_sample=is_sample,
+        **({"government": government} if government else {}),
     )
 
 
@@ -58,9 +62,13 @@ def user_create(
     department: Department | None = None,
     display_name: str = "",
     is_sample: bool = False,
+    government: Government | None = None,
 ) -> User:
+    """A user of `government` (default: its department's, else the default government)."""
+    government = government or (department.government if department else None)
     user = User(
         username=username,
+        government=government,
         role=role,
         department=department,
         display_name=display_name,
