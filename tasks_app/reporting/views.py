@@ -307,7 +307,8 @@ def review_queue(request):
 @require_POST
 def review_decide(request, update_id: int):
     _require_office(request.user)
-    update = get_object_or_404(StatusUpdate.objects.select_related("task"), pk=update_id)
+    visible = StatusUpdate.objects.filter(task__in=permissions.visible_tasks(request.user))
+    update = get_object_or_404(visible.select_related("task"), pk=update_id)
     form = ReviewForm(request.POST, prefix=f"review-{update.pk}")
     if not form.is_valid():
         return _render_queue(request, status=400, failed=update, form=form)
