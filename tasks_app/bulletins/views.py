@@ -12,12 +12,18 @@ from tasks_app.bulletins import selectors, services, word
 from tasks_app.bulletins.forms import DraftForm, SeriesForm
 from tasks_app.common import clock, permissions
 from tasks_app.common.errors import ServiceError
-from tasks_app.models import Bulletin, Plan
+from tasks_app.models import Bulletin
 
 
 def _office(request) -> None:
     if not permissions.is_office(request.user):
         raise PermissionDenied
+
+
+def _bulletins(request):
+    """Bulletins on the plans the office reads: its own government's and those below it."""
+    plans = permissions.visible_plans(request.user)
+    return Bulletin.objects.filter(plan__in=plans).select_related("plan")
 
 
 def _numbers(bulletin: Bulletin) -> dict:
@@ -74,7 +80,7 @@ def bulletin_list(request, plan_id: int):
     bulletins = list(selectors.bulletin_list(plan=plan))
     context = {
         "plan": plan,
-        "plans": list(Plan.objects.order_by("-year", "title")),
+        "plans": list(permissions.visible_plans(request.user).order_by("-year", "title")),
         "series": series,
         "series_form": series_form,
         "draft_form": draft_form,
@@ -107,7 +113,7 @@ def _post_detail(request, bulletin: Bulletin, form: DraftForm):
 @login_required
 def bulletin_detail(request, pk: int):
     _office(request)
-    bulletin = get_object_or_404(Bulletin.objects.select_related("plan"), pk=pk)
+    bulletin = get_object_or_404(_bulletins(request), pk=pk)
     form = DraftForm(initial={"as_of": bulletin.as_of, "opinion": bulletin.opinion})
     if request.method == "POST":
         form = DraftForm(request.POST)
@@ -135,7 +141,7 @@ def bulletin_detail(request, pk: int):
 @login_required
 def bulletin_print(request, pk: int):
     _office(request)
-    bulletin = get_object_or_404(Bulletin.objects.select_related("plan"), pk=pk)
+    bulletin = get_object_or_404(_bulletins(request), pk=pk)
     context = {"bulletin": bulletin, "plan": bulletin.plan, "numbers": _numbers(bulletin)}
     return render(request, "tasks_app/bulletins/print.html", context)
 
@@ -143,7 +149,7 @@ def bulletin_print(request, pk: int):
 @login_required
 def bulletin_download(request, pk: int):
     _office(request)
-    bulletin = get_object_or_404(Bulletin.objects.select_related("plan"), pk=pk)
+    bulletin = get_object_or_404(_bulletins(request), pk=pk)
     if bulletin.state != Bulletin.State.ISSUED:
         raise Http404
     response = HttpResponse(
