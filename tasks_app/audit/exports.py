@@ -62,8 +62,6 @@ from tasks_app.plans.workcalendar import WorkingCalendar
 # A header reads "标签 [key]": the verifier finds its columns by the key in brackets.
 LEDGER_LAYOUT = (
     ("seq", _("序号")),
-    ("government_id", _("政府ID")),
-    ("hash_version", _("哈希版本")),
     ("local_time", _("时间(北京时间)")),
     ("created_at", _("时间(UTC)")),
     ("action_label", _("操作")),
@@ -85,6 +83,8 @@ LEDGER_LAYOUT = (
     ("request_id", _("请求编号")),
     ("prev_hash", _("前一事件哈希")),
     ("hash", _("哈希")),
+    ("government_id", _("政府ID")),
+    ("hash_version", _("哈希版本")),
 )
 LEDGER_KEYS = tuple(key for key, _label in LEDGER_LAYOUT)
 STORED_KEYS = (*ledger.HASHED_FIELDS, "hash_version", "hash")

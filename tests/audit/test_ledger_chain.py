@@ -72,6 +72,7 @@ def test_the_hash_is_sha256_over_sorted_compact_json_with_utc_timestamps(supervi
             "ip": "",
             "user_agent": "",
             "request_id": "",
+            "government_id": supervisor.government_id,  # since the ledger has one chain each
         },
         sort_keys=True,
         separators=(",", ":"),
@@ -327,6 +328,7 @@ def test_it_measures_what_chaining_costs_a_write(plan, supervisor, economic_bure
                 )
             else:
                 AuditEvent.objects.create(
+                    government_id=supervisor.government_id,
                     seq=base + 10_000_000 + i,
                     prev_hash="",
                     hash="",

@@ -101,14 +101,13 @@ def test_verify_audit_names_each_government_and_exits_non_zero_for_the_tampered_
     )
     out = io.StringIO()
     call_command("verify_audit", "--government", "珠海高新区", stdout=out)
-    assert out.getvalue().startswith("珠海高新区 (government ") and " OK: " in out.getvalue()
+    assert out.getvalue().startswith("OK: ") and out.getvalue().rstrip().endswith(" 珠海高新区")
     for name in ("longgang", LONGGANG, str(two_chains["longgang"])):  # code, name or id
         err = io.StringIO()
         with pytest.raises(SystemExit):
             call_command("verify_audit", "--government", name, stderr=err)
-        assert f"{LONGGANG} (government {two_chains['longgang']}) BROKEN at seq 3 (hash)" in (
-            err.getvalue()
-        )
+        assert err.getvalue().startswith("BROKEN at seq 3 (hash)")
+        assert err.getvalue().rstrip().endswith(f"government {two_chains['longgang']} {LONGGANG}")
     out, err = io.StringIO(), io.StringIO()
     with pytest.raises(SystemExit):
         call_command("verify_audit", stdout=out, stderr=err)  # every chain, each reported

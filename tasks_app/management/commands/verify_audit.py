@@ -50,18 +50,18 @@ class Command(BaseCommand):
             raise SystemExit(1)
 
     def _report(self, result: ledger.Verification) -> None:
-        name = f"{result.government} (government {result.government_id})"
+        name = f"government {result.government_id} {result.government}"
         if result.ok:
             self.stdout.write(
-                f"{name} OK: {result.checked} events (seq {result.first_seq}..{result.last_seq}), "
+                f"OK: {result.checked} events (seq {result.first_seq}..{result.last_seq}), "
                 f"{result.checkpoints_checked} checkpoints; head seq {result.head_seq} "
-                f"hash {result.head_hash}"
+                f"hash {result.head_hash}; {name}"
             )
             return
         broken = result.broken
         self.stderr.write(
-            f"{name} BROKEN at seq {broken.seq} ({broken.reason}): expected {broken.expected}, "
-            f"found {broken.found}; {result.checked} events verified before it"
+            f"BROKEN at seq {broken.seq} ({broken.reason}): expected {broken.expected}, "
+            f"found {broken.found}; {result.checked} events verified before it; {name}"
         )
 
     def _read_checkpoints(self, path: str) -> list[ledger.Checkpoint]:
