@@ -8,11 +8,12 @@ Conventions:
 """
 
 import functools
+from collections.abc import Callable
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,7 +33,7 @@ from tasks_app.common.api import (
 )
 from tasks_app.common.errors import ServiceError
 from tasks_app.common.pagination import NoCountCursorPagination
-from tasks_app.models import Indicator, Role
+from tasks_app.models import Indicator, Role, StatusUpdate
 from tasks_app.plans import selectors as plans_selectors
 from tasks_app.plans import serializers as plans_serializers
 from tasks_app.plans.api import task_detail_response
@@ -154,28 +155,46 @@ class UpdateDetailApi(APIView):
         return _update_response(request, update)
 
 
-class UpdateReviewApi(APIView):
-    @extend_schema(
-        request=reporting_serializers.ReviewInSerializer,
-        responses={200: reporting_serializers.StatusUpdateSerializer, **WRITE_ERRORS},
-    )
+# POST a decision on a report (the office's review, the head's sign-off): `in_serializer`
+# validates the input, `decide` writes it, the answer is the report. (A comment, not a
+# docstring: the schema would show a docstring as each operation's description.)
+class _UpdateDecisionApi(APIView):
+    in_serializer: type[serializers.Serializer]
+    decide: Callable[..., StatusUpdate]
+
     def post(self, request, pk: int):
         update = reporting_selectors.update_get(user=request.user, pk=pk)
-        data = validated(reporting_serializers.ReviewInSerializer, request.data)
-        update = services.status_update_review(actor=request.user, update=update, **data)
+        data = validated(self.in_serializer, request.data)
+        update = self.decide(actor=request.user, update=update, **data)
         return _update_response(request, update)
 
 
-class UpdateSignOffApi(APIView):
-    @extend_schema(
-        request=reporting_serializers.SignOffInSerializer,
-        responses={200: reporting_serializers.StatusUpdateSerializer, **WRITE_ERRORS},
+@extend_schema(
+    request=reporting_serializers.ReviewInSerializer,
+    responses={200: reporting_serializers.StatusUpdateSerializer, **WRITE_ERRORS},
+)
+class UpdateReviewApi(_UpdateDecisionApi):
+    in_serializer = reporting_serializers.ReviewInSerializer
+    decide = staticmethod(services.status_update_review)
+
+
+@extend_schema(
+    request=reporting_serializers.SignOffInSerializer,
+    responses={200: reporting_serializers.StatusUpdateSerializer, **WRITE_ERRORS},
+)
+class UpdateSignOffApi(_UpdateDecisionApi):
+    in_serializer = reporting_serializers.SignOffInSerializer
+    decide = staticmethod(signoff.status_update_signoff)
+
+
+def _queue_response(view, request, queue) -> Response:
+    """A queue of reports, the longest waiting first, a cursor page at a time (not counted)."""
+    paginator = NoCountCursorPagination()
+    paginator.ordering = ("submitted_at", "id")
+    page = paginator.paginate_queryset(queue, request, view=view)
+    return paginator.get_paginated_response(
+        reporting_serializers.StatusUpdateSerializer(page, many=True).data
     )
-    def post(self, request, pk: int):
-        update = reporting_selectors.update_get(user=request.user, pk=pk)
-        data = validated(reporting_serializers.SignOffInSerializer, request.data)
-        update = signoff.status_update_signoff(actor=request.user, update=update, **data)
-        return _update_response(request, update)
 
 
 class SignOffQueueApi(APIView):
@@ -187,13 +206,7 @@ class SignOffQueueApi(APIView):
     def get(self, request):
         if request.user.role != Role.HEAD:
             raise exceptions.PermissionDenied(_("只有部门负责人可以查看待审核的本部门报送。"))
-        queue = reporting_selectors.signoff_queue(user=request.user)
-        paginator = NoCountCursorPagination()
-        paginator.ordering = ("submitted_at", "id")
-        page = paginator.paginate_queryset(queue, request, view=self)
-        return paginator.get_paginated_response(
-            reporting_serializers.StatusUpdateSerializer(page, many=True).data
-        )
+        return _queue_response(self, request, reporting_selectors.signoff_queue(user=request.user))
 
 
 class UpdateEvidenceApi(APIView):
@@ -227,13 +240,7 @@ class ReviewQueueApi(APIView):
     def get(self, request):
         if not services.permissions.is_office(request.user):
             raise exceptions.PermissionDenied(_("只有督查室可以查看审核队列。"))
-        queue = reporting_selectors.review_queue(user=request.user)
-        paginator = NoCountCursorPagination()
-        paginator.ordering = ("submitted_at", "id")
-        page = paginator.paginate_queryset(queue, request, view=self)
-        return paginator.get_paginated_response(
-            reporting_serializers.StatusUpdateSerializer(page, many=True).data
-        )
+        return _queue_response(self, request, reporting_selectors.review_queue(user=request.user))
 
 
 # --- Contributions, instructions, change requests ---------------------------------------------
