@@ -86,41 +86,41 @@ def _in_app(users: list[User], *, kind, title, body, task, now, ref="") -> None:
     )
 
 
-def _emails(users: list[User], *, title, body, task, key, now) -> list[str]:
-    rows = [
-        Delivery(
-            key=f"{key}:email:{u.pk}",
-            channel=Channel.EMAIL,
-            recipient=u,
-            task=task,
-            subject=title[:200],
-            body=body,
-            next_attempt_at=now,
-            enqueued_at=now,
-        )
-        for u in users
-        if u.email
-    ]
+def _message(*, title, body, task, now) -> dict:
+    """The fields every outgoing message of an event shares: due at once."""
+    return {
+        "task": task,
+        "subject": title[:200],
+        "body": body,
+        "next_attempt_at": now,
+        "enqueued_at": now,
+    }
+
+
+def _deliveries(rows: list[Delivery]) -> list[str]:
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     return [row.key for row in rows]
+
+
+def _emails(users: list[User], *, title, body, task, key, now) -> list[str]:
+    message = _message(title=title, body=body, task=task, now=now)
+    return _deliveries(
+        [
+            Delivery(key=f"{key}:email:{u.pk}", channel=Channel.EMAIL, recipient=u, **message)
+            for u in users
+            if u.email
+        ]
+    )
 
 
 def _robots(department: Department, *, title, body, task, key, now) -> list[str]:
-    rows = [
-        Delivery(
-            key=f"{key}:hook:{hook.pk}",
-            channel=Channel.WEBHOOK,
-            webhook=hook,
-            task=task,
-            subject=title[:200],
-            body=body,
-            next_attempt_at=now,
-            enqueued_at=now,
-        )
-        for hook in department.webhooks.filter(is_active=True)
-    ]
-    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-    return [row.key for row in rows]
+    message = _message(title=title, body=body, task=task, now=now)
+    return _deliveries(
+        [
+            Delivery(key=f"{key}:hook:{hook.pk}", channel=Channel.WEBHOOK, webhook=hook, **message)
+            for hook in department.webhooks.filter(is_active=True)
+        ]
+    )
 
 
 def _enqueue_after_commit(keys: list[str]) -> None:
