@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -246,52 +246,47 @@ class ReviewQueueApi(APIView):
 # --- Contributions, instructions, change requests ---------------------------------------------
 
 
-class TaskContributionsApi(APIView):
-    @extend_schema(
-        responses={200: reporting_serializers.ContributionSerializer(many=True), **ERRORS}
-    )
+# A task's rows of one kind: GET lists them, POST adds one. A subclass names the task's related
+# rows, the service that creates one from the input (`in_serializer`) and the answer's
+# `serializer`; the schema is made from these (a comment: a docstring would be the description).
+class _TaskRowsApi(APIView):
+    rows: str
+    serializer: type[serializers.Serializer]
+    in_serializer: type[serializers.Serializer]
+    create: Callable
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        extend_schema_view(
+            get=extend_schema(responses={200: cls.serializer(many=True), **ERRORS}),
+            post=extend_schema(
+                request=cls.in_serializer, responses={201: cls.serializer, **WRITE_ERRORS}
+            ),
+        )(cls)
+
     def get(self, request, pk: int):
         task = plans_selectors.task_get(user=request.user, pk=pk)
-        return Response(
-            reporting_serializers.ContributionSerializer(task.contributions.all(), many=True).data
-        )
+        return Response(self.serializer(getattr(task, self.rows).all(), many=True).data)
 
-    @extend_schema(
-        request=reporting_serializers.ContributionInSerializer,
-        responses={201: reporting_serializers.ContributionSerializer, **WRITE_ERRORS},
-    )
     def post(self, request, pk: int):
         task = plans_selectors.task_get(user=request.user, pk=pk)
-        data = validated(reporting_serializers.ContributionInSerializer, request.data)
-        contribution = services.contribution_submit(actor=request.user, task=task, **data)
-        return Response(
-            reporting_serializers.ContributionSerializer(contribution).data,
-            status=status.HTTP_201_CREATED,
-        )
+        data = validated(self.in_serializer, request.data)
+        row = self.create(actor=request.user, task=task, **data)
+        return Response(self.serializer(row).data, status=status.HTTP_201_CREATED)
 
 
-class TaskInstructionsApi(APIView):
-    @extend_schema(
-        responses={200: reporting_serializers.InstructionSerializer(many=True), **ERRORS}
-    )
-    def get(self, request, pk: int):
-        task = plans_selectors.task_get(user=request.user, pk=pk)
-        return Response(
-            reporting_serializers.InstructionSerializer(task.instructions.all(), many=True).data
-        )
+class TaskContributionsApi(_TaskRowsApi):
+    rows = "contributions"
+    serializer = reporting_serializers.ContributionSerializer
+    in_serializer = reporting_serializers.ContributionInSerializer
+    create = staticmethod(services.contribution_submit)
 
-    @extend_schema(
-        request=reporting_serializers.InstructionInSerializer,
-        responses={201: reporting_serializers.InstructionSerializer, **WRITE_ERRORS},
-    )
-    def post(self, request, pk: int):
-        task = plans_selectors.task_get(user=request.user, pk=pk)
-        data = validated(reporting_serializers.InstructionInSerializer, request.data)
-        instruction = services.instruction_create(actor=request.user, task=task, **data)
-        return Response(
-            reporting_serializers.InstructionSerializer(instruction).data,
-            status=status.HTTP_201_CREATED,
-        )
+
+class TaskInstructionsApi(_TaskRowsApi):
+    rows = "instructions"
+    serializer = reporting_serializers.InstructionSerializer
+    in_serializer = reporting_serializers.InstructionInSerializer
+    create = staticmethod(services.instruction_create)
 
 
 class InstructionFeedbackApi(APIView):
@@ -322,36 +317,18 @@ class InstructionFeedbackApi(APIView):
         )
 
 
-class TaskChangeRequestsApi(APIView):
-    @extend_schema(
-        responses={200: reporting_serializers.ChangeRequestSerializer(many=True), **ERRORS}
-    )
-    def get(self, request, pk: int):
-        task = plans_selectors.task_get(user=request.user, pk=pk)
-        return Response(
-            reporting_serializers.ChangeRequestSerializer(
-                task.change_requests.all(), many=True
-            ).data
-        )
+def _change_request_create(*, actor, task, indicator=None, **data):
+    found = Indicator.objects.filter(pk=indicator, task=task).first()
+    if indicator and found is None:
+        raise ServiceError("indicator_required", _("请选择该任务的指标。"), field="indicator")
+    return services.change_request_create(actor=actor, task=task, indicator=found, **data)
 
-    @extend_schema(
-        request=reporting_serializers.ChangeRequestInSerializer,
-        responses={201: reporting_serializers.ChangeRequestSerializer, **WRITE_ERRORS},
-    )
-    def post(self, request, pk: int):
-        task = plans_selectors.task_get(user=request.user, pk=pk)
-        data = dict(validated(reporting_serializers.ChangeRequestInSerializer, request.data))
-        indicator_id = data.pop("indicator", None)
-        indicator = Indicator.objects.filter(pk=indicator_id, task=task).first()
-        if indicator_id and indicator is None:
-            raise ServiceError("indicator_required", _("请选择该任务的指标。"), field="indicator")
-        change = services.change_request_create(
-            actor=request.user, task=task, indicator=indicator, **data
-        )
-        return Response(
-            reporting_serializers.ChangeRequestSerializer(change).data,
-            status=status.HTTP_201_CREATED,
-        )
+
+class TaskChangeRequestsApi(_TaskRowsApi):
+    rows = "change_requests"
+    serializer = reporting_serializers.ChangeRequestSerializer
+    in_serializer = reporting_serializers.ChangeRequestInSerializer
+    create = staticmethod(_change_request_create)
 
 
 class ChangeRequestDecisionApi(APIView):
