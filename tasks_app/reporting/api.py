@@ -156,11 +156,18 @@ class UpdateDetailApi(APIView):
 
 
 # POST a decision on a report (the office's review, the head's sign-off): `in_serializer`
-# validates the input, `decide` writes it, the answer is the report. (A comment, not a
-# docstring: the schema would show a docstring as each operation's description.)
+# validates the input, `decide` writes it, the answer is the report; the schema is made from
+# these. (A comment, not a docstring: the schema would show a docstring as the description.)
 class _UpdateDecisionApi(APIView):
     in_serializer: type[serializers.Serializer]
     decide: Callable[..., StatusUpdate]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        extend_schema(
+            request=cls.in_serializer,
+            responses={200: reporting_serializers.StatusUpdateSerializer, **WRITE_ERRORS},
+        )(cls)
 
     def post(self, request, pk: int):
         update = reporting_selectors.update_get(user=request.user, pk=pk)
@@ -169,19 +176,11 @@ class _UpdateDecisionApi(APIView):
         return _update_response(request, update)
 
 
-@extend_schema(
-    request=reporting_serializers.ReviewInSerializer,
-    responses={200: reporting_serializers.StatusUpdateSerializer, **WRITE_ERRORS},
-)
 class UpdateReviewApi(_UpdateDecisionApi):
     in_serializer = reporting_serializers.ReviewInSerializer
     decide = staticmethod(services.status_update_review)
 
 
-@extend_schema(
-    request=reporting_serializers.SignOffInSerializer,
-    responses={200: reporting_serializers.StatusUpdateSerializer, **WRITE_ERRORS},
-)
 class UpdateSignOffApi(_UpdateDecisionApi):
     in_serializer = reporting_serializers.SignOffInSerializer
     decide = staticmethod(signoff.status_update_signoff)
