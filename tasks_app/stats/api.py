@@ -11,7 +11,7 @@ from tasks_app.common import clock
 from tasks_app.common.api import ERRORS, validated_query
 from tasks_app.common.errors import NotFound
 from tasks_app.models import Plan
-from tasks_app.stats import indicators, selectors, summary
+from tasks_app.stats import indicators, selectors, summary, tallies
 from tasks_app.stats import ranking as stats_ranking
 from tasks_app.stats import snapshot as stats_snapshot
 from tasks_app.stats.serializers import (
@@ -61,7 +61,13 @@ class PlanStatsApi(APIView):
         responses={200: OverviewSerializer, **ERRORS},
     )
     def get(self, request, pk: int):
-        return _answer(OverviewSerializer, selectors.stats_overview(snapshot_for(request, pk)))
+        query = validated_query(AsOfSerializer, request.query_params)
+        department_id = selectors.stats_scope(request.user)
+        plan = get_object_or_404(Plan, pk=pk)
+        overview = tallies.plan_overview(
+            plan=plan, as_of=query.get("as_of"), department_id=department_id
+        )
+        return _answer(OverviewSerializer, overview)
 
 
 class ProvinceStatsApi(APIView):
