@@ -14,19 +14,20 @@ databases count plan_snapshot's tasks.
 """
 
 import datetime as dt
+import json
 from collections import defaultdict
 
 from django.db import connection
 
 from tasks_app.common import clock
 from tasks_app.models import Plan, PlanKind, TaskKind, TaskStatus
+from tasks_app.plans.workcalendar import WorkingCalendar
 from tasks_app.stats.snapshot import (
     LIGHTS,
     STATUSES,
     TaskState,
-    calendar_for,
     end_of_day,
-    plan_outlines,
+    outlines_from_rows,
     plans_snapshot,
     schedule_answer,
 )
@@ -135,74 +136,126 @@ def overview_answer(
 
 # --- Counted in PostgreSQL by group ------------------------------------------------------------
 
-# Rows: plan id, [section, key area, lead department, livelihood kind,] start, deadline, the
-# deadline before a later change, milestones, status, progress, how many tasks; [the lead
-# department's name, looked up once per group].
-_GROUPED = """
-SELECT g.*{name} FROM (
-  SELECT t.plan_id{by}, t.start_date, t.deadline, c.old_value, m.dues, {state}, count(*)
+# One statement, one row: the groups of like tasks with how many each holds; the whole years of
+# the working calendar covering the plans' years, the date and every deadline, with their
+# CalendarDay rows; and (for one plan's overview) the outline. Under load every round trip to
+# the server waits for it to be scheduled, and the calendar and the outline were two of them.
+_IN_ONE_STATEMENT = """
+WITH g AS (
+  SELECT t.plan_id{by}, t.start_date,
+         CASE WHEN c.task_id IS NULL THEN t.deadline  -- as it stood before a later change
+              ELSE NULLIF(c.old_value, '')::date END AS deadline,
+         m.dues, {state}, count(*) AS n
     FROM tasks_app_task t
     {joins}
    WHERE t.plan_id = ANY(%(plans)s) {department}
-   GROUP BY t.plan_id{by}, t.start_date, t.deadline, c.old_value, m.dues, {state}
-) g
+   GROUP BY {positions}  -- every column but the count
+),
+span AS (
+  SELECT least(%(first_year)s, min(extract(year FROM g.deadline)))::int AS first_year,
+         greatest(%(last_year)s, max(extract(year FROM g.deadline)))::int AS last_year
+    FROM g
+)
+SELECT (SELECT json_agg(json_build_array({columns})) FROM g),
+       span.first_year, span.last_year,
+       (SELECT json_agg(json_build_array(d.date, d.kind)) FROM tasks_app_calendarday d
+         WHERE d.date BETWEEN make_date(span.first_year, 1, 1)
+                          AND make_date(span.last_year, 12, 31)),
+       {outline}
+  FROM span
 """
-_BY_GROUP = ", t.section_id, t.key_area_id, t.lead_department_id, t.kind = %(livelihood)s"
-_NAME = ", (SELECT d.name FROM tasks_app_department d WHERE d.id = g.lead_department_id)"
+_BY_GROUP = (
+    ", t.section_id, t.key_area_id, t.lead_department_id, t.kind = %(livelihood)s AS livelihood"
+)
+_GROUP_COLUMNS = (
+    "g.plan_id, g.section_id, g.key_area_id, g.lead_department_id, g.livelihood, g.start_date,"
+    " g.deadline, g.dues, g.status, g.progress, g.n,"
+    " (SELECT d.name FROM tasks_app_department d WHERE d.id = g.lead_department_id)"
+)
+_TOTAL_COLUMNS = "g.plan_id, g.start_date, g.deadline, g.dues, g.status, g.progress, g.n"
+_OUTLINE = """(SELECT json_agg(json_build_array(s.plan_id, s.id, s.number, s.title, k.id,
+                                         k.number, k.title) ORDER BY s.plan_id, s.number, k.number)
+          FROM tasks_app_section s LEFT JOIN tasks_app_keyarea k ON k.section_id = s.id
+         WHERE s.plan_id = ANY(%(plans)s))"""
 
 
-def _grouped_rows(plans: list[Plan], *, as_of, department_id, by_group: bool) -> list[tuple]:
-    """(plan id, groups, livelihood kind, start, deadline, dues, status, progress, n, name)."""
+def _in_one_statement(plans: list[Plan], *, as_of, department_id, by_group: bool):
+    """(group rows, calendar, outline rows) read in one statement; group rows are (plan id,
+    groups, livelihood kind, start, deadline, dues, status, progress, n, lead department's
+    name), groups being (section id, key area id, lead department id) or None."""
     stored = as_of >= clock.today()
-    sql = _GROUPED.format(
-        name=_NAME if by_group else "",
+    sql = _IN_ONE_STATEMENT.format(
         by=_BY_GROUP if by_group else "",
+        positions=", ".join(str(n) for n in range(1, (11 if by_group else 7))),
         state="t.status, t.progress" if stored else "a.status, a.progress",
         joins=task_state_joins(
             one_plan=len(plans) == 1, accepted=not stored, department=department_id is not None
         ),
         department="AND t.lead_department_id = %(department)s" if department_id is not None else "",
+        columns=_GROUP_COLUMNS if by_group else _TOTAL_COLUMNS,
+        outline=_OUTLINE if by_group else "NULL",
     )
     params = task_state_params(
         plan_ids=[plan.pk for plan in plans], department_id=department_id, end=end_of_day(as_of)
     )
-    params["livelihood"] = TaskKind.LIVELIHOOD
+    years = [as_of.year] + [plan.year for plan in plans]
+    params.update(livelihood=TaskKind.LIVELIHOOD, first_year=min(years), last_year=max(years))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        fetched = cursor.fetchall()
-    rows = []
-    for row in fetched:
-        if by_group:
-            plan_id, section_id, key_area_id, lead_id, kind_livelihood, *rest, name = row
-            groups = (section_id, key_area_id, lead_id)
-        else:
-            (plan_id, *rest), groups, kind_livelihood, name = row, None, False, None
-        start, deadline, old_deadline, dues, status, progress, n = rest
-        if old_deadline is not None:
-            deadline = dt.date.fromisoformat(old_deadline)
-        if status is None:  # no accepted review before the end of the date
-            status, progress = TaskStatus.NOT_STARTED, 0
-        rows.append(
-            (
-                plan_id,
-                groups,
-                kind_livelihood,
-                start,
-                deadline,
-                dues or [],
-                status,
-                progress,
-                n,
-                name,
-            )
-        )
-    return rows
+        groups, first_year, last_year, days, outline = cursor.fetchone()
+    calendar = _calendar(first_year, last_year, _json(days))
+    return [_group(row, by_group) for row in _json(groups)], calendar, _json(outline)
+
+
+def _json(value) -> list:
+    if isinstance(value, str):  # a driver that leaves json undecoded
+        value = json.loads(value)
+    return value or []
+
+
+def _date(value: str | None) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(value)
+
+
+def _group(row: list, by_group: bool) -> tuple:
+    if by_group:
+        plan_id, section_id, key_area_id, lead_id, livelihood, *rest, name = row
+        groups = (section_id, key_area_id, lead_id)
+    else:
+        (plan_id, *rest), groups, livelihood, name = row, None, False, None
+    start, deadline, dues, status, progress, n = rest
+    if status is None:  # no accepted review before the end of the date
+        status, progress = TaskStatus.NOT_STARTED, 0
+    dues = [dt.date.fromisoformat(due) for due in dues or ()]
+    return (
+        plan_id,
+        groups,
+        livelihood,
+        _date(start),
+        _date(deadline),
+        dues,
+        status,
+        progress,
+        n,
+        name,
+    )
+
+
+def _calendar(first_year: int, last_year: int, days: list) -> WorkingCalendar:
+    """WorkingCalendar.load's calendar from the rows read with the groups; when a year has no
+    CalendarDay row, load itself, which warns about that year."""
+    first, last = dt.date(first_year, 1, 1), dt.date(last_year, 12, 31)
+    exceptions = {dt.date.fromisoformat(day): kind for day, kind in days}
+    if {day.year for day in exceptions} != set(range(first_year, last_year + 1)):
+        return WorkingCalendar.load(first, last)
+    return WorkingCalendar(first, last, exceptions)
 
 
 def _counted(plans: list[Plan], *, as_of, department_id, by_group: bool):
-    """({plan id: PlanCounts}, the grouped rows) for the plans as of the date."""
-    rows = _grouped_rows(plans, as_of=as_of, department_id=department_id, by_group=by_group)
-    calendar = calendar_for(plans, as_of, (row[4] for row in rows))
+    """({plan id: PlanCounts}, the group rows, the outline rows) for the plans as of the date."""
+    rows, calendar, outline = _in_one_statement(
+        plans, as_of=as_of, department_id=department_id, by_group=by_group
+    )
     livelihood_plans = {plan.pk for plan in plans if plan.kind == PlanKind.LIVELIHOOD}
     counts, answers = defaultdict(PlanCounts), {}
     for plan_id, groups, kind_livelihood, start, deadline, dues, status, progress, n, _ in rows:
@@ -213,7 +266,7 @@ def _counted(plans: list[Plan], *, as_of, department_id, by_group: bool):
             continue
         livelihood = kind_livelihood or plan_id in livelihood_plans
         plan_counts.add(groups, livelihood, status, result.light, result.overdue, n)
-    return counts, rows
+    return counts, rows, outline
 
 
 def plan_overview(*, plan: Plan, as_of: dt.date | None = None, department_id=None) -> dict:
@@ -225,13 +278,15 @@ def plan_overview(*, plan: Plan, as_of: dt.date | None = None, department_id=Non
         sections, key_areas = snapshot.sections, snapshot.key_areas
         counts, departments = PlanCounts().add_states(snapshot.tasks), snapshot.departments
     else:
-        by_plan, rows = _counted([plan], as_of=as_of, department_id=department_id, by_group=True)
+        by_plan, rows, outline = _counted(
+            [plan], as_of=as_of, department_id=department_id, by_group=True
+        )
         counts = by_plan[plan.pk]
         departments = {row[1][2]: row[9] for row in rows if row[1][2]}
         used = None
         if department_id is not None:
             used = {plan.pk: ({row[1][0] for row in rows}, {row[1][1] for row in rows})}
-        sections, key_areas = plan_outlines([plan], used)[plan.pk]
+        sections, key_areas = outlines_from_rows([plan], outline, used)[plan.pk]
     return overview_answer(
         plan=plan,
         as_of=as_of,
@@ -255,5 +310,7 @@ def plans_totals(plans: list[Plan], *, as_of: dt.date, department_id=None) -> di
             if snapshot.tasks
         }
     else:
-        counts, _rows = _counted(plans, as_of=as_of, department_id=department_id, by_group=False)
+        counts, _rows, _outline = _counted(
+            plans, as_of=as_of, department_id=department_id, by_group=False
+        )
     return {pk: plan_counts.totals.answer() for pk, plan_counts in counts.items()}
