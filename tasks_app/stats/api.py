@@ -1,5 +1,6 @@
 import functools
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -63,10 +64,11 @@ class PlanStatsApi(APIView):
     def get(self, request, pk: int):
         query = validated_query(AsOfSerializer, request.query_params)
         department_id = selectors.stats_scope(request.user)
-        plan = get_object_or_404(Plan, pk=pk)
         overview = tallies.plan_overview(
-            plan=plan, as_of=query.get("as_of"), department_id=department_id
+            plan_id=pk, as_of=query.get("as_of"), department_id=department_id
         )
+        if overview is None:
+            raise Http404
         return _answer(OverviewSerializer, overview)
 
 

@@ -16,6 +16,7 @@ databases count plan_snapshot's tasks.
 import datetime as dt
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.db import connection
 
@@ -136,10 +137,11 @@ def overview_answer(
 
 # --- Counted in PostgreSQL by group ------------------------------------------------------------
 
-# One statement, one row: the groups of like tasks with how many each holds; the whole years of
-# the working calendar covering the plans' years, the date and every deadline, with their
-# CalendarDay rows; and (for one plan's overview) the outline. Under load every round trip to
-# the server waits for it to be scheduled, and the calendar and the outline were two of them.
+# One statement, one row: the plans; the groups of like tasks with how many each holds; the
+# whole years of the working calendar covering the plans' years, the date and every deadline,
+# with their CalendarDay rows; for one plan's overview its outline and its lead departments'
+# names. Under load every round trip waits for the server to be scheduled: the plan, the
+# calendar and the outline were three more of them.
 _IN_ONE_STATEMENT = """
 WITH g AS (
   SELECT t.plan_id{by}, t.start_date,
@@ -151,12 +153,16 @@ WITH g AS (
    WHERE t.plan_id = ANY(%(plans)s) {department}
    GROUP BY {positions}  -- every column but the count
 ),
+p AS (SELECT p.id, p.title, p.year, p.kind FROM tasks_app_plan p WHERE p.id = ANY(%(plans)s)),
 span AS (
-  SELECT least(%(first_year)s, min(extract(year FROM g.deadline)))::int AS first_year,
-         greatest(%(last_year)s, max(extract(year FROM g.deadline)))::int AS last_year
+  SELECT least(%(year)s, (SELECT min(p.year) FROM p), min(extract(year FROM g.deadline)))::int
+           AS first_year,
+         greatest(%(year)s, (SELECT max(p.year) FROM p), max(extract(year FROM g.deadline)))::int
+           AS last_year
     FROM g
 )
-SELECT (SELECT json_agg(json_build_array({columns})) FROM g),
+SELECT (SELECT json_agg(json_build_array(p.id, p.title, p.year, p.kind)) FROM p),
+       (SELECT json_agg(json_build_array({columns})) FROM g),
        span.first_year, span.last_year,
        (SELECT json_agg(json_build_array(d.date, d.kind)) FROM tasks_app_calendarday d
          WHERE d.date BETWEEN make_date(span.first_year, 1, 1)
@@ -169,42 +175,63 @@ _BY_GROUP = (
 )
 _GROUP_COLUMNS = (
     "g.plan_id, g.section_id, g.key_area_id, g.lead_department_id, g.livelihood, g.start_date,"
-    " g.deadline, g.dues, g.status, g.progress, g.n,"
-    " (SELECT d.name FROM tasks_app_department d WHERE d.id = g.lead_department_id)"
+    " g.deadline, g.dues, g.status, g.progress, g.n"
 )
 _TOTAL_COLUMNS = "g.plan_id, g.start_date, g.deadline, g.dues, g.status, g.progress, g.n"
-_OUTLINE = """(SELECT json_agg(json_build_array(s.plan_id, s.id, s.number, s.title, k.id,
-                                         k.number, k.title) ORDER BY s.plan_id, s.number, k.number)
+_OUTLINE = """
+       (SELECT json_agg(json_build_array(s.plan_id, s.id, s.number, s.title, k.id, k.number,
+                                         k.title) ORDER BY s.plan_id, s.number, k.number)
           FROM tasks_app_section s LEFT JOIN tasks_app_keyarea k ON k.section_id = s.id
-         WHERE s.plan_id = ANY(%(plans)s))"""
+         WHERE s.plan_id = ANY(%(plans)s)),
+       (SELECT json_agg(json_build_array(d.id, d.name)) FROM tasks_app_department d
+         WHERE d.id IN (SELECT g.lead_department_id FROM g))"""
 
 
-def _in_one_statement(plans: list[Plan], *, as_of, department_id, by_group: bool):
-    """(group rows, calendar, outline rows) read in one statement; group rows are (plan id,
-    groups, livelihood kind, start, deadline, dues, status, progress, n, lead department's
-    name), groups being (section id, key area id, lead department id) or None."""
+@dataclass
+class Read:
+    """What the statement read: the plans (unsaved Plan instances holding id, title, year and
+    kind), the group rows, the calendar, and for one plan's overview the outline rows and the
+    lead departments' names."""
+
+    plans: dict[int, Plan]
+    groups: list[tuple]
+    calendar: WorkingCalendar
+    outline: list
+    names: dict[int, str]
+
+
+def _in_one_statement(plan_ids: list[int], *, as_of, department_id, by_group: bool) -> Read:
+    """Group rows are (plan id, groups, livelihood kind, start, deadline, dues, status,
+    progress, n), groups being (section id, key area id, lead department id) or None."""
     stored = as_of >= clock.today()
     sql = _IN_ONE_STATEMENT.format(
         by=_BY_GROUP if by_group else "",
         positions=", ".join(str(n) for n in range(1, (11 if by_group else 7))),
         state="t.status, t.progress" if stored else "a.status, a.progress",
         joins=task_state_joins(
-            one_plan=len(plans) == 1, accepted=not stored, department=department_id is not None
+            one_plan=len(plan_ids) == 1, accepted=not stored, department=department_id is not None
         ),
         department="AND t.lead_department_id = %(department)s" if department_id is not None else "",
         columns=_GROUP_COLUMNS if by_group else _TOTAL_COLUMNS,
-        outline=_OUTLINE if by_group else "NULL",
+        outline=_OUTLINE if by_group else "NULL, NULL",
     )
     params = task_state_params(
-        plan_ids=[plan.pk for plan in plans], department_id=department_id, end=end_of_day(as_of)
+        plan_ids=plan_ids, department_id=department_id, end=end_of_day(as_of)
     )
-    years = [as_of.year] + [plan.year for plan in plans]
-    params.update(livelihood=TaskKind.LIVELIHOOD, first_year=min(years), last_year=max(years))
+    params.update(livelihood=TaskKind.LIVELIHOOD, year=as_of.year)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        groups, first_year, last_year, days, outline = cursor.fetchone()
-    calendar = _calendar(first_year, last_year, _json(days))
-    return [_group(row, by_group) for row in _json(groups)], calendar, _json(outline)
+        plans, groups, first_year, last_year, days, outline, names = cursor.fetchone()
+    return Read(
+        plans={
+            pk: Plan(id=pk, title=title, year=year, kind=kind)
+            for pk, title, year, kind in _json(plans)
+        },
+        groups=[_group(row, by_group) for row in _json(groups)],
+        calendar=_calendar(first_year, last_year, _json(days)),
+        outline=_json(outline),
+        names=dict(_json(names)),
+    )
 
 
 def _json(value) -> list:
@@ -219,10 +246,10 @@ def _date(value: str | None) -> dt.date | None:
 
 def _group(row: list, by_group: bool) -> tuple:
     if by_group:
-        plan_id, section_id, key_area_id, lead_id, livelihood, *rest, name = row
+        plan_id, section_id, key_area_id, lead_id, livelihood, *rest = row
         groups = (section_id, key_area_id, lead_id)
     else:
-        (plan_id, *rest), groups, livelihood, name = row, None, False, None
+        (plan_id, *rest), groups, livelihood = row, None, False
     start, deadline, dues, status, progress, n = rest
     if status is None:  # no accepted review before the end of the date
         status, progress = TaskStatus.NOT_STARTED, 0
@@ -237,7 +264,6 @@ def _group(row: list, by_group: bool) -> tuple:
         status,
         progress,
         n,
-        name,
     )
 
 
@@ -251,14 +277,12 @@ def _calendar(first_year: int, last_year: int, days: list) -> WorkingCalendar:
     return WorkingCalendar(first, last, exceptions)
 
 
-def _counted(plans: list[Plan], *, as_of, department_id, by_group: bool):
-    """({plan id: PlanCounts}, the group rows, the outline rows) for the plans as of the date."""
-    rows, calendar, outline = _in_one_statement(
-        plans, as_of=as_of, department_id=department_id, by_group=by_group
-    )
-    livelihood_plans = {plan.pk for plan in plans if plan.kind == PlanKind.LIVELIHOOD}
+def _counted(read: Read, as_of: dt.date) -> dict[int, PlanCounts]:
+    """Each plan's tallies from the group rows: the rules once per group, counted n times."""
+    livelihood_plans = {pk for pk, plan in read.plans.items() if plan.kind == PlanKind.LIVELIHOOD}
     counts, answers = defaultdict(PlanCounts), {}
-    for plan_id, groups, kind_livelihood, start, deadline, dues, status, progress, n, _ in rows:
+    for plan_id, groups, kind_livelihood, start, deadline, dues, status, progress, n in read.groups:
+        calendar = read.calendar
         result = schedule_answer(start, deadline, dues, status, progress, as_of, calendar, answers)
         plan_counts = counts[plan_id]
         if groups is None:  # totals only
@@ -266,27 +290,33 @@ def _counted(plans: list[Plan], *, as_of, department_id, by_group: bool):
             continue
         livelihood = kind_livelihood or plan_id in livelihood_plans
         plan_counts.add(groups, livelihood, status, result.light, result.overdue, n)
-    return counts, rows, outline
+    return counts
 
 
-def plan_overview(*, plan: Plan, as_of: dt.date | None = None, department_id=None) -> dict:
-    """selectors.stats_overview(plan_snapshot(plan=plan, as_of=as_of,
-    department_id=department_id)), counted by group: a fixed few queries."""
+def plan_overview(*, plan_id: int, as_of: dt.date | None = None, department_id=None) -> dict | None:
+    """selectors.stats_overview(plan_snapshot(plan=<the plan>, as_of=as_of,
+    department_id=department_id)), counted by group, in one query; None when there is no such
+    plan."""
     as_of = as_of or clock.today()
     if connection.vendor != "postgresql":
+        plan = Plan.objects.filter(pk=plan_id).first()
+        if plan is None:
+            return None
         snapshot = plans_snapshot([plan], as_of=as_of, department_id=department_id)[plan.pk]
         sections, key_areas = snapshot.sections, snapshot.key_areas
         counts, departments = PlanCounts().add_states(snapshot.tasks), snapshot.departments
     else:
-        by_plan, rows, outline = _counted(
-            [plan], as_of=as_of, department_id=department_id, by_group=True
-        )
-        counts = by_plan[plan.pk]
-        departments = {row[1][2]: row[9] for row in rows if row[1][2]}
+        read = _in_one_statement([plan_id], as_of=as_of, department_id=department_id, by_group=True)
+        plan = read.plans.get(plan_id)
+        if plan is None:
+            return None
+        counts = _counted(read, as_of).get(plan_id) or PlanCounts()
+        departments = read.names
         used = None
         if department_id is not None:
-            used = {plan.pk: ({row[1][0] for row in rows}, {row[1][1] for row in rows})}
-        sections, key_areas = outlines_from_rows([plan], outline, used)[plan.pk]
+            rows = read.groups
+            used = {plan_id: ({row[1][0] for row in rows}, {row[1][1] for row in rows})}
+        sections, key_areas = outlines_from_rows([plan], read.outline, used)[plan_id]
     return overview_answer(
         plan=plan,
         as_of=as_of,
@@ -300,8 +330,8 @@ def plan_overview(*, plan: Plan, as_of: dt.date | None = None, department_id=Non
 
 def plans_totals(plans: list[Plan], *, as_of: dt.date, department_id=None) -> dict[int, dict]:
     """{plan id: the plan's totals as of the date}, as plan_overview's "totals" for each plan,
-    in a fixed few queries however many plans. With department_id, over the tasks it leads;
-    plans without any tasks in scope are left out."""
+    in one query however many plans. With department_id, over the tasks it leads; plans
+    without any tasks in scope are left out."""
     if connection.vendor != "postgresql":
         snapshots = plans_snapshot(plans, as_of=as_of, department_id=department_id, outline=False)
         counts = {
@@ -310,7 +340,7 @@ def plans_totals(plans: list[Plan], *, as_of: dt.date, department_id=None) -> di
             if snapshot.tasks
         }
     else:
-        counts, _rows, _outline = _counted(
-            plans, as_of=as_of, department_id=department_id, by_group=False
-        )
+        plan_ids = [plan.pk for plan in plans]
+        read = _in_one_statement(plan_ids, as_of=as_of, department_id=department_id, by_group=False)
+        counts = _counted(read, as_of)
     return {pk: plan_counts.totals.answer() for pk, plan_counts in counts.items()}
