@@ -14,6 +14,7 @@ databases count plan_snapshot's tasks.
 """
 
 import datetime as dt
+import functools
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -164,7 +165,8 @@ span AS (
 SELECT (SELECT json_agg(json_build_array(p.id, p.title, p.year, p.kind)) FROM p),
        (SELECT json_agg(json_build_array({columns})) FROM g),
        span.first_year, span.last_year,
-       (SELECT json_agg(json_build_array(d.date, d.kind)) FROM tasks_app_calendarday d
+       (SELECT json_agg(json_build_array(d.date, d.kind) ORDER BY d.date)
+          FROM tasks_app_calendarday d
          WHERE d.date BETWEEN make_date(span.first_year, 1, 1)
                           AND make_date(span.last_year, 12, 31)),
        {outline}
@@ -195,7 +197,7 @@ class Read:
 
     plans: dict[int, Plan]
     groups: list[tuple]
-    calendar: WorkingCalendar
+    calendar: tuple[WorkingCalendar, dict]  # and its memo of schedule answers
     outline: list
     names: dict[int, str]
 
@@ -267,22 +269,45 @@ def _group(row: list, by_group: bool) -> tuple:
     )
 
 
-def _calendar(first_year: int, last_year: int, days: list) -> WorkingCalendar:
-    """WorkingCalendar.load's calendar from the rows read with the groups; when a year has no
-    CalendarDay row, load itself, which warns about that year."""
+def _calendar(first_year: int, last_year: int, days: list) -> tuple[WorkingCalendar, dict]:
+    """WorkingCalendar.load's calendar from the rows read with the groups (when a year has no
+    CalendarDay row, load itself, which warns about that year), with its memo of schedule
+    answers (see snapshot.schedule_answer)."""
+    exceptions = tuple((day, kind) for day, kind in days)
+    if {int(day[:4]) for day, _kind in exceptions} != set(range(first_year, last_year + 1)):
+        first, last = dt.date(first_year, 1, 1), dt.date(last_year, 12, 31)
+        return WorkingCalendar.load(first, last), {}
+    return _calendar_of(first_year, last_year, exceptions)
+
+
+@functools.lru_cache(maxsize=32)
+def _calendar_of(first_year: int, last_year: int, exceptions: tuple) -> tuple:
+    """The calendar of these years and CalendarDay rows, and its memo of schedule answers: kept
+    while the rows stay the same (the key is every row), since both are pure functions of
+    them; a request's rows that differ in any day get another calendar."""
     first, last = dt.date(first_year, 1, 1), dt.date(last_year, 12, 31)
-    exceptions = {dt.date.fromisoformat(day): kind for day, kind in days}
-    if {day.year for day in exceptions} != set(range(first_year, last_year + 1)):
-        return WorkingCalendar.load(first, last)
-    return WorkingCalendar(first, last, exceptions)
+    days = {dt.date.fromisoformat(day): kind for day, kind in exceptions}
+    return WorkingCalendar(first, last, days), _BoundedMemo()
+
+
+class _BoundedMemo(dict):
+    """schedule_answer's memo, emptied when it grows past a limit (memory stays bounded however
+    many dates and tasks are asked about)."""
+
+    LIMIT = 50_000
+
+    def __setitem__(self, key, value):
+        if len(self) >= self.LIMIT:
+            self.clear()
+        super().__setitem__(key, value)
 
 
 def _counted(read: Read, as_of: dt.date) -> dict[int, PlanCounts]:
     """Each plan's tallies from the group rows: the rules once per group, counted n times."""
     livelihood_plans = {pk for pk, plan in read.plans.items() if plan.kind == PlanKind.LIVELIHOOD}
-    counts, answers = defaultdict(PlanCounts), {}
+    counts = defaultdict(PlanCounts)
+    calendar, answers = read.calendar
     for plan_id, groups, kind_livelihood, start, deadline, dues, status, progress, n in read.groups:
-        calendar = read.calendar
         result = schedule_answer(start, deadline, dues, status, progress, as_of, calendar, answers)
         plan_counts = counts[plan_id]
         if groups is None:  # totals only
