@@ -154,7 +154,8 @@ WITH g AS (
    WHERE t.plan_id = ANY(%(plans)s) {department}
    GROUP BY {positions}  -- every column but the count
 ),
-p AS (SELECT p.id, p.title, p.year, p.kind FROM tasks_app_plan p WHERE p.id = ANY(%(plans)s)),
+p AS (SELECT p.id, p.title, p.year, p.kind FROM tasks_app_plan p
+       WHERE p.id = ANY(%(plans)s) {government}),
 span AS (
   SELECT least(%(year)s, (SELECT min(p.year) FROM p), min(extract(year FROM g.deadline)))::int
            AS first_year,
@@ -202,9 +203,12 @@ class Read:
     names: dict[int, str]
 
 
-def _in_one_statement(plan_ids: list[int], *, as_of, department_id, by_group: bool) -> Read:
-    """Group rows are (plan id, groups, livelihood kind, start, deadline, dues, status,
-    progress, n), groups being (section id, key area id, lead department id) or None."""
+def _in_one_statement(
+    plan_ids: list[int], *, as_of, department_id, by_group: bool, government_ids=None
+) -> Read:
+    """Only the plans of government_ids (when given) are read into Read.plans. Group rows are
+    (plan id, groups, livelihood kind, start, deadline, dues, status, progress, n), groups
+    being (section id, key area id, lead department id) or None."""
     stored = as_of >= clock.today()
     sql = _IN_ONE_STATEMENT.format(
         by=_BY_GROUP if by_group else "",
@@ -216,11 +220,14 @@ def _in_one_statement(plan_ids: list[int], *, as_of, department_id, by_group: bo
         department="AND t.lead_department_id = %(department)s" if department_id is not None else "",
         columns=_GROUP_COLUMNS if by_group else _TOTAL_COLUMNS,
         outline=_OUTLINE if by_group else "NULL, NULL",
+        government="AND p.government_id = ANY(%(governments)s)"
+        if government_ids is not None
+        else "",
     )
     params = task_state_params(
         plan_ids=plan_ids, department_id=department_id, end=end_of_day(as_of)
     )
-    params.update(livelihood=TaskKind.LIVELIHOOD, year=as_of.year)
+    params.update(livelihood=TaskKind.LIVELIHOOD, year=as_of.year, governments=government_ids)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         plans, groups, first_year, last_year, days, outline, names = cursor.fetchone()
@@ -318,20 +325,32 @@ def _counted(read: Read, as_of: dt.date) -> dict[int, PlanCounts]:
     return counts
 
 
-def plan_overview(*, plan_id: int, as_of: dt.date | None = None, department_id=None) -> dict | None:
+def plan_overview(
+    *,
+    plan_id: int,
+    government_ids: list[int],
+    as_of: dt.date | None = None,
+    department_id=None,
+) -> dict | None:
     """selectors.stats_overview(plan_snapshot(plan=<the plan>, as_of=as_of,
     department_id=department_id)), counted by group, in one query; None when there is no such
-    plan."""
+    plan among the governments' plans."""
     as_of = as_of or clock.today()
     if connection.vendor != "postgresql":
-        plan = Plan.objects.filter(pk=plan_id).first()
+        plan = Plan.objects.filter(pk=plan_id, government_id__in=government_ids).first()
         if plan is None:
             return None
         snapshot = plans_snapshot([plan], as_of=as_of, department_id=department_id)[plan.pk]
         sections, key_areas = snapshot.sections, snapshot.key_areas
         counts, departments = PlanCounts().add_states(snapshot.tasks), snapshot.departments
     else:
-        read = _in_one_statement([plan_id], as_of=as_of, department_id=department_id, by_group=True)
+        read = _in_one_statement(
+            [plan_id],
+            as_of=as_of,
+            department_id=department_id,
+            by_group=True,
+            government_ids=list(government_ids),
+        )
         plan = read.plans.get(plan_id)
         if plan is None:
             return None

@@ -27,7 +27,12 @@ def task_by_task(plan, day, department_id=None) -> dict:
 
 
 def by_group(plan, day, department_id=None) -> dict:
-    return tallies.plan_overview(plan_id=plan.pk, as_of=day, department_id=department_id)
+    return tallies.plan_overview(
+        plan_id=plan.pk,
+        government_ids=[plan.government_id],
+        as_of=day,
+        department_id=department_id,
+    )
 
 
 @pytest.mark.parametrize("day", DAYS, ids=str)
@@ -93,12 +98,20 @@ def test_a_deadline_given_later_to_a_task_without_one_counts_as_none_before(
     assert overview["totals"]["overdue"] == 0 and overview["totals"]["by_light"]["green"] == 1
 
 
-def test_a_plans_overview_is_one_query_and_an_unknown_plan_has_none(counted):
+def test_a_plans_overview_is_one_query_and_an_unknown_or_other_governments_plan_has_none(
+    counted,
+):
     plan, _t = counted
     with CaptureQueriesContext(connection) as captured:
         by_group(plan, JUNE_30)
     assert len(captured) == 1
-    assert tallies.plan_overview(plan_id=plan.pk + 1000, as_of=JUNE_30) is None
+    unknown = tallies.plan_overview(
+        plan_id=plan.pk + 1000, government_ids=[plan.government_id], as_of=JUNE_30
+    )
+    elsewhere = tallies.plan_overview(
+        plan_id=plan.pk, government_ids=[plan.government_id + 1000], as_of=JUNE_30
+    )
+    assert unknown is None and elsewhere is None
 
 
 def test_the_province_totals_are_each_plans_own_totals(counted, economic_bureau):
