@@ -10,6 +10,7 @@ import pytest
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
+from tasks_app.common import permissions
 from tasks_app.plans import services as plans_services
 from tasks_app.stats import indicators, ranking, selectors, summary
 from tasks_app.stats import serializers as stats_apis
@@ -68,7 +69,9 @@ def test_the_province_answer_is_the_json_a_fresh_serializer_gives(counted, leade
         "as_of": JUNE_30,
         "year": None,
         "department_id": None,
-        "results": selectors.province_overview(as_of=JUNE_30),
+        "results": selectors.province_overview(
+            government_ids=permissions.readable_government_ids(leader), as_of=JUNE_30
+        ),
     }
     assert [row["id"] for row in data["results"]] == [plan.pk]
     expected = JSONRenderer().render(stats_apis.ProvinceOverviewSerializer(data).data)
