@@ -62,6 +62,7 @@ def audit_log(
     object_type: str = "",
     object_id: str = "",
     object_repr: str = "",
+    head: tuple[int, str] | None = None,
 ) -> AuditEvent:
     """The one place that writes the ledger. Call it inside the service's transaction.
 
@@ -83,12 +84,19 @@ def audit_log(
         object_repr=str(obj) if obj is not None else object_repr,
         before=before,
         after=after,
+        head=head,
     )
 
 
 def create_audited(actor: User | None, action: str, model: type[models.Model], **values) -> Any:
-    obj = model.objects.create(**values)
-    audit_log(actor=actor, action=action, obj=obj, after=snapshot(obj, list(values)))
+    """Create the row and its ledger event; on PostgreSQL the INSERT takes the chain lock too."""
+    from tasks_app.audit import ledger
+
+    obj = model(**values)
+    head = ledger.insert_locking_head(obj)
+    if head is None:
+        obj.save(force_insert=True)
+    audit_log(actor=actor, action=action, obj=obj, after=snapshot(obj, list(values)), head=head)
     return obj
 
 
