@@ -82,6 +82,7 @@ def generate(
     from bench.copyload import copy_rows, next_id, reset_sequences
     from tasks_app.models import (
         Department,
+        Government,
         KeyArea,
         Milestone,
         Plan,
@@ -120,8 +121,18 @@ def generate(
     ids[User] += 1
     with transaction.atomic():
         _mark_as_bench_setup()
+        # The province's office reads every government below it (roll-up); each plan, its
+        # departments, users and tasks belong to one government of the province.
+        province = Government.objects.create(name=f"示例省{seed}", level="province")
+        users[0]["government_id"] = province.pk
+        children = Government.objects.bulk_create(
+            [
+                Government(name=f"示例{g + 1:03d}区", level="district", parent=province)
+                for g in range(governments)
+            ]
+        )
         for g in range(governments):
-            rows = _government(g, rng, ids, password, now, reviewer_id, months)
+            rows = _government(g, rng, ids, password, now, reviewer_id, months, children[g].pk)
             for model, model_rows in rows.items():
                 if model is User:
                     users.extend(model_rows)
@@ -166,7 +177,7 @@ def _mark_as_bench_setup() -> None:
         cursor.execute("SELECT set_config('gaoxin.audited', 'on', true)")
 
 
-def _government(g, rng, ids, password, now, reviewer_id, months):
+def _government(g, rng, ids, password, now, reviewer_id, months, government_id):
     from tasks_app.models import (
         Department,
         KeyArea,
@@ -186,7 +197,7 @@ def _government(g, rng, ids, password, now, reviewer_id, months):
         "id": plan_id,
         "year": YEAR,
         "title": f"{name}{YEAR}年政府工作报告",
-        "government": name,
+        "government_id": government_id,
         "kind": "work_report",
         "status": "published",
         "report_date": dt.date(YEAR, 1, 15),
@@ -198,6 +209,7 @@ def _government(g, rng, ids, password, now, reviewer_id, months):
         departments.append(
             {
                 "id": ids[Department],
+                "government_id": government_id,
                 "name": f"{name}{dept_name}",
                 "short_name": dept_name,
                 "is_sample": True,
@@ -207,6 +219,7 @@ def _government(g, rng, ids, password, now, reviewer_id, months):
             {
                 "id": ids[User],
                 "username": f"b{g:03d}-{d:02d}",
+                "government_id": government_id,
                 "password": password,
                 "role": "staff",
                 "department_id": ids[Department],
@@ -300,6 +313,7 @@ def _government(g, rng, ids, password, now, reviewer_id, months):
             {
                 "id": task_id,
                 "plan_id": plan_id,
+                "government_id": government_id,
                 "code": f"{area['title'][4:]}.{t:03d}",
                 "title": f"{name}任务{t + 1}",
                 "source_text": f"{name}任务{t + 1}。",

@@ -244,14 +244,20 @@ def _breakdown_world(tag: str) -> dict:
     from django.db import transaction
 
     from tasks_app.models import Department, Role, User
+    from tasks_app.plans.tenants import default_government_id
 
+    government_id = default_government_id()
     with transaction.atomic():
         departments = Department.objects.bulk_create(
-            [Department(name=f"基准{tag}{name}", short_name=name) for name in DEPARTMENTS]
+            [
+                Department(government_id=government_id, name=f"基准{tag}{name}", short_name=name)
+                for name in DEPARTMENTS
+            ]
         )
         leaders = User.objects.bulk_create(
             [
                 User(
+                    government_id=government_id,
                     username=f"bench-leader-{tag}-{i}",
                     role=Role.LEADER,
                     display_name=f"基准{tag}副区长{i}",
@@ -271,8 +277,10 @@ def _make_plan(tag: str, label: str, size: int, *, world: dict | None = None):
 
     from bench.copyload import copy_rows, next_id, reset_sequences
     from tasks_app.models import Indicator, KeyArea, Plan, Section, Task
+    from tasks_app.plans.tenants import default_government_id
 
     items, specs = _plan_items()
+    government_id = default_government_id()
     rng = random.Random(size)
     co_model = Task.co_departments.through
     with transaction.atomic():
@@ -293,7 +301,7 @@ def _make_plan(tag: str, label: str, size: int, *, world: dict | None = None):
                     "id": plan_id,
                     "year": YEAR,
                     "title": f"基准{tag}分解表{label}",
-                    "government": f"基准{tag}",
+                    "government_id": government_id,
                     "kind": "work_report",
                     "status": "draft",
                     "created_at": now,
@@ -319,6 +327,7 @@ def _make_plan(tag: str, label: str, size: int, *, world: dict | None = None):
                 "title": item["title"][:200],
                 "source_text": item["source_text"],
                 "kind": "work_item",
+                "government_id": government_id,
                 "section_id": section_id,
                 "key_area_id": area_id + n // 100,
                 "position": n + 1,

@@ -220,8 +220,9 @@ def _setup(chain: Chain, people: People, office: Actor) -> None:
         chain.append(at, office, "user.create", "user", user.id, user.username, None, after)
     plans = list(
         _rows(
-            "SELECT id, year, title, government, kind, report_date, published_at "
-            "FROM tasks_app_plan ORDER BY id"
+            "SELECT p.id, p.year, p.title, g.name, p.kind, p.report_date, p.published_at "
+            "FROM tasks_app_plan p JOIN tasks_app_government g ON g.id = p.government_id "
+            "ORDER BY p.id"
         )
     )
     for plan_id, year, title, government, kind, report_date, published_at in plans:

@@ -250,6 +250,7 @@ def _build_plan(size: int) -> int:
 
     from tasks_app.models import (
         Department,
+        Government,
         KeyArea,
         Plan,
         Review,
@@ -261,11 +262,17 @@ def _build_plan(size: int) -> int:
 
     reviewer = User.objects.filter(role="supervisor").first()
     author = User.objects.filter(role="staff").first()
+    government = Government.objects.create(
+        name=f"规模{size}", level="district", parent_id=reviewer.government_id
+    )
     plan = Plan.objects.create(
-        year=2025, title=f"规模{size}", government=f"规模{size}", report_date=dt.date(2025, 1, 15)
+        year=2025, title=f"规模{size}", government=government, report_date=dt.date(2025, 1, 15)
     )
     departments = Department.objects.bulk_create(
-        [Department(name=f"规模{size}局{i}") for i in range(max(2, size // 10))]
+        [
+            Department(government=government, name=f"规模{size}局{i}")
+            for i in range(max(2, size // 10))
+        ]
     )
     sections = Section.objects.bulk_create(
         [Section(plan=plan, number=n, title=f"第{n}方面") for n in range(1, 6)]
@@ -277,6 +284,7 @@ def _build_plan(size: int) -> int:
         [
             Task(
                 plan=plan,
+                government=government,
                 code=f"S{i:04d}",
                 title=f"任务{i}",
                 source_text="任务。",

@@ -133,12 +133,13 @@ _TALLY = """
 PROVINCE_SQL = (
     _STATE.format(scope="p.status = 'published'")
     + f"""
-SELECT g.*, p.title, p.government, p.year
+SELECT g.*, p.title, gv.name AS government, p.year
   FROM (SELECT plan_id, 'totals', NULL::bigint, NULL::boolean, {_TALLY.strip()}
           FROM lit GROUP BY plan_id) g
   JOIN tasks_app_plan p ON p.id = g.plan_id
+  JOIN tasks_app_government gv ON gv.id = p.government_id
  ORDER BY g.red::numeric / g.total DESC, g.done::numeric / g.total, g.overdue DESC,
-          p.government, p.title, g.plan_id
+          gv.name, p.title, g.plan_id
 """
 )
 

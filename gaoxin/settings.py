@@ -318,6 +318,9 @@ if not DEBUG:
 
 # Sample (示例) data is created only by the demo command; this flag only controls the banner.
 GAOXIN_DEMO = env_bool("GAOXIN_DEMO", False)
+# The government that rows made without one belong to (a single-government installation never
+# names another); `load_plan --government NAME` and `import_report --government NAME` add others.
+GAOXIN_GOVERNMENT = env_str("GAOXIN_GOVERNMENT") or "珠海高新区"
 
 # The business clock (tasks_app/common/clock.py): a date here fixes "today" for schedules, lights,
 # reminders, stats and default as-of dates. Unset in production (the real date); `make run`

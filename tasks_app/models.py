@@ -24,6 +24,8 @@ from tasks_app.plans.models import (  # noqa: F401
     CalendarDay,
     Comparator,
     Department,
+    Government,
+    GovernmentLevel,
     Indicator,
     IndicatorKind,
     KeyArea,

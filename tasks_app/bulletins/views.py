@@ -44,7 +44,7 @@ def bulletin_home(request):
 @login_required
 def bulletin_list(request, plan_id: int):
     _office(request)
-    plan = get_object_or_404(Plan, pk=plan_id)
+    plan = get_object_or_404(permissions.visible_plans(request.user), pk=plan_id)
     series = selectors.bulletin_series_of(plan)
     series_form = SeriesForm(
         initial={"number_pattern": series.number_pattern, "issuing_office": series.issuing_office}

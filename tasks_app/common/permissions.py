@@ -2,7 +2,7 @@
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from tasks_app.models import DEPARTMENT_ROLES, Role, Task, User
+from tasks_app.models import DEPARTMENT_ROLES, Plan, Role, Task, User
 
 OFFICE_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 SEE_ALL_ROLES = (Role.SUPERVISOR, Role.LEADER, Role.AUDITOR, Role.ADMIN)
@@ -32,11 +32,26 @@ def can_audit(user: User | None) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.role in AUDIT_ROLES)
 
 
+def readable_government_ids(user: User) -> list[int]:
+    """The governments whose registers the user reads: its own."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    return [user.government_id]
+
+
+def visible_plans(user: User, queryset: QuerySet[Plan] | None = None) -> QuerySet[Plan]:
+    """Plans of the governments the user reads (tasks within them: visible_tasks)."""
+    queryset = Plan.objects.all() if queryset is None else queryset
+    return queryset.filter(government_id__in=readable_government_ids(user))
+
+
 def visible_tasks(user: User, queryset: QuerySet[Task] | None = None) -> QuerySet[Task]:
-    """Tasks the user may see: all for the office, leaders and auditors; else lead or co."""
+    """Tasks the user may see, within the user's governments: all for the office, leaders and
+    auditors; else those its department leads or co-leads."""
     queryset = Task.objects.all() if queryset is None else queryset
     if not user.is_authenticated or not user.is_active:
         return queryset.none()
+    queryset = queryset.filter(government_id__in=readable_government_ids(user))
     if user.role in SEE_ALL_ROLES:
         return queryset
     if not is_department_member(user):

@@ -21,6 +21,7 @@ from tasks_app.models import (
     Task,
     User,
 )
+from tasks_app.plans.tenants import default_government_name
 
 # --- Report text -> draft ---------------------------------------------------------------------
 
@@ -140,7 +141,7 @@ class Changes:
         }
 
 
-def draft_match(data: dict) -> tuple[dict, Changes, Plan | None]:
+def draft_match(data: dict, *, government=None) -> tuple[dict, Changes, Plan | None]:
     """(a copy of data whose items carry the codes of the tasks they match, the changes, plan).
 
     An item matches the existing task with the same normalised source text (so an inserted
@@ -150,7 +151,12 @@ def draft_match(data: dict) -> tuple[dict, Changes, Plan | None]:
     """
     data = copy.deepcopy(data)
     meta = data["plan"]
-    plan = Plan.objects.filter(year=meta["year"], title=meta["title"]).first()
+    plans = Plan.objects.filter(year=meta["year"], title=meta["title"])
+    if government is not None:
+        plans = plans.filter(government=government)
+    else:
+        plans = plans.filter(government__name=meta.get("government") or default_government_name())
+    plan = plans.first()
     existing = list(plan.tasks.prefetch_related("indicators")) if plan else []
     by_text = {}
     for task in existing:

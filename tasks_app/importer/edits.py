@@ -36,6 +36,18 @@ def plan_from_edits_file(path: Path) -> dict:
     return apply_edits(draft, spec["edits"], plan=meta)
 
 
+def rerecorded_edits_file(path: Path, register: dict) -> str:
+    """The edits file at path with its edits recorded afresh from today's draft, as its text.
+
+    Written back whenever the parser's item boundaries change, the list keeps only the edits the
+    office still has to make (a test says when it is due)."""
+    spec = json.loads(Path(path).read_text(encoding="utf-8"))
+    text = (Path(path).parent / spec["report"]).read_text(encoding="utf-8")
+    draft = parse_report(text, year=spec["plan"]["year"], title=spec["plan"]["title"])
+    spec["edits"] = record_edits(draft, register)
+    return json.dumps(spec, ensure_ascii=False, indent=1)
+
+
 def apply_edits(draft: dict, edits: list[dict], *, plan: dict) -> dict:
     data = plan_data(draft, plan)
     for edit in edits:

@@ -25,6 +25,7 @@ from tasks_app.models import (
 )
 from tasks_app.plans import services as plans_services
 from tasks_app.plans.bulk import TaskBatch, indicators_bulk_delete, indicators_bulk_update
+from tasks_app.plans.tenants import government_named
 
 
 @transaction.atomic
@@ -52,11 +53,16 @@ def import_draft_publish(
     problems = draft_problems(draft.data)
     if problems and not allow_incomplete:
         raise Conflict("draft_incomplete", problems_message(problems))
-    data, changes, existing_plan = draft_match(draft.data)
+    # An office publishes into its own government; the command line (no actor) into the one
+    # the draft names (import_report --government NAME), created if new.
+    government = (
+        actor.government if actor else government_named(draft.data["plan"].get("government", ""))
+    )
+    data, changes, existing_plan = draft_match(draft.data, government=government)
     if existing_plan and existing_plan.status == Plan.Status.PUBLISHED:
         _refuse_target_changes(changes)
         _refuse_deadline_changes(existing_plan, data)
-    plan, result = plans_services.plan_load(actor=actor, data=data)
+    plan, result = plans_services.plan_load(actor=actor, data=data, government=government)
     _indicators_as_stated(actor, plan, data)
     assigned = _assignments_as_drafted(actor, plan, data)
     plans_services.plan_publish(actor=actor, plan=plan)

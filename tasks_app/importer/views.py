@@ -276,7 +276,7 @@ def breakdown_upload(request):
 @login_required
 def breakdown_export(request, plan_id: int):
     _require_office(request.user)
-    plan = get_object_or_404(Plan, pk=plan_id)
+    plan = get_object_or_404(permissions.visible_plans(request.user), pk=plan_id)
     if request.GET.get("format") == "csv":
         response = HttpResponse(breakdown.export_csv(plan), content_type="text/csv; charset=utf-8")
         name = breakdown.export_filename(plan, "csv")

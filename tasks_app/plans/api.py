@@ -4,7 +4,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tasks_app.common import clock
+from tasks_app.common import clock, permissions
 from tasks_app.common.api import (
     ERRORS,
     PAGE_PARAMETERS,
@@ -16,7 +16,6 @@ from tasks_app.common.api import (
     validated,
     validated_query,
 )
-from tasks_app.models import Plan
 from tasks_app.plans import selectors, services
 from tasks_app.plans import selectors as plans_selectors
 from tasks_app.plans import serializers as s
@@ -75,7 +74,7 @@ class PlanRulesApi(APIView):
         responses={200: s.PlanRulesSerializer, **ERRORS},
     )
     def get(self, request, pk: int):
-        plan = get_object_or_404(Plan, pk=pk)
+        plan = get_object_or_404(permissions.visible_plans(request.user), pk=pk)
         return Response(s.PlanRulesSerializer(plan).data)
 
     @extend_schema(
@@ -84,7 +83,7 @@ class PlanRulesApi(APIView):
         responses={200: s.PlanRulesSerializer, **ERRORS},
     )
     def put(self, request, pk: int):
-        plan = get_object_or_404(Plan, pk=pk)
+        plan = get_object_or_404(permissions.visible_plans(request.user), pk=pk)
         data = validated(s.PlanRulesSerializer, request.data)
         plan = services.plan_rules_set(actor=request.user, plan=plan, **data)
         return Response(s.PlanRulesSerializer(plan).data)

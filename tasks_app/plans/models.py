@@ -9,9 +9,20 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tasks_app.plans.tenants import (
+    Government,
+    GovernmentLevel,
+    GovernmentOwned,
+    UserManager,
+    government_field,
+)
 
-class Department(models.Model):
-    name = models.CharField(_("名称"), max_length=100, unique=True)
+__all__ = ["Government", "GovernmentLevel"]
+
+
+class Department(GovernmentOwned):
+    government = government_field("departments")
+    name = models.CharField(_("名称"), max_length=100)
     short_name = models.CharField(_("简称"), max_length=40, blank=True)
     parent = models.ForeignKey(
         "self",
@@ -37,6 +48,10 @@ class Department(models.Model):
         verbose_name_plural = _("部门")
         ordering = ["name"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["government", "name"], name="department_unique_name_per_government"
+            ),
+            models.UniqueConstraint(fields=["id", "government"], name="department_id_government"),
             models.CheckConstraint(
                 condition=~Q(parent=models.F("id")), name="department_not_own_parent"
             ),
@@ -58,7 +73,8 @@ class Role(models.TextChoices):
 DEPARTMENT_ROLES = (Role.STAFF, Role.HEAD)
 
 
-class User(AbstractUser):
+class User(GovernmentOwned, AbstractUser):
+    government = government_field("users")
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.STAFF)
     department = models.ForeignKey(
         Department,
@@ -70,6 +86,8 @@ class User(AbstractUser):
     )
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)
     is_sample = models.BooleanField(_("示例"), default=False)
+
+    objects = UserManager()
 
     class Meta:
         verbose_name = _("用户")
@@ -105,14 +123,14 @@ class PlanStatus(models.TextChoices):
     PUBLISHED = "published", _("已发布")
 
 
-class Plan(models.Model):
+class Plan(GovernmentOwned):
     Kind = PlanKind
 
     Status = PlanStatus
 
     year = models.PositiveSmallIntegerField(_("年度"))
     title = models.CharField(_("名称"), max_length=200)
-    government = models.CharField(_("政府"), max_length=100, blank=True)
+    government = government_field("plans")
     kind = models.CharField(
         _("类型"), max_length=20, choices=PlanKind.choices, default=PlanKind.WORK_REPORT
     )
@@ -147,7 +165,10 @@ class Plan(models.Model):
         verbose_name_plural = _("计划")
         ordering = ["-year", "title"]
         constraints = [
-            models.UniqueConstraint(fields=["year", "title"], name="plan_unique_year_title"),
+            models.UniqueConstraint(
+                fields=["government", "year", "title"], name="plan_unique_year_title"
+            ),
+            models.UniqueConstraint(fields=["id", "government"], name="plan_id_government"),
             models.CheckConstraint(condition=Q(kind__in=PlanKind.values), name="plan_kind_valid"),
             models.CheckConstraint(
                 condition=Q(status__in=PlanStatus.values), name="plan_status_valid"
@@ -246,12 +267,32 @@ class ReportFrequency(models.TextChoices):
     QUARTERLY = "quarterly", _("每季度")
 
 
+class TaskQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Tasks made without a government get their plan's, as save() gives them."""
+        objs = list(objs)
+        plan_ids = {task.plan_id for task in objs if task.government_id is None}
+        if plan_ids:
+            governments = dict(
+                Plan.objects.filter(pk__in=plan_ids).values_list("pk", "government_id")
+            )
+            for task in objs:
+                if task.government_id is None:
+                    task.government_id = governments.get(task.plan_id)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Task(models.Model):
     Kind = TaskKind
 
     ReportFrequency = ReportFrequency
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="tasks")
+    # The plan's government, copied (save() and every bulk writer set it; on PostgreSQL a
+    # composite foreign key keeps it equal to the plan's): the key of the tenant's rows.
+    government = models.ForeignKey(
+        Government, verbose_name=_("政府"), on_delete=models.PROTECT, related_name="tasks"
+    )
     code = models.CharField(_("编号"), max_length=30)
     title = models.CharField(_("任务"), max_length=200)
     source_text = models.TextField(_("报告原文"))
@@ -331,6 +372,8 @@ class Task(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    objects = TaskQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("任务")
         verbose_name_plural = _("任务")
@@ -367,6 +410,7 @@ class Task(models.Model):
             ),
         ]
         indexes = [
+            models.Index(fields=["government", "plan"], name="task_government_plan_idx"),
             models.Index(fields=["lead_department", "status"], name="task_lead_status_idx"),
             models.Index(fields=["plan", "light"], name="task_plan_light_idx"),
             models.Index(fields=["deadline"], name="task_deadline_idx"),
@@ -374,6 +418,11 @@ class Task(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.title}"
+
+    def save(self, *args, **kwargs):
+        if self.government_id is None and self.plan_id is not None:
+            self.government_id = self.plan.government_id
+        super().save(*args, **kwargs)
 
 
 # After publication these change only through a change request approved by the office

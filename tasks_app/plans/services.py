@@ -22,6 +22,7 @@ from tasks_app.models import (
     User,
 )
 from tasks_app.plans.selectors import schedule_for, task_schedule
+from tasks_app.plans.tenants import Government, government_named
 from tasks_app.plans.workcalendar import WorkingCalendar
 
 # --- Departments and users ------------------------------------------------------------------
@@ -193,22 +194,27 @@ def plan_rules_set(
 
 
 @transaction.atomic
-def plan_load(*, actor: User | None, data: dict) -> tuple[Plan, LoadResult]:
+def plan_load(
+    *, actor: User | None, data: dict, government: Government | None = None
+) -> tuple[Plan, LoadResult]:
     """Create or bring up to date a plan from its data file; idempotent.
 
     Items are matched by their codes, so a second load of the same data changes nothing.
     Departments, leaders and deadlines are not part of the data: the report names none.
+    The plan belongs to `government`, else to the government the data names (created if
+    new), else to the default government.
     """
     result = LoadResult()
     meta = data["plan"]
-    shipped_new = not Plan.objects.filter(year=meta["year"], title=meta["title"]).exists()
+    government = government or government_named(meta.get("government", ""))
+    key = {"government": government, "year": meta["year"], "title": meta["title"]}
+    shipped_new = not Plan.objects.filter(**key).exists()
     plan = _upsert(
         actor,
         result,
         Plan,
-        {"year": meta["year"], "title": meta["title"]},
+        key,
         {
-            "government": meta.get("government", ""),
             "kind": meta.get("kind", Plan.Kind.WORK_REPORT),
             "report_date": dt.date.fromisoformat(meta["report_date"])
             if meta.get("report_date")

@@ -8,7 +8,6 @@ from tasks_app.common import permissions
 from tasks_app.models import (
     Indicator,
     KeyArea,
-    Plan,
     Task,
 )
 from tasks_app.plans import selectors
@@ -22,7 +21,7 @@ def home(request):
 
 @login_required
 def plan_detail(request, plan_id: int):
-    plan = get_object_or_404(Plan, pk=plan_id)
+    plan = get_object_or_404(permissions.visible_plans(request.user), pk=plan_id)
     # Departments see the plan's structure but only the tasks they lead or co-lead.
     tasks = permissions.visible_tasks(request.user).select_related("lead_department")
     tasks = tasks.prefetch_related(

@@ -91,7 +91,7 @@ def snapshot_payload(
             "id": plan.pk,
             "year": plan.year,
             "title": plan.title,
-            "government": plan.government,
+            "government": plan.government.name,
         },
         "title": title,
         "as_of": as_of.isoformat(),

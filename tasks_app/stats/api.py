@@ -7,10 +7,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tasks_app.common import clock
+from tasks_app.common import clock, permissions
 from tasks_app.common.api import ERRORS, validated_query
 from tasks_app.common.errors import NotFound
-from tasks_app.models import Plan
 from tasks_app.stats import indicators, selectors, summary
 from tasks_app.stats import ranking as stats_ranking
 from tasks_app.stats import snapshot as stats_snapshot
@@ -32,7 +31,7 @@ from tasks_app.stats.serializers import (
 def snapshot_for(request, pk: int) -> stats_snapshot.PlanSnapshot:
     query = validated_query(AsOfSerializer, request.query_params)
     department_id = selectors.stats_scope(request.user)
-    plan = get_object_or_404(Plan, pk=pk)
+    plan = get_object_or_404(permissions.visible_plans(request.user), pk=pk)
     return stats_snapshot.plan_snapshot(
         plan=plan, as_of=query.get("as_of"), department_id=department_id
     )
@@ -87,7 +86,10 @@ class ProvinceStatsApi(APIView):
         department_id = selectors.stats_scope(request.user)
         as_of = query.get("as_of") or clock.today()
         rows = selectors.province_overview(
-            as_of=as_of, year=query.get("year"), department_id=department_id
+            government_ids=permissions.readable_government_ids(request.user),
+            as_of=as_of,
+            year=query.get("year"),
+            department_id=department_id,
         )
         data = {
             "as_of": as_of,
@@ -131,7 +133,7 @@ class PlanRankingApi(APIView):
     def get(self, request, pk: int):
         department_id = selectors.stats_scope(request.user)
         query = validated_query(AsOfSerializer, request.query_params)
-        plan = get_object_or_404(Plan, pk=pk)
+        plan = get_object_or_404(permissions.visible_plans(request.user), pk=pk)
         if not stats_ranking.ranking_enabled(plan):
             raise NotFound("ranking_off", _("该计划未启用红黑榜。"))
         # Ranks are computed among all lead departments; a department then sees its own row.

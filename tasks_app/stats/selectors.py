@@ -82,7 +82,11 @@ def _exceptions_first(row: dict) -> tuple:
 
 
 def province_overview(
-    *, as_of: dt.date | None = None, year: int | None = None, department_id: int | None = None
+    *,
+    government_ids: list[int],
+    as_of: dt.date | None = None,
+    year: int | None = None,
+    department_id: int | None = None,
 ) -> list[dict]:
     """Every published plan (of one year, when given) with its top-level tally as of the date,
     the same numbers as stats_overview(...)["totals"] for that plan, exceptions first (see
@@ -91,7 +95,11 @@ def province_overview(
     With department_id, each tally covers the tasks that department leads, and plans where it
     leads none are left out (as its own per-plan overview would show only zeros)."""
     as_of = as_of or clock.today()
-    plans = Plan.objects.filter(status=Plan.Status.PUBLISHED).order_by("pk")
+    plans = (
+        Plan.objects.filter(status=Plan.Status.PUBLISHED, government_id__in=government_ids)
+        .select_related("government")
+        .order_by("pk")
+    )
     if year is not None:
         plans = plans.filter(year=year)
     snapshots = plans_snapshot(list(plans), as_of=as_of, department_id=department_id, outline=False)
@@ -104,7 +112,7 @@ def province_overview(
             {
                 "id": plan.pk,
                 "title": plan.title,
-                "government": plan.government,
+                "government": plan.government.name,
                 "year": plan.year,
                 **tally(snapshot.tasks),
             }

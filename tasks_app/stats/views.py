@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tasks_app.common import clock
+from tasks_app.common import clock, permissions
 from tasks_app.common.errors import NotPermitted
 from tasks_app.models import Light, Plan, TaskStatus
 from tasks_app.stats import charts as stats_charts
@@ -184,7 +184,7 @@ def dashboard_data(snapshot: stats_snapshot.PlanSnapshot, *, top_exceptions=None
 
 @login_required
 def plan_dashboard(request, plan_id: int):
-    plan = get_object_or_404(Plan, pk=plan_id)
+    plan = get_object_or_404(permissions.visible_plans(request.user), pk=plan_id)
     try:
         snapshot = _snapshot(request, plan)
     except BadAsOf as error:
@@ -226,7 +226,7 @@ def _is_listed(state: stats_snapshot.TaskState, f: dict) -> bool:
 def exception_list(request, plan_id: int):
     """All red or overdue tasks, the most overdue first, 20 a page; filters by kind, lead
     department and section. Only the page's tasks have their latest report read."""
-    plan = get_object_or_404(Plan, pk=plan_id)
+    plan = get_object_or_404(permissions.visible_plans(request.user), pk=plan_id)
     try:
         snapshot = _snapshot(request, plan)
     except BadAsOf as error:
@@ -255,7 +255,7 @@ def exception_list(request, plan_id: int):
 @login_required
 def dashboard_print(request, plan_id: int):
     """督查通报 for the monthly meeting: overview, exceptions, ranking, on A4."""
-    plan = get_object_or_404(Plan, pk=plan_id)
+    plan = get_object_or_404(permissions.visible_plans(request.user), pk=plan_id)
     try:
         snapshot = _snapshot(request, plan)
     except BadAsOf as error:
@@ -300,7 +300,7 @@ def _matches(state: stats_snapshot.TaskState, f: dict) -> bool:
 
 @login_required
 def task_drilldown(request, plan_id: int):
-    plan = get_object_or_404(Plan, pk=plan_id)
+    plan = get_object_or_404(permissions.visible_plans(request.user), pk=plan_id)
     try:
         snapshot = _snapshot(request, plan)
     except BadAsOf as error:
@@ -335,7 +335,7 @@ def task_drilldown(request, plan_id: int):
 
 @login_required
 def dashboard_export(request, plan_id: int):
-    plan = get_object_or_404(Plan, pk=plan_id)
+    plan = get_object_or_404(permissions.visible_plans(request.user), pk=plan_id)
     try:
         snapshot = _snapshot(request, plan)
     except BadAsOf as error:

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tasks_app.importer.edits import plan_from_edits_file
 from tasks_app.plans import services
 from tasks_app.plans.plan_data import DEFAULT_PLAN_FILE, read_plan_file
+from tasks_app.plans.tenants import government_named
 
 
 class Command(BaseCommand):
@@ -16,15 +17,23 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", nargs="?", default=str(DEFAULT_PLAN_FILE))
+        parser.add_argument(
+            "--government",
+            default="",
+            help="the government the plan belongs to (created if new); default: the one the "
+            "file names, else GAOXIN_GOVERNMENT",
+        )
 
-    def handle(self, *args, path, **options):
+    def handle(self, *args, path, government, **options):
         try:
             data = read_plan_file(Path(path))
             if "edits" in data:
                 data = plan_from_edits_file(Path(path))
         except (OSError, ValueError, KeyError) as exc:
             raise CommandError(f"cannot read plan file {path}: {exc}") from None
-        plan, result = services.plan_load(actor=None, data=data)
+        plan, result = services.plan_load(
+            actor=None, data=data, government=government_named(government) if government else None
+        )
         if result.changed:
             self.stdout.write(
                 f"{plan}: created {result.created or 'nothing'}, "
