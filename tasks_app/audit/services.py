@@ -15,6 +15,7 @@ from tasks_app.models import (
     User,
 )
 from tasks_app.plans.models import CHANGE_CONTROLLED, is_published
+from tasks_app.plans.tenants import default_government_id
 
 if TYPE_CHECKING:
     from tasks_app.audit.ledger import Verification
@@ -95,6 +96,7 @@ def audit_log(
     object_id: str = "",
     object_repr: str = "",
     government_id: int | None = None,
+    head: tuple[int, str] | None = None,
 ) -> AuditEvent:
     """The one place that writes the ledger. Call it inside the service's transaction.
 
@@ -118,12 +120,29 @@ def audit_log(
         object_repr=str(obj) if obj is not None else object_repr,
         before=before,
         after=after,
+        head=head,
     )
 
 
 def create_audited(actor: User | None, action: str, model: type[models.Model], **values) -> Any:
-    obj = model.objects.create(**values)
-    audit_log(actor=actor, action=action, obj=obj, after=snapshot(obj, list(values)))
+    """Create the row and its ledger event; on PostgreSQL the INSERT takes the lock of the
+    chain of the row's government too (ledger.insert_locking_head)."""
+    from tasks_app.audit import ledger
+
+    obj = model(**values)
+    government_id = event_government_id(obj, actor) or default_government_id()
+    head = ledger.insert_locking_head(obj, government_id)
+    if head is None:
+        obj.save(force_insert=True)
+        government_id = None  # audit_log reads it from the saved row (save() may set it)
+    audit_log(
+        actor=actor,
+        action=action,
+        obj=obj,
+        after=snapshot(obj, list(values)),
+        government_id=government_id,
+        head=head,
+    )
     return obj
 
 

@@ -41,7 +41,7 @@ the head signs off, the author resubmits), and a change request's once it is dec
 import datetime as dt
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from tasks_app.common import clock
@@ -167,16 +167,45 @@ SELECT key FROM mailed
 """
 
 
-def _notify_selected(users, *, kind, title, body, task, key, now, ref="", actor=None) -> list[str]:
-    """_notify(list(users), ...) for a queryset of users, in one statement on PostgreSQL."""
-    users = users.filter(is_active=True)
-    if actor is not None:
-        users = users.exclude(pk=actor.pk)
+# The office's recipients are the same query on every submission: compiled once per database.
+_OFFICE_SQL: dict[str, tuple[str, tuple]] = {}
+
+
+def _office() -> QuerySet[User]:
+    return User.objects.filter(is_active=True, role=Role.SUPERVISOR)
+
+
+def _users_sql(selected, office: bool) -> tuple[str, tuple]:
+    compiled = _OFFICE_SQL.get(connection.alias) if office else None
+    if compiled is None:
+        compiled = selected().order_by().values("id", "email").query.sql_with_params()
+        if office:
+            _OFFICE_SQL[connection.alias] = compiled
+    return compiled
+
+
+def _notify_selected(
+    users, *, kind, title, body, task, key, now, ref="", actor=None, office=False
+) -> list[str]:
+    """_notify(list(users), ...) for a queryset of users, in one statement on PostgreSQL.
+    office: users is _office() (its SQL is compiled once)."""
+
+    def selected():
+        chosen = users.filter(is_active=True)
+        return chosen if actor is None else chosen.exclude(pk=actor.pk)
+
     if connection.vendor != "postgresql":
         return _notify(
-            list(users), kind=kind, title=title, body=body, task=task, key=key, now=now, ref=ref
+            list(selected()),
+            kind=kind,
+            title=title,
+            body=body,
+            task=task,
+            key=key,
+            now=now,
+            ref=ref,
         )
-    users_sql, users_params = users.order_by().values("id", "email").query.sql_with_params()
+    users_sql, users_params = _users_sql(selected, office and actor is None)
     title = title[:200]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -278,11 +307,11 @@ def notify_report_submitted(*, update: StatusUpdate, now: dt.datetime | None = N
         else _("%(code)s 报送了%(period)s进展,待审核") % values
     )
     body = _report_summary(update)
-    office = User.objects.filter(is_active=True, role=Role.SUPERVISOR)
     key = f"update:{update.pk}:{update.revision}"
     _enqueue_after_commit(
         _notify_selected(
-            office,
+            _office(),
+            office=True,
             kind="review",
             title=title,
             body=body,
