@@ -152,7 +152,7 @@ def _lock_head(government_id: int) -> tuple[int, str] | None:
 
 def insert_locking_head(obj: models.Model, government_id: int) -> tuple[int, str] | None:
     """INSERT obj as obj.save(force_insert=True) would and take the chain-head lock of
-        government_id's chain in the same statement (PostgreSQL): the head for append(head=...).
+    government_id's chain in the same statement (PostgreSQL): the head for append(head=...).
     One round trip instead of two for an audited creation, as the chain lock is taken right
     after the INSERT anyway.
 
