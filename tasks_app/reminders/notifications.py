@@ -246,7 +246,7 @@ def notify_report_submitted(*, update: StatusUpdate, now: dt.datetime | None = N
         else _("%(code)s 报送了%(period)s进展,待审核") % values
     )
     body = f"{task.code} {task.title}\n{update.get_status_display()} · {update.progress}%"
-    office = User.objects.filter(is_active=True, role=Role.SUPERVISOR)
+    office = office_of(task.government_id)
     key = f"update:{update.pk}:{update.revision}"
     _enqueue_after_commit(
         _notify_selected(
@@ -260,6 +260,11 @@ def notify_report_submitted(*, update: StatusUpdate, now: dt.datetime | None = N
             ref=update_ref(update),
         )
     )
+
+
+def office_of(government_id: int):
+    """The supervision office of one government: another government's office hears nothing."""
+    return User.objects.filter(is_active=True, role=Role.SUPERVISOR, government_id=government_id)
 
 
 def department_heads(department_id: int) -> list[User]:
@@ -438,7 +443,7 @@ def notify_change_requested(*, change: ChangeRequest, now: dt.datetime | None = 
     }
     body = f"{task.code} {task.title}\n{change.old_value} → {change.new_value}\n{change.reason}"
     _notify(
-        User.objects.filter(is_active=True, role=Role.SUPERVISOR),
+        office_of(task.government_id),
         kind="change_request",
         title=title,
         body=body,
