@@ -30,6 +30,7 @@ from tasks_app.models import (
     User,
 )
 from tasks_app.plans.models import CHANGE_CONTROLLED, is_published
+from tasks_app.plans.tenants import default_government_id
 from tasks_app.reminders import chasing
 
 # A related filter lists only the rows the (government-scoped) list holds.
@@ -445,3 +446,21 @@ class CalendarDayAdmin(AuditedAdmin):
     list_filter = ["kind"]
     search_fields = ["name"]
     date_hierarchy = "date"
+
+    # The State Council's arrangement is one for the whole installation: the installation's own
+    # (default) government's office and administrators enter it; other governments' offices
+    # read it (a district's edit would move every government's deadlines).
+    def _edits_national_calendar(self, request) -> bool:
+        user = request.user
+        return user.is_superuser or (
+            _office(request) and user.government_id == default_government_id()
+        )
+
+    def has_add_permission(self, request, *args):
+        return self._edits_national_calendar(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._edits_national_calendar(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._edits_national_calendar(request)

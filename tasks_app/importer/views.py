@@ -95,7 +95,9 @@ def _render_index(
 ):
     own = {"government_id": request.user.government_id}
     context = {
-        "report_form": report_form or ReportUploadForm(),
+        # The draft belongs to the office's government; the name only words the plan's title.
+        "report_form": report_form
+        or ReportUploadForm(initial={"government": request.user.government.name}),
         "breakdown_form": breakdown_form or BreakdownUploadForm(user=request.user),
         "alias_form": alias_form or AliasForm(user=request.user),
         "drafts": _own_drafts(request.user).select_related("plan", "created_by")[:50],

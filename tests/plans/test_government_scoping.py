@@ -100,6 +100,12 @@ def _government(name: str, prefix: str) -> SimpleNamespace:
     )
 
 
+@pytest.fixture(autouse=True)
+def quick_passwords(settings):
+    """Eight accounts per test: hashed the quick way (the hash is not what is tested here)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def jia(db):
     return _government("甲区", "甲")
@@ -332,3 +338,14 @@ def test_a_draft_uploaded_by_an_office_belongs_to_the_offices_government(jia, yi
         actor=yi.office, data=REPORT.read_bytes(), source_name="report.txt", year=2020
     )
     assert draft.government == yi.government
+
+
+def test_holidays_stay_national_and_only_the_installations_own_office_edits_them(jia, supervisor):
+    """The State Council's arrangement moves every government's deadlines: 甲区's office reads
+    the calendar, the default government's office (珠海高新区) keeps it."""
+    for user, may_edit in ((jia.office, False), (supervisor, True)):
+        client = Client()
+        client.force_login(user)
+        assert client.get("/admin/tasks_app/calendarday/").status_code == 200
+        expected = 200 if may_edit else 403
+        assert client.get("/admin/tasks_app/calendarday/add/").status_code == expected
