@@ -342,7 +342,7 @@ class StatusUpdateAdmin(ReadOnlyForOffice, admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyForOffice, admin.ModelAdmin):
-    government_path = None  # the ledger's own scoping
+    government_path = "government"  # the government whose chain holds the event
     list_display = ["created_at", "actor_username", "action", "object_repr"]
     list_filter = ["action", "object_type"]
     search_fields = ["object_repr", "actor_username", "action"]

@@ -13,6 +13,7 @@ from tasks_app.common.errors import NotFound
 from tasks_app.stats import indicators, selectors, summary
 from tasks_app.stats import ranking as stats_ranking
 from tasks_app.stats import snapshot as stats_snapshot
+from tasks_app.stats.governments import government_rollup
 from tasks_app.stats.serializers import (
     AsOfSerializer,
     ExceptionListSerializer,
@@ -73,6 +74,8 @@ class ProvinceStatsApi(APIView):
     plans and tasks (tasks_app.stats.province_overview). Scope as for the per-plan overview:
     leaders, the office, administrators and auditors see every plan; a department's members
     see the plans where their department leads tasks, counted over those tasks; others 403.
+    Roll-up: the office, leaders and auditors of a city or province read every government
+    below their own too; `governments` lists each readable government with its plans' sums.
     """
 
     @extend_schema(
@@ -85,8 +88,9 @@ class ProvinceStatsApi(APIView):
         query = validated_query(ProvinceQuerySerializer, request.query_params)
         department_id = selectors.stats_scope(request.user)
         as_of = query.get("as_of") or clock.today()
+        government_ids = permissions.readable_government_ids(request.user)
         rows = selectors.province_overview(
-            government_ids=permissions.readable_government_ids(request.user),
+            government_ids=government_ids,
             as_of=as_of,
             year=query.get("year"),
             department_id=department_id,
@@ -96,6 +100,7 @@ class ProvinceStatsApi(APIView):
             "year": query.get("year"),
             "department_id": department_id,
             "results": rows,
+            "governments": government_rollup(government_ids=government_ids, rows=rows),
         }
         return _answer(ProvinceOverviewSerializer, data)
 

@@ -113,6 +113,8 @@ def province_overview(
                 "id": plan.pk,
                 "title": plan.title,
                 "government": plan.government.name,
+                "government_id": plan.government_id,
+                "government_level": plan.government.level,
                 "year": plan.year,
                 **tally(snapshot.tasks),
             }

@@ -5,7 +5,7 @@ Existing rows: a draft goes to the government of the office that uploaded it, el
 free-text label named (created if new, as 0023 does for plans), else to the default government;
 a plan's reminder steps to the plan's government, the default ladder to the default government;
 a webhook or an alias to its department's government. None of these tables has the ledger's
-Three steps (0025 adds the columns, 0026 fills them, 0027 makes them required): PostgreSQL
+Three steps (0027 adds the columns, 0028 fills them, 0029 makes them required): PostgreSQL
 refuses to alter a table with foreign-key checks still pending from the fill.
 """
 
@@ -26,7 +26,7 @@ def government_fk(related_name, *, null=False):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tasks_app", "0024_government_required")]
+    dependencies = [("tasks_app", "0026_ledger_per_government")]
 
     operations = [
         migrations.RenameField("importdraft", "government", "government_label"),

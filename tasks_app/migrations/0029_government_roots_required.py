@@ -1,4 +1,4 @@
-"""The governments of 0025 become required; aliases are unique per government."""
+"""The governments of 0027 become required; aliases are unique per government."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -15,7 +15,7 @@ def government_fk(related_name):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tasks_app", "0026_government_roots_rows")]
+    dependencies = [("tasks_app", "0028_government_roots_rows")]
 
     operations = [
         migrations.RemoveField("importdraft", "government_label"),

@@ -1,4 +1,4 @@
-"""Existing rows of 0025's tables move to their governments (see 0025)."""
+"""Existing rows of 0027's tables move to their governments (see 0027)."""
 
 from django.conf import settings
 from django.db import migrations
@@ -56,6 +56,6 @@ def _government_of_name(apps):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tasks_app", "0025_government_roots")]
+    dependencies = [("tasks_app", "0027_government_roots")]
 
     operations = [migrations.RunPython(move_rows_to_governments, labels_back)]
