@@ -12,7 +12,7 @@ from tasks_app.bulletins import selectors, services, word
 from tasks_app.bulletins.forms import DraftForm, SeriesForm
 from tasks_app.common import clock, permissions
 from tasks_app.common.errors import ServiceError
-from tasks_app.models import Bulletin, Plan
+from tasks_app.models import Bulletin
 
 
 def _office(request) -> None:
@@ -29,6 +29,11 @@ def _numbers(bulletin: Bulletin) -> dict:
 
 def _form_errors(form, error: ServiceError) -> None:
     form.add_error(error.field if error.field in form.fields else None, str(error.message))
+
+
+def _bulletins(user):
+    """Bulletins of the plans the user reads (another government's: 404)."""
+    return Bulletin.objects.select_related("plan").filter(plan__in=permissions.visible_plans(user))
 
 
 @login_required
@@ -74,7 +79,7 @@ def bulletin_list(request, plan_id: int):
     bulletins = list(selectors.bulletin_list(plan=plan))
     context = {
         "plan": plan,
-        "plans": list(Plan.objects.order_by("-year", "title")),
+        "plans": list(permissions.visible_plans(request.user).order_by("-year", "title")),
         "series": series,
         "series_form": series_form,
         "draft_form": draft_form,
@@ -107,7 +112,7 @@ def _post_detail(request, bulletin: Bulletin, form: DraftForm):
 @login_required
 def bulletin_detail(request, pk: int):
     _office(request)
-    bulletin = get_object_or_404(Bulletin.objects.select_related("plan"), pk=pk)
+    bulletin = get_object_or_404(_bulletins(request.user), pk=pk)
     form = DraftForm(initial={"as_of": bulletin.as_of, "opinion": bulletin.opinion})
     if request.method == "POST":
         form = DraftForm(request.POST)
@@ -135,7 +140,7 @@ def bulletin_detail(request, pk: int):
 @login_required
 def bulletin_print(request, pk: int):
     _office(request)
-    bulletin = get_object_or_404(Bulletin.objects.select_related("plan"), pk=pk)
+    bulletin = get_object_or_404(_bulletins(request.user), pk=pk)
     context = {"bulletin": bulletin, "plan": bulletin.plan, "numbers": _numbers(bulletin)}
     return render(request, "tasks_app/bulletins/print.html", context)
 
@@ -143,7 +148,7 @@ def bulletin_print(request, pk: int):
 @login_required
 def bulletin_download(request, pk: int):
     _office(request)
-    bulletin = get_object_or_404(Bulletin.objects.select_related("plan"), pk=pk)
+    bulletin = get_object_or_404(_bulletins(request.user), pk=pk)
     if bulletin.state != Bulletin.State.ISSUED:
         raise Http404
     response = HttpResponse(

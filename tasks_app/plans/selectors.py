@@ -66,17 +66,22 @@ def has_sample_data() -> bool:
     )
 
 
-def plan_overview_list() -> QuerySet[Plan]:
-    """Plans with their counts of sections, key areas, tasks and indicators, one query."""
-    return Plan.objects.annotate(
-        section_count=Count("sections", distinct=True),
-        key_area_count=Count("sections__key_areas", distinct=True),
-        task_count=Count("tasks", distinct=True),
-        headline_count=Count(
-            "tasks", filter=Q(tasks__kind=Task.Kind.HEADLINE_TARGET), distinct=True
-        ),
-        indicator_count=Count("indicators", distinct=True),
-    ).order_by("-year", "title")
+def plan_overview_list(*, user: User) -> QuerySet[Plan]:
+    """The user's governments' plans with their counts of sections, key areas, tasks and
+    indicators, one query."""
+    return (
+        permissions.visible_plans(user)
+        .annotate(
+            section_count=Count("sections", distinct=True),
+            key_area_count=Count("sections__key_areas", distinct=True),
+            task_count=Count("tasks", distinct=True),
+            headline_count=Count(
+                "tasks", filter=Q(tasks__kind=Task.Kind.HEADLINE_TARGET), distinct=True
+            ),
+            indicator_count=Count("indicators", distinct=True),
+        )
+        .order_by("-year", "title")
+    )
 
 
 # --- Tasks, scoped to the caller ------------------------------------------------------------

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tasks_app.audit import ledger
 from tasks_app.common import permissions
 from tasks_app.common.errors import ServiceError
-from tasks_app.models import Plan, PlanStatus
+from tasks_app.models import PlanStatus
 from tasks_app.plans import selectors as plans_selectors
 from tasks_app.public import selectors, services
 
@@ -147,7 +147,8 @@ def _require_office(user) -> None:
 @login_required
 def manage(request):
     _require_office(request.user)
-    plans = Plan.objects.filter(status=PlanStatus.PUBLISHED).order_by("-year", "title")
+    plans = permissions.visible_plans(request.user).filter(status=PlanStatus.PUBLISHED)
+    plans = plans.order_by("-year", "title")
     return render(request, "tasks_app/public/manage.html", {"plans": plans})
 
 
@@ -155,7 +156,7 @@ def manage(request):
 @require_POST
 def publish(request, plan_id: int):
     _require_office(request.user)
-    plan = get_object_or_404(Plan, pk=plan_id)
+    plan = get_object_or_404(permissions.visible_plans(request.user), pk=plan_id)
     try:
         snapshot = services.public_snapshot_publish(
             actor=request.user, plan=plan, title=request.POST.get("title", "")

@@ -41,7 +41,7 @@ the head signs off, the author resubmits), and a change request's once it is dec
 import datetime as dt
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
 from tasks_app.common import clock
@@ -167,28 +167,26 @@ SELECT key FROM mailed
 """
 
 
-# The office's recipients are the same query on every submission: compiled once per database.
-_OFFICE_SQL: dict[str, tuple[str, tuple]] = {}
+# A government's office is the same query on every submission: compiled once per database and
+# government.
+_OFFICE_SQL: dict[tuple[str, int], tuple[str, tuple]] = {}
 
 
-def _office() -> QuerySet[User]:
-    return User.objects.filter(is_active=True, role=Role.SUPERVISOR)
-
-
-def _users_sql(selected, office: bool) -> tuple[str, tuple]:
-    compiled = _OFFICE_SQL.get(connection.alias) if office else None
+def _users_sql(selected, office: int | None) -> tuple[str, tuple]:
+    key = (connection.alias, office)
+    compiled = _OFFICE_SQL.get(key) if office else None
     if compiled is None:
         compiled = selected().order_by().values("id", "email").query.sql_with_params()
         if office:
-            _OFFICE_SQL[connection.alias] = compiled
+            _OFFICE_SQL[key] = compiled
     return compiled
 
 
 def _notify_selected(
-    users, *, kind, title, body, task, key, now, ref="", actor=None, office=False
+    users, *, kind, title, body, task, key, now, ref="", actor=None, office=None
 ) -> list[str]:
     """_notify(list(users), ...) for a queryset of users, in one statement on PostgreSQL.
-    office: users is _office() (its SQL is compiled once)."""
+    office: a government's id when users is office_of(it) (its SQL is compiled once)."""
 
     def selected():
         chosen = users.filter(is_active=True)
@@ -205,7 +203,7 @@ def _notify_selected(
             now=now,
             ref=ref,
         )
-    users_sql, users_params = _users_sql(selected, office and actor is None)
+    users_sql, users_params = _users_sql(selected, office if actor is None else None)
     title = title[:200]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -310,8 +308,8 @@ def notify_report_submitted(*, update: StatusUpdate, now: dt.datetime | None = N
     key = f"update:{update.pk}:{update.revision}"
     _enqueue_after_commit(
         _notify_selected(
-            _office(),
-            office=True,
+            office_of(task.government_id),
+            office=task.government_id,
             kind="review",
             title=title,
             body=body,
@@ -321,6 +319,11 @@ def notify_report_submitted(*, update: StatusUpdate, now: dt.datetime | None = N
             ref=update_ref(update),
         )
     )
+
+
+def office_of(government_id: int):
+    """The supervision office of one government: another government's office hears nothing."""
+    return User.objects.filter(is_active=True, role=Role.SUPERVISOR, government_id=government_id)
 
 
 def department_heads(department_id: int) -> list[User]:
@@ -468,7 +471,7 @@ def notify_change_requested(*, change: ChangeRequest, now: dt.datetime | None = 
     }
     body = f"{task.code} {task.title}\n{change.old_value} → {change.new_value}\n{change.reason}"
     _notify(
-        User.objects.filter(is_active=True, role=Role.SUPERVISOR),
+        office_of(task.government_id),
         kind="change_request",
         title=title,
         body=body,
