@@ -59,15 +59,35 @@ def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
 _GOVERNMENT_PATHS = ("task", "update", "instruction", "plan", "department", "series", "pack")
 
 
-def _parent(obj: models.Model) -> models.Model | None:
+def _parent_field(obj: models.Model):
     for name in _GOVERNMENT_PATHS:
         field = next((f for f in obj._meta.concrete_fields if f.name == name), None)
         if field is not None and field.is_relation and getattr(obj, field.attname) is not None:
-            try:
-                return getattr(obj, name)
-            except field.related_model.DoesNotExist:  # deleted in this transaction
-                return None
+            return field
     return None
+
+
+def _parent(obj: models.Model) -> models.Model | None:
+    field = _parent_field(obj)
+    if field is None:
+        return None
+    try:
+        return getattr(obj, field.name)
+    except field.related_model.DoesNotExist:  # deleted in this transaction
+        return None
+
+
+def own_government_id(obj: models.Model) -> int | None:
+    """The government obj names itself (a Government, or a row with government_id)."""
+    if isinstance(obj, Government):
+        return obj.pk
+    return getattr(obj, "government_id", None)
+
+
+def parent_key(obj: models.Model) -> tuple[type[models.Model], Any] | None:
+    """(model, id) of the row obj hangs from on its way to a government, without loading it."""
+    field = _parent_field(obj)
+    return (field.related_model, getattr(obj, field.attname)) if field is not None else None
 
 
 def event_government_id(obj: models.Model | None, actor: User | None) -> int | None:
@@ -77,10 +97,8 @@ def event_government_id(obj: models.Model | None, actor: User | None) -> int | N
     for _depth in range(3):
         if obj is None:
             break
-        if isinstance(obj, Government):
-            return obj.pk
-        if getattr(obj, "government_id", None):
-            return obj.government_id
+        if own_government_id(obj):
+            return own_government_id(obj)
         obj = _parent(obj)
     return getattr(actor, "government_id", None)
 
