@@ -292,6 +292,7 @@ SPECTACULAR_SETTINGS = {
         # The office's review and the department head's sign-off both have a "decision".
         "ReviewDecisionEnum": "tasks_app.models.Review.Decision",
         "SignOffDecisionEnum": "tasks_app.models.SignOff.Decision",
+        "GovernmentLevelEnum": "tasks_app.models.GovernmentLevel",
     },
     # The documented request format is JSON (uploads declare multipart themselves): a form
     # field cannot say null, so a schema offering forms promises what they cannot carry.

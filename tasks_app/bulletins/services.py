@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from tasks_app.audit.services import audit_log, create_audited, update_audited
 from tasks_app.bulletins import selectors
 from tasks_app.common import clock, permissions
-from tasks_app.common.errors import Conflict, PreconditionFailed, ServiceError
-from tasks_app.common.services import require
+from tasks_app.common.errors import Conflict, NotFound, PreconditionFailed, ServiceError
+from tasks_app.common.services import require, require_acts_for
 from tasks_app.models import Bulletin, BulletinSeries, Plan, User
 
 PLACEHOLDERS = {"year", "n"}
@@ -40,6 +40,13 @@ def _check_pattern(pattern: str) -> str:
     return pattern
 
 
+def _check_reads(actor: User, plan: Plan) -> None:
+    """A 督查通报 may cover any plan the office reads: its own government's, and (roll-up) those
+    of the governments below it, whose numbers it freezes as for its own."""
+    if plan.government_id not in permissions.readable_government_ids(actor):
+        raise NotFound("not_found", _("未找到。"))
+
+
 def _check_as_of(as_of: dt.date) -> None:
     if as_of > clock.today():
         raise ServiceError("as_of_in_future", _("统计日期不能晚于今天。"), field="as_of")
@@ -49,6 +56,8 @@ def _check_as_of(as_of: dt.date) -> None:
 def bulletin_series_update(
     *, actor: User, plan: Plan, number_pattern: str, issuing_office: str
 ) -> BulletinSeries:
+    # The series (文号, 印发单位) is the plan's own office's: the level above does not set it.
+    require_acts_for(actor, plan.government_id)
     require(permissions.is_office(actor), _("只有督查室可以设置督查通报。"))
     pattern = _check_pattern(number_pattern)
     office = issuing_office.strip()
@@ -73,6 +82,7 @@ def bulletin_series_update(
 @transaction.atomic
 def bulletin_draft(*, actor: User, plan: Plan, as_of: dt.date, opinion: str = "") -> Bulletin:
     require(permissions.is_office(actor), _("只有督查室可以起草督查通报。"))
+    _check_reads(actor, plan)
     _check_as_of(as_of)
     return create_audited(
         actor,
@@ -99,6 +109,7 @@ def bulletin_draft_update(
     *, actor: User, bulletin: Bulletin, expected_version: int, as_of: dt.date, opinion: str
 ) -> Bulletin:
     require(permissions.is_office(actor), _("只有督查室可以修改督查通报。"))
+    _check_reads(actor, bulletin.plan)
     bulletin = _draft_locked(bulletin, expected_version)
     _check_as_of(as_of)
     if update_audited(actor, "bulletin.update", bulletin, as_of=as_of, opinion=opinion.strip()):
@@ -118,6 +129,7 @@ def bulletin_issue(*, actor: User, bulletin: Bulletin, expected_version: int) ->
     """印发: the next 期号 of the plan, the 文号 from the series' pattern, today's date, and the
     numbers as of the bulletin's date frozen; one ledger event with the numbers' digest."""
     require(permissions.is_office(actor), _("只有督查室可以印发督查通报。"))
+    _check_reads(actor, bulletin.plan)
     bulletin = _draft_locked(bulletin, expected_version)
     if not bulletin.opinion.strip():
         raise ServiceError("opinion_required", _("印发前请填写督查意见。"), field="opinion")

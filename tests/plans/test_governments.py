@@ -21,6 +21,8 @@ from django.core.management import call_command
 from django.db import transaction
 from rest_framework.test import APIClient
 
+from tasks_app.bulletins import services as bulletins
+from tasks_app.common.errors import NotFound, NotPermitted
 from tasks_app.models import Government, ManualChase, Plan, Task
 from tasks_app.plans import services as plans_services
 from tasks_app.plans.tenants import GovernmentLevel, government_named
@@ -269,3 +271,41 @@ def test_the_citys_departments_read_nothing_of_the_districts(installation):
     assert _all(api(staff), "/api/v1/tasks/") == []
     task = installation.district.task
     assert api(staff).get(f"/api/v1/tasks/{task.pk}/").status_code == 404
+
+
+# --- 督查通报 of the level above ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_citys_office_issues_a_bulletin_on_a_districts_plan_with_its_numbers_frozen(
+    installation,
+):
+    office, plan = installation.city_users["supervisor"], installation.district.plan
+    assert pages(office).get(f"/bulletins/plans/{plan.pk}/").status_code == 200
+    draft = bulletins.bulletin_draft(
+        actor=office, plan=plan, as_of=dt.date(2020, 6, 30), opinion="龙岗区红灯任务限期整改。"
+    )
+    issued = bulletins.bulletin_issue(actor=office, bulletin=draft, expected_version=draft.version)
+    assert issued.number == 1 and issued.numbers["plan"]["id"] == plan.pk
+    assert issued.numbers["totals"]["total"] == plan.tasks.count()
+    assert pages(office).get(f"/bulletins/{issued.pk}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_citys_office_cannot_set_a_districts_bulletin_numbering(installation):
+    with pytest.raises(NotPermitted) as refused:
+        bulletins.bulletin_series_update(
+            actor=installation.city_users["supervisor"],
+            plan=installation.district.plan,
+            number_pattern="珠督通〔{year}〕{n}号",
+            issuing_office="珠海市督查室",
+        )
+    assert refused.value.code == "other_government"
+
+
+@pytest.mark.django_db
+def test_a_districts_office_cannot_issue_a_bulletin_on_another_districts_plan(installation):
+    office, plan = installation.zone.users["supervisor"], installation.district.plan
+    assert pages(office).get(f"/bulletins/plans/{plan.pk}/").status_code == 404
+    with pytest.raises(NotFound):
+        bulletins.bulletin_draft(actor=office, plan=plan, as_of=dt.date(2020, 6, 30))
