@@ -38,7 +38,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = {"host": "127.0.0.1", "port": "5432", "user": "postgres"}
-REDIS_BROKER_DB, REDIS_CACHE_DB = 13, 14
+# Redis databases it flushes and uses; a machine running several at once gives each its own.
+REDIS_BROKER_DB = int(os.environ.get("PRODLIKE_REDIS_BROKER_DB", "13"))
+REDIS_CACHE_DB = int(os.environ.get("PRODLIKE_REDIS_CACHE_DB", "14"))
 ROLES = ("staff", "head", "supervisor", "leader", "auditor", "admin")
 DEMO_PASSWORD = "gaoxin-demo-2020"
 LOGIN_RATE_PER_MINUTE = 6
