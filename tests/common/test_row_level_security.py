@@ -78,12 +78,14 @@ def reported_task(plan: Plan, bureau: Department, office: User, clerk: User) -> 
 
 
 @pytest.fixture
-def two_governments(plan, plan_data):
-    """珠海高新区 (the seed's plan) and 龙岗区 (the same plan, loaded for it), each with an
-    office, a bureau and its clerk, and one report."""
+def two_governments(db, plan_data):
+    """珠海高新区 (the default government) and 龙岗区, each with the first section of the seed's
+    plan, an office, a bureau and its clerk, and one report."""
+    data = {**plan_data, "sections": plan_data["sections"][:1]}
+    plan, _ = plans_services.plan_load(actor=None, data=data)
     zhuhai = plan.government
     longgang = Government.objects.create(name="深圳市龙岗区", code="longgang")
-    longgang_plan, _ = plans_services.plan_load(actor=None, data=plan_data, government=longgang)
+    longgang_plan, _ = plans_services.plan_load(actor=None, data=data, government=longgang)
     world = {"zhuhai": zhuhai, "longgang": longgang}
     for key, government, its_plan in (
         ("zhuhai", zhuhai, plan),
