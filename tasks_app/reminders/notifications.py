@@ -86,41 +86,41 @@ def _in_app(users: list[User], *, kind, title, body, task, now, ref="") -> None:
     )
 
 
-def _emails(users: list[User], *, title, body, task, key, now) -> list[str]:
-    rows = [
-        Delivery(
-            key=f"{key}:email:{u.pk}",
-            channel=Channel.EMAIL,
-            recipient=u,
-            task=task,
-            subject=title[:200],
-            body=body,
-            next_attempt_at=now,
-            enqueued_at=now,
-        )
-        for u in users
-        if u.email
-    ]
+def _message(*, title, body, task, now) -> dict:
+    """The fields every outgoing message of an event shares: due at once."""
+    return {
+        "task": task,
+        "subject": title[:200],
+        "body": body,
+        "next_attempt_at": now,
+        "enqueued_at": now,
+    }
+
+
+def _deliveries(rows: list[Delivery]) -> list[str]:
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     return [row.key for row in rows]
+
+
+def _emails(users: list[User], *, title, body, task, key, now) -> list[str]:
+    message = _message(title=title, body=body, task=task, now=now)
+    return _deliveries(
+        [
+            Delivery(key=f"{key}:email:{u.pk}", channel=Channel.EMAIL, recipient=u, **message)
+            for u in users
+            if u.email
+        ]
+    )
 
 
 def _robots(department: Department, *, title, body, task, key, now) -> list[str]:
-    rows = [
-        Delivery(
-            key=f"{key}:hook:{hook.pk}",
-            channel=Channel.WEBHOOK,
-            webhook=hook,
-            task=task,
-            subject=title[:200],
-            body=body,
-            next_attempt_at=now,
-            enqueued_at=now,
-        )
-        for hook in department.webhooks.filter(is_active=True)
-    ]
-    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-    return [row.key for row in rows]
+    message = _message(title=title, body=body, task=task, now=now)
+    return _deliveries(
+        [
+            Delivery(key=f"{key}:hook:{hook.pk}", channel=Channel.WEBHOOK, webhook=hook, **message)
+            for hook in department.webhooks.filter(is_active=True)
+        ]
+    )
 
 
 def _enqueue_after_commit(keys: list[str]) -> None:
@@ -232,6 +232,38 @@ def _period(update: StatusUpdate) -> str:
     return f"{update.period:%Y-%m}"
 
 
+def _report_values(update: StatusUpdate) -> dict[str, str]:
+    return {"code": update.task.code, "period": _period(update)}
+
+
+def _report_summary(update: StatusUpdate) -> str:
+    task = update.task
+    return f"{task.code} {task.title}\n{update.get_status_display()} · {update.progress}%"
+
+
+def _report_returned_body(update: StatusUpdate, *, label: str, reason: str) -> str:
+    return f"{update.task.code} {update.task.title}\n{label}:{reason}"
+
+
+def _notify_of_report(
+    people, *, update: StatusUpdate, kind, title, body, key, now, actor=None
+) -> None:
+    """In-app and email about a report, the in-app one cleared once the report is handled."""
+    _enqueue_after_commit(
+        _notify(
+            people,
+            kind=kind,
+            title=title,
+            body=body,
+            task=update.task,
+            key=key,
+            now=now or clock.now(),
+            ref=update_ref(update),
+            actor=actor,
+        )
+    )
+
+
 # --- The events -------------------------------------------------------------------------------
 
 
@@ -239,13 +271,13 @@ def notify_report_submitted(*, update: StatusUpdate, now: dt.datetime | None = N
     """A report (or a new revision of a returned one) awaits review: tell the office."""
     now = now or clock.now()
     task = update.task
-    values = {"code": task.code, "period": _period(update)}
+    values = _report_values(update)
     title = (
         _("%(code)s 重新报送了%(period)s进展,待审核") % values
         if update.revision > 1
         else _("%(code)s 报送了%(period)s进展,待审核") % values
     )
-    body = f"{task.code} {task.title}\n{update.get_status_display()} · {update.progress}%"
+    body = _report_summary(update)
     office = User.objects.filter(is_active=True, role=Role.SUPERVISOR)
     key = f"update:{update.pk}:{update.revision}"
     _enqueue_after_commit(
@@ -268,78 +300,47 @@ def department_heads(department_id: int) -> list[User]:
 
 def notify_signoff_requested(*, update: StatusUpdate, now: dt.datetime | None = None) -> None:
     """A report awaits the department head's sign-off before it goes to the office."""
-    now = now or clock.now()
-    task = update.task
-    title = _("%(code)s %(period)s进展待部门负责人审核") % {
-        "code": task.code,
-        "period": _period(update),
-    }
-    body = f"{task.code} {task.title}\n{update.get_status_display()} · {update.progress}%"
-    _enqueue_after_commit(
-        _notify(
-            department_heads(task.lead_department_id),
-            kind="signoff",
-            title=title,
-            body=body,
-            task=task,
-            key=f"signoff:{update.pk}:{update.revision}",
-            now=now,
-            ref=update_ref(update),
-            actor=update.author,
-        )
+    _notify_of_report(
+        department_heads(update.task.lead_department_id),
+        update=update,
+        kind="signoff",
+        title=_("%(code)s %(period)s进展待部门负责人审核") % _report_values(update),
+        body=_report_summary(update),
+        key=f"signoff:{update.pk}:{update.revision}",
+        now=now,
+        actor=update.author,
     )
 
 
 def notify_signoff_returned(*, signoff: SignOff, now: dt.datetime | None = None) -> None:
     """The head returned a report: its author (and the contact person) correct it."""
-    now = now or clock.now()
     update = signoff.update
-    task = update.task
-    title = _("%(code)s %(period)s进展被部门负责人退回,请修改后重新报送") % {
-        "code": task.code,
-        "period": _period(update),
-    }
-    body = f"{task.code} {task.title}\n{_('意见')}:{signoff.reason}"
-    contact = task.lead_department.contact_person if task.lead_department else None
-    people = [update.author, *([contact] if contact else [])]
-    _enqueue_after_commit(
-        _notify(
-            people,
-            kind="returned",
-            title=title,
-            body=body,
-            task=task,
-            key=f"signoff-return:{signoff.pk}",
-            now=now,
-            ref=update_ref(update),
-            actor=signoff.signer,
-        )
+    department = update.task.lead_department
+    contact = department.contact_person if department else None
+    _notify_of_report(
+        [update.author, *([contact] if contact else [])],
+        update=update,
+        kind="returned",
+        title=_("%(code)s %(period)s进展被部门负责人退回,请修改后重新报送")
+        % _report_values(update),
+        body=_report_returned_body(update, label=_("意见"), reason=signoff.reason),
+        key=f"signoff-return:{signoff.pk}",
+        now=now,
+        actor=signoff.signer,
     )
 
 
 def notify_report_returned(*, review: Review, now: dt.datetime | None = None) -> None:
     """A report was returned: the lead department must correct and resubmit it."""
-    now = now or clock.now()
     update = review.update
-    task = update.task
-    title = _("%(code)s %(period)s进展被退回,请修改后重新报送") % {
-        "code": task.code,
-        "period": _period(update),
-    }
-    body = f"{task.code} {task.title}\n{_('理由')}:{review.reason}"
-    people = [update.author, *department_contacts(task.lead_department)]
-    key = f"review:{review.pk}"
-    _enqueue_after_commit(
-        _notify(
-            people,
-            kind="returned",
-            title=title,
-            body=body,
-            task=task,
-            key=key,
-            now=now,
-            ref=update_ref(update),
-        )
+    _notify_of_report(
+        [update.author, *department_contacts(update.task.lead_department)],
+        update=update,
+        kind="returned",
+        title=_("%(code)s %(period)s进展被退回,请修改后重新报送") % _report_values(update),
+        body=_report_returned_body(update, label=_("理由"), reason=review.reason),
+        key=f"review:{review.pk}",
+        now=now,
     )
 
 
@@ -347,8 +348,8 @@ def notify_report_accepted(*, review: Review, now: dt.datetime | None = None) ->
     """A report was accepted: the lead department sees it in-app (nothing to do, no email)."""
     update = review.update
     task = update.task
-    title = _("%(code)s %(period)s进展已通过审核") % {"code": task.code, "period": _period(update)}
-    body = f"{task.code} {task.title}\n{update.get_status_display()} · {update.progress}%"
+    title = _("%(code)s %(period)s进展已通过审核") % _report_values(update)
+    body = _report_summary(update)
     _notify(
         [update.author, *department_contacts(task.lead_department)],
         kind="accepted",

@@ -8,11 +8,12 @@ Conventions:
 """
 
 import functools
+from collections.abc import Callable
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,7 +33,7 @@ from tasks_app.common.api import (
 )
 from tasks_app.common.errors import ServiceError
 from tasks_app.common.pagination import NoCountCursorPagination
-from tasks_app.models import Indicator, Role
+from tasks_app.models import Indicator, Role, StatusUpdate
 from tasks_app.plans import selectors as plans_selectors
 from tasks_app.plans import serializers as plans_serializers
 from tasks_app.plans.api import task_detail_response
@@ -154,28 +155,45 @@ class UpdateDetailApi(APIView):
         return _update_response(request, update)
 
 
-class UpdateReviewApi(APIView):
-    @extend_schema(
-        request=reporting_serializers.ReviewInSerializer,
-        responses={200: reporting_serializers.StatusUpdateSerializer, **WRITE_ERRORS},
-    )
+# POST a decision on a report (the office's review, the head's sign-off): `in_serializer`
+# validates the input, `decide` writes it, the answer is the report; the schema is made from
+# these. (A comment, not a docstring: the schema would show a docstring as the description.)
+class _UpdateDecisionApi(APIView):
+    in_serializer: type[serializers.Serializer]
+    decide: Callable[..., StatusUpdate]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        extend_schema(
+            request=cls.in_serializer,
+            responses={200: reporting_serializers.StatusUpdateSerializer, **WRITE_ERRORS},
+        )(cls)
+
     def post(self, request, pk: int):
         update = reporting_selectors.update_get(user=request.user, pk=pk)
-        data = validated(reporting_serializers.ReviewInSerializer, request.data)
-        update = services.status_update_review(actor=request.user, update=update, **data)
+        data = validated(self.in_serializer, request.data)
+        update = self.decide(actor=request.user, update=update, **data)
         return _update_response(request, update)
 
 
-class UpdateSignOffApi(APIView):
-    @extend_schema(
-        request=reporting_serializers.SignOffInSerializer,
-        responses={200: reporting_serializers.StatusUpdateSerializer, **WRITE_ERRORS},
+class UpdateReviewApi(_UpdateDecisionApi):
+    in_serializer = reporting_serializers.ReviewInSerializer
+    decide = staticmethod(services.status_update_review)
+
+
+class UpdateSignOffApi(_UpdateDecisionApi):
+    in_serializer = reporting_serializers.SignOffInSerializer
+    decide = staticmethod(signoff.status_update_signoff)
+
+
+def _queue_response(view, request, queue) -> Response:
+    """A queue of reports, the longest waiting first, a cursor page at a time (not counted)."""
+    paginator = NoCountCursorPagination()
+    paginator.ordering = ("submitted_at", "id")
+    page = paginator.paginate_queryset(queue, request, view=view)
+    return paginator.get_paginated_response(
+        reporting_serializers.StatusUpdateSerializer(page, many=True).data
     )
-    def post(self, request, pk: int):
-        update = reporting_selectors.update_get(user=request.user, pk=pk)
-        data = validated(reporting_serializers.SignOffInSerializer, request.data)
-        update = signoff.status_update_signoff(actor=request.user, update=update, **data)
-        return _update_response(request, update)
 
 
 class SignOffQueueApi(APIView):
@@ -187,13 +205,7 @@ class SignOffQueueApi(APIView):
     def get(self, request):
         if request.user.role != Role.HEAD:
             raise exceptions.PermissionDenied(_("只有部门负责人可以查看待审核的本部门报送。"))
-        queue = reporting_selectors.signoff_queue(user=request.user)
-        paginator = NoCountCursorPagination()
-        paginator.ordering = ("submitted_at", "id")
-        page = paginator.paginate_queryset(queue, request, view=self)
-        return paginator.get_paginated_response(
-            reporting_serializers.StatusUpdateSerializer(page, many=True).data
-        )
+        return _queue_response(self, request, reporting_selectors.signoff_queue(user=request.user))
 
 
 class UpdateEvidenceApi(APIView):
@@ -227,64 +239,53 @@ class ReviewQueueApi(APIView):
     def get(self, request):
         if not services.permissions.is_office(request.user):
             raise exceptions.PermissionDenied(_("只有督查室可以查看审核队列。"))
-        queue = reporting_selectors.review_queue(user=request.user)
-        paginator = NoCountCursorPagination()
-        paginator.ordering = ("submitted_at", "id")
-        page = paginator.paginate_queryset(queue, request, view=self)
-        return paginator.get_paginated_response(
-            reporting_serializers.StatusUpdateSerializer(page, many=True).data
-        )
+        return _queue_response(self, request, reporting_selectors.review_queue(user=request.user))
 
 
 # --- Contributions, instructions, change requests ---------------------------------------------
 
 
-class TaskContributionsApi(APIView):
-    @extend_schema(
-        responses={200: reporting_serializers.ContributionSerializer(many=True), **ERRORS}
-    )
+# A task's rows of one kind: GET lists them, POST adds one. A subclass names the task's related
+# rows, the service that creates one from the input (`in_serializer`) and the answer's
+# `serializer`; the schema is made from these (a comment: a docstring would be the description).
+class _TaskRowsApi(APIView):
+    rows: str
+    serializer: type[serializers.Serializer]
+    in_serializer: type[serializers.Serializer]
+    create: Callable
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        extend_schema_view(
+            get=extend_schema(responses={200: cls.serializer(many=True), **ERRORS}),
+            post=extend_schema(
+                request=cls.in_serializer, responses={201: cls.serializer, **WRITE_ERRORS}
+            ),
+        )(cls)
+
     def get(self, request, pk: int):
         task = plans_selectors.task_get(user=request.user, pk=pk)
-        return Response(
-            reporting_serializers.ContributionSerializer(task.contributions.all(), many=True).data
-        )
+        return Response(self.serializer(getattr(task, self.rows).all(), many=True).data)
 
-    @extend_schema(
-        request=reporting_serializers.ContributionInSerializer,
-        responses={201: reporting_serializers.ContributionSerializer, **WRITE_ERRORS},
-    )
     def post(self, request, pk: int):
         task = plans_selectors.task_get(user=request.user, pk=pk)
-        data = validated(reporting_serializers.ContributionInSerializer, request.data)
-        contribution = services.contribution_submit(actor=request.user, task=task, **data)
-        return Response(
-            reporting_serializers.ContributionSerializer(contribution).data,
-            status=status.HTTP_201_CREATED,
-        )
+        data = validated(self.in_serializer, request.data)
+        row = self.create(actor=request.user, task=task, **data)
+        return Response(self.serializer(row).data, status=status.HTTP_201_CREATED)
 
 
-class TaskInstructionsApi(APIView):
-    @extend_schema(
-        responses={200: reporting_serializers.InstructionSerializer(many=True), **ERRORS}
-    )
-    def get(self, request, pk: int):
-        task = plans_selectors.task_get(user=request.user, pk=pk)
-        return Response(
-            reporting_serializers.InstructionSerializer(task.instructions.all(), many=True).data
-        )
+class TaskContributionsApi(_TaskRowsApi):
+    rows = "contributions"
+    serializer = reporting_serializers.ContributionSerializer
+    in_serializer = reporting_serializers.ContributionInSerializer
+    create = staticmethod(services.contribution_submit)
 
-    @extend_schema(
-        request=reporting_serializers.InstructionInSerializer,
-        responses={201: reporting_serializers.InstructionSerializer, **WRITE_ERRORS},
-    )
-    def post(self, request, pk: int):
-        task = plans_selectors.task_get(user=request.user, pk=pk)
-        data = validated(reporting_serializers.InstructionInSerializer, request.data)
-        instruction = services.instruction_create(actor=request.user, task=task, **data)
-        return Response(
-            reporting_serializers.InstructionSerializer(instruction).data,
-            status=status.HTTP_201_CREATED,
-        )
+
+class TaskInstructionsApi(_TaskRowsApi):
+    rows = "instructions"
+    serializer = reporting_serializers.InstructionSerializer
+    in_serializer = reporting_serializers.InstructionInSerializer
+    create = staticmethod(services.instruction_create)
 
 
 class InstructionFeedbackApi(APIView):
@@ -315,36 +316,18 @@ class InstructionFeedbackApi(APIView):
         )
 
 
-class TaskChangeRequestsApi(APIView):
-    @extend_schema(
-        responses={200: reporting_serializers.ChangeRequestSerializer(many=True), **ERRORS}
-    )
-    def get(self, request, pk: int):
-        task = plans_selectors.task_get(user=request.user, pk=pk)
-        return Response(
-            reporting_serializers.ChangeRequestSerializer(
-                task.change_requests.all(), many=True
-            ).data
-        )
+def _change_request_create(*, actor, task, indicator=None, **data):
+    found = Indicator.objects.filter(pk=indicator, task=task).first()
+    if indicator and found is None:
+        raise ServiceError("indicator_required", _("请选择该任务的指标。"), field="indicator")
+    return services.change_request_create(actor=actor, task=task, indicator=found, **data)
 
-    @extend_schema(
-        request=reporting_serializers.ChangeRequestInSerializer,
-        responses={201: reporting_serializers.ChangeRequestSerializer, **WRITE_ERRORS},
-    )
-    def post(self, request, pk: int):
-        task = plans_selectors.task_get(user=request.user, pk=pk)
-        data = dict(validated(reporting_serializers.ChangeRequestInSerializer, request.data))
-        indicator_id = data.pop("indicator", None)
-        indicator = Indicator.objects.filter(pk=indicator_id, task=task).first()
-        if indicator_id and indicator is None:
-            raise ServiceError("indicator_required", _("请选择该任务的指标。"), field="indicator")
-        change = services.change_request_create(
-            actor=request.user, task=task, indicator=indicator, **data
-        )
-        return Response(
-            reporting_serializers.ChangeRequestSerializer(change).data,
-            status=status.HTTP_201_CREATED,
-        )
+
+class TaskChangeRequestsApi(_TaskRowsApi):
+    rows = "change_requests"
+    serializer = reporting_serializers.ChangeRequestSerializer
+    in_serializer = reporting_serializers.ChangeRequestInSerializer
+    create = staticmethod(_change_request_create)
 
 
 class ChangeRequestDecisionApi(APIView):

@@ -1,9 +1,12 @@
 """Pages of the desk: the head's sign-off (on the task page and 部门审核), 落实反馈, change
 requests. Thin: forms check the shape, the services the rules, errors show on the task page."""
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -43,6 +46,27 @@ def _done(request, task: Task, message: str, anchor: str = ""):
     return response
 
 
+def _posted(request, model, pk: int, form_class, prefix: str):
+    """The form posted about one row of a task the user sees (404 otherwise): the row, its task,
+    the form (prefix `<prefix>-<row id>`) and the name the task page shows it again under."""
+    visible = permissions.visible_tasks(request.user)
+    row = get_object_or_404(model.objects.filter(task__in=visible), pk=pk)
+    task = _task(request.user, row.task_id)
+    return row, task, form_class(request.POST, prefix=f"{prefix}-{row.pk}"), f"{prefix}_{row.pk}"
+
+
+def _write(request, task: Task, form, key: str, write) -> HttpResponse | None:
+    """Check the form and `write(**cleaned_data)`: the task page with the errors (the form under
+    `key`) when either fails, None when the write was done."""
+    if not form.is_valid():
+        return render_task(request, task, status=400, **{key: form})
+    try:
+        write(**form.cleaned_data)
+    except ServiceError as error:
+        return _failed(request, task, form, error, key)
+    return None
+
+
 # --- 部门负责人审核 ------------------------------------------------------------------------------
 
 
@@ -55,17 +79,10 @@ def _signoff_done(decision: str) -> str:
 @login_required
 @require_POST
 def update_signoff(request, update_id: int):
-    visible = permissions.visible_tasks(request.user)
-    update = get_object_or_404(StatusUpdate.objects.filter(task__in=visible), pk=update_id)
-    task = _task(request.user, update.task_id)
-    form = SignOffForm(request.POST, prefix=f"signoff-{update.pk}")
-    key = f"signoff_{update.pk}"
-    if not form.is_valid():
-        return render_task(request, task, status=400, **{key: form})
-    try:
-        signoff.status_update_signoff(actor=request.user, update=update, **form.cleaned_data)
-    except ServiceError as error:
-        return _failed(request, task, form, error, key)
+    update, task, form, key = _posted(request, StatusUpdate, update_id, SignOffForm, "signoff")
+    write = functools.partial(signoff.status_update_signoff, actor=request.user, update=update)
+    if (failed := _write(request, task, form, key, write)) is not None:
+        return failed
     message = _signoff_done(form.cleaned_data["decision"])
     if request.POST.get("next") == "queue":
         messages.success(request, f"{task.code} {update.period:%Y-%m}:{message}")
@@ -90,19 +107,14 @@ def signoff_queue(request):
 @login_required
 @require_POST
 def instruction_feedback(request, instruction_id: int):
-    visible = permissions.visible_tasks(request.user)
-    instruction = get_object_or_404(Instruction.objects.filter(task__in=visible), pk=instruction_id)
-    task = _task(request.user, instruction.task_id)
-    form = FeedbackForm(request.POST, prefix=f"feedback-{instruction.pk}")
-    key = f"feedback_{instruction.pk}"
-    if not form.is_valid():
-        return render_task(request, task, status=400, **{key: form})
-    try:
-        services.instruction_feedback_create(
-            actor=request.user, instruction=instruction, text=form.cleaned_data["text"]
-        )
-    except ServiceError as error:
-        return _failed(request, task, form, error, key)
+    instruction, task, form, key = _posted(
+        request, Instruction, instruction_id, FeedbackForm, "feedback"
+    )
+    write = functools.partial(
+        services.instruction_feedback_create, actor=request.user, instruction=instruction
+    )
+    if (failed := _write(request, task, form, key, write)) is not None:
+        return failed
     return _done(request, task, _("落实反馈已发送给批示领导。"), f"#instruction-{instruction.pk}")
 
 
@@ -130,16 +142,11 @@ def change_request_create(request, task_id: int):
 @login_required
 @require_POST
 def change_request_decide(request, change_id: int):
-    visible = permissions.visible_tasks(request.user)
-    change = get_object_or_404(ChangeRequest.objects.filter(task__in=visible), pk=change_id)
-    task = _task(request.user, change.task_id)
-    form = ChangeDecisionForm(request.POST, prefix=f"decide-{change.pk}")
-    key = f"decide_{change.pk}"
-    if not form.is_valid():
-        return render_task(request, task, status=400, **{key: form})
-    try:
-        services.change_request_decide(actor=request.user, change=change, **form.cleaned_data)
-    except ServiceError as error:
-        return _failed(request, task, form, error, key)
+    change, task, form, key = _posted(
+        request, ChangeRequest, change_id, ChangeDecisionForm, "decide"
+    )
+    write = functools.partial(services.change_request_decide, actor=request.user, change=change)
+    if (failed := _write(request, task, form, key, write)) is not None:
+        return failed
     message = _("变更申请已批准。") if form.cleaned_data["approve"] else _("变更申请已驳回。")
     return _done(request, task, message, "#changes")

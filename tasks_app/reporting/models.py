@@ -100,7 +100,31 @@ class IndicatorValue(models.Model):
         return f"{self.indicator_id}: {self.value}"
 
 
-class Review(models.Model):
+class UpdateDecision(models.Model):
+    """A decision on one submission (revision) of a status update, once per revision; a return
+    says why. The office's Review and the department head's SignOff, each with its choices."""
+
+    revision = models.PositiveSmallIntegerField(_("审核的报送次数"))
+    created_at = models.DateTimeField(_("审核时间"), default=clock.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["update", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["update", "revision"], name="%(class)s_once_per_revision"
+            ),
+            models.CheckConstraint(
+                condition=~Q(decision="returned") | ~Q(reason=""),
+                name="%(class)s_return_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_decision_display()} #{self.update_id}.{self.revision}"
+
+
+class Review(UpdateDecision):
     """The supervision office's decision on one submission of a status update."""
 
     class Decision(models.TextChoices):
@@ -108,33 +132,24 @@ class Review(models.Model):
         RETURNED = "returned", _("退回")
 
     update = models.ForeignKey(StatusUpdate, on_delete=models.CASCADE, related_name="reviews")
-    revision = models.PositiveSmallIntegerField(_("审核的报送次数"))
     decision = models.CharField(_("审核结果"), max_length=10, choices=Decision.choices)
     reason = models.TextField(_("理由"), max_length=1000, blank=True)
     reviewer = models.ForeignKey(
         User, verbose_name=_("审核人"), on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(_("审核时间"), default=clock.now)
 
-    class Meta:
+    class Meta(UpdateDecision.Meta):
         verbose_name = _("审核")
         verbose_name_plural = _("审核")
-        ordering = ["update", "created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["update", "revision"], name="review_once_per_revision"),
+            *UpdateDecision.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(decision__in=["accepted", "returned"]), name="review_decision_valid"
             ),
-            models.CheckConstraint(
-                condition=~Q(decision="returned") | ~Q(reason=""), name="review_return_has_reason"
-            ),
         ]
 
-    def __str__(self):
-        return f"{self.get_decision_display()} #{self.update_id}.{self.revision}"
 
-
-class SignOff(models.Model):
+class SignOff(UpdateDecision):
     """The department head's decision (部门负责人审核) on one submission, before the office's."""
 
     class Decision(models.TextChoices):
@@ -142,32 +157,21 @@ class SignOff(models.Model):
         RETURNED = "returned", _("退回")
 
     update = models.ForeignKey(StatusUpdate, on_delete=models.CASCADE, related_name="signoffs")
-    revision = models.PositiveSmallIntegerField(_("审核的报送次数"))
     decision = models.CharField(_("审核结果"), max_length=10, choices=Decision.choices)
     reason = models.TextField(_("意见"), max_length=1000, blank=True)
     signer = models.ForeignKey(
         User, verbose_name=_("部门负责人"), on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(_("审核时间"), default=clock.now)
 
-    class Meta:
+    class Meta(UpdateDecision.Meta):
         verbose_name = _("部门审核")
         verbose_name_plural = _("部门审核")
-        ordering = ["update", "created_at"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["update", "revision"], name="signoff_once_per_revision"
-            ),
+            *UpdateDecision.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(decision__in=["approved", "returned"]), name="signoff_decision_valid"
             ),
-            models.CheckConstraint(
-                condition=~Q(decision="returned") | ~Q(reason=""), name="signoff_return_has_reason"
-            ),
         ]
-
-    def __str__(self):
-        return f"{self.get_decision_display()} #{self.update_id}.{self.revision}"
 
 
 class Evidence(models.Model):

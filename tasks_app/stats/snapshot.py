@@ -161,25 +161,27 @@ def _deadlines_before_changes(tasks, end: dt.datetime) -> dict[int, dt.date]:
     return earlier
 
 
+# The task columns a snapshot reads: the ORM's values() and the one-pass SQL's first columns.
+_TASK_FIELDS = (
+    "id",
+    "plan_id",
+    "code",
+    "title",
+    "kind",
+    "section_id",
+    "key_area_id",
+    "lead_department_id",
+    "start_date",
+    "deadline",
+    "report_frequency",
+    "status",
+    "progress",
+    "lead_department__name",
+)
+
+
 def _task_rows(tasks) -> list[dict]:
-    return list(
-        tasks.order_by("plan_id", "position", "code").values(
-            "id",
-            "plan_id",
-            "code",
-            "title",
-            "kind",
-            "section_id",
-            "key_area_id",
-            "lead_department_id",
-            "start_date",
-            "deadline",
-            "report_frequency",
-            "status",
-            "progress",
-            "lead_department__name",
-        )
-    )
+    return list(tasks.order_by("plan_id", "position", "code").values(*_TASK_FIELDS))
 
 
 def _outlines(plans: list[Plan], states: dict[int, list["TaskState"]], department_id):
@@ -315,27 +317,11 @@ def _task_rows_with_state(plans: list[Plan], department_id, end, *, accepted: bo
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
-    names = (
-        "id",
-        "plan_id",
-        "code",
-        "title",
-        "kind",
-        "section_id",
-        "key_area_id",
-        "lead_department_id",
-        "start_date",
-        "deadline",
-        "report_frequency",
-        "status",
-        "progress",
-        "lead_department__name",
-    )
     rows, dues, earlier, states = [], defaultdict(list), {}, {}
     for row in fetched:
-        task = dict(zip(names, row[:14], strict=True))
+        task = dict(zip(_TASK_FIELDS, row[: len(_TASK_FIELDS)], strict=True))
         rows.append(task)
-        old_deadline, task_dues, status, progress = row[14:]
+        old_deadline, task_dues, status, progress = row[len(_TASK_FIELDS) :]
         if old_deadline is not None:
             earlier[task["id"]] = dt.date.fromisoformat(old_deadline)
         if task_dues:

@@ -33,19 +33,6 @@ WHY = "受疫情影响,签约延后,已加快洽谈。"
 
 
 @pytest.fixture
-def head(economic_bureau):
-    """部门负责人 of the 经济发展局."""
-    return plans_services.user_create(
-        actor=None,
-        username="head",
-        password="pw-head-123456",
-        role=Role.HEAD,
-        department=economic_bureau,
-        display_name="经发局赵局长",
-    )
-
-
-@pytest.fixture
 def tech_head(tech_bureau):
     return plans_services.user_create(
         actor=None,
@@ -57,28 +44,9 @@ def tech_head(tech_bureau):
 
 
 @pytest.fixture
-def leader(db):
-    return plans_services.user_create(
-        actor=None,
-        username="leader",
-        password="pw-leader-123456",
-        role=Role.LEADER,
-        display_name="区领导陈",
-    )
-
-
-@pytest.fixture
-def task(plan, economic_bureau, tech_bureau, leader) -> Task:
+def task(assign_task, tech_bureau, leader) -> Task:
     """A task the 经济发展局 leads and the 科创局 supports; due in 2020, so red today."""
-    return plans_services.task_assign(
-        actor=None,
-        task=plan.tasks.get(code="1.2.05"),
-        lead_department=economic_bureau,
-        co_departments=[tech_bureau],
-        responsible_leader=leader,
-        start_date=dt.date(2020, 1, 21),
-        deadline=dt.date(2020, 12, 31),
-    )
+    return assign_task(co_departments=[tech_bureau], responsible_leader=leader)
 
 
 @pytest.fixture

@@ -3,75 +3,19 @@ department sign-off on, the clerk submits, the head approves, the office returns
 shows the return and the clerk corrects and resubmits; the office's bell is empty once it handled
 the report; a leader's instruction gets a 落实反馈 that the leader sees."""
 
-import datetime as dt
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
-from tasks_app.models import Plan, Role, StatusUpdate
-from tasks_app.plans import services
-from tests.conftest import CHROMIUM
+from tasks_app.models import StatusUpdate
+from tests.reporting.conftest import ARTIFACTS, BROWSER_JOURNEY, submit_march_report
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-pytestmark = [
-    pytest.mark.skipif(
-        not shutil.which(CHROMIUM) and os.environ.get("GAOXIN_REQUIRE_SERVICES") != "1",
-        reason="needs Debian's chromium at /usr/bin/chromium",
-    ),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER_JOURNEY
 
 
 @pytest.fixture
-def head(economic_bureau):
-    return services.user_create(
-        actor=None,
-        username="head",
-        password="pw-head-123456",
-        role=Role.HEAD,
-        department=economic_bureau,
-        display_name="经发局赵局长",
-    )
-
-
-@pytest.fixture
-def leader(db):
-    return services.user_create(
-        actor=None,
-        username="leader",
-        password="pw-leader-123456",
-        role=Role.LEADER,
-        display_name="区领导陈",
-    )
-
-
-@pytest.fixture
-def task(plan, economic_bureau, leader):
-    Plan.objects.filter(pk=plan.pk).update(department_signoff=True)
-    return services.task_assign(
-        actor=None,
-        task=plan.tasks.get(code="1.2.05"),
-        lead_department=economic_bureau,
-        responsible_leader=leader,
-        start_date=dt.date(2020, 1, 21),
-        deadline=dt.date(2020, 12, 31),
-    )
-
-
-def log_in(browser, live_server, username: str, password: str):
-    page = browser.new_context(locale="zh-CN").new_page()
-    page.set_default_timeout(10_000)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    sync_api.expect(page.locator("header")).to_contain_text("退出")
-    return page
+def task(signoff_on, assign_task, leader):
+    return assign_task(responsible_leader=leader)
 
 
 def bell(page):
@@ -79,23 +23,17 @@ def bell(page):
 
 
 def test_sign_off_return_correction_and_feedback_reach_the_people_who_act(
-    browser, live_server, clerk, head, supervisor, leader, task
+    log_in, live_server, clerk, head, supervisor, leader, task
 ):
     expect = sync_api.expect
-    clerk_page = log_in(browser, live_server, "clerk", "pw-clerk-123456")
+    clerk_page = log_in("clerk", "pw-clerk-123456")
     clerk_page.goto(f"{live_server.url}/workbench/tasks/{task.pk}/")
     expect(clerk_page.locator("#report")).to_contain_text("须经部门负责人审核")
-    report = clerk_page.locator("#report form")
-    report.locator("input[name=report-period]").fill("2020-03")
-    report.locator("select[name=report-status]").select_option(label="序时推进")
-    report.locator("input[name=report-progress]").fill("30")
-    report.locator("textarea[name=report-narrative]").fill("已签约超10亿元企业3家。")
-    report.locator("textarea[name=report-explanation]").fill("受疫情影响签约延后,已加快洽谈。")
-    report.locator("button[type=submit]").click()
+    submit_march_report(clerk_page)
     expect(clerk_page.locator(".messages")).to_contain_text("等待部门负责人审核")
     expect(clerk_page.locator("#history .update").first).to_contain_text("待部门负责人审核")
 
-    head_page = log_in(browser, live_server, "head", "pw-head-123456")
+    head_page = log_in("head", "pw-head-123456")
     expect(bell(head_page)).to_have_attribute("aria-label", "通知,1条未读")
     head_page.click("header >> text=部门审核")
     card = head_page.locator(".update", has_text=task.code)
@@ -104,7 +42,7 @@ def test_sign_off_return_correction_and_feedback_reach_the_people_who_act(
     expect(head_page.locator(".messages")).to_contain_text("已同意")
     expect(bell(head_page)).to_have_attribute("aria-label", "通知,0条未读")
 
-    office = log_in(browser, live_server, "dcs", "pw-dcs-123456")
+    office = log_in("dcs", "pw-dcs-123456")
     expect(bell(office)).to_have_attribute("aria-label", "通知,1条未读")
     office.click("text=审核队列")
     card = office.locator(".update", has_text=task.code)
@@ -129,7 +67,7 @@ def test_sign_off_return_correction_and_feedback_reach_the_people_who_act(
     update = StatusUpdate.objects.get(task=task)
     assert (update.review_state, update.revision) == ("signoff", 2)
 
-    leader_page = log_in(browser, live_server, "leader", "pw-leader-123456")
+    leader_page = log_in("leader", "pw-leader-123456")
     leader_page.goto(f"{live_server.url}/workbench/tasks/{task.pk}/")
     leader_page.locator("textarea[name=instruction-text]").fill("请加快签约,月底前报结果。")
     leader_page.locator("button", has_text="发出批示").click()

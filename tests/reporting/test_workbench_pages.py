@@ -28,17 +28,6 @@ def other_clerk(db, tech_bureau):
     )
 
 
-@pytest.fixture
-def leader(db):
-    return plans_services.user_create(
-        actor=None,
-        username="leader",
-        password="pw-leader-123456",
-        role=Role.LEADER,
-        display_name="区领导陈",
-    )
-
-
 def assign(task: Task, lead, co=()) -> Task:
     return plans_services.task_assign(
         actor=None,
