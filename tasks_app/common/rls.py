@@ -337,7 +337,11 @@ def on_login(sender, request, user, **kwargs) -> None:
 class TenantMiddleware:
     """Sets the row-level security settings for the request's user, resets them when the
     response is done (for a streaming response, when its content has been sent). Place right
-    after AuthenticationMiddleware."""
+    after AuthenticationMiddleware.
+
+    The user is read just before the view runs, unless the view is marked `public_view` (the
+    anonymous public pages set their own settings and must not read the session: a page that
+    read it would be sent with Vary: Cookie and kept by no shared cache)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -345,18 +349,27 @@ class TenantMiddleware:
     def __call__(self, request):
         if connection.vendor != "postgresql":
             return self.get_response(request)
-        default = current()  # a web process's: nothing
-        enter_user(getattr(request, "user", None))
+        before = current()  # a web process's: nothing
         try:
             response = self.get_response(request)
         except BaseException:
-            restore(*default)
+            restore(*before)
             raise
         if response.streaming:
-            response.streaming_content = _streamed(response.streaming_content, current(), default)
+            response.streaming_content = _streamed(response.streaming_content, current(), before)
         else:
-            restore(*default)
+            restore(*before)
         return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if connection.vendor == "postgresql" and not getattr(view_func, "public_view", False):
+            enter_user(getattr(request, "user", None))
+
+
+def public_view(view):
+    """Marks a view the middleware leaves alone: it sets its own settings (public_context)."""
+    view.public_view = True
+    return view
 
 
 def _streamed(content, during: tuple[str, str], after: tuple[str, str]):

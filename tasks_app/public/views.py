@@ -68,7 +68,9 @@ def _public(view, seconds: int):
     """Anonymous, GET only, rate limited; browsers and proxies may keep it `seconds`. Nothing
     on these pages depends on who asks, so a shared cache may serve it to anyone."""
     view = published_governments_only(view)
-    return rate_limited(require_GET(cache_control(public=True, max_age=seconds)(view)))
+    return rls.public_view(
+        rate_limited(require_GET(cache_control(public=True, max_age=seconds)(view)))
+    )
 
 
 def _page(template: str, context: dict) -> HttpResponse:

@@ -49,8 +49,8 @@ def _people() -> _People:
 def _audience(reminder: Reminder, people: _People) -> tuple[set[User], bool]:
     """The users a reminder goes to, and whether the department's robots get it too."""
     step, task = reminder.step, reminder.task
-    if reminder.item.startswith("review:"):
-        return set(people.office), False
+    if reminder.item.startswith("review:"):  # the office of the task's government
+        return {u for u in people.office if u.government_id == task.government_id}, False
     department = task.lead_department
     heads = people.heads.get(department.pk, [])
     users: set[User] = set()

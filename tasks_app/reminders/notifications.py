@@ -278,7 +278,7 @@ def notify_report_submitted(*, update: StatusUpdate, now: dt.datetime | None = N
         else _("%(code)s 报送了%(period)s进展,待审核") % values
     )
     body = _report_summary(update)
-    office = User.objects.filter(is_active=True, role=Role.SUPERVISOR)
+    office = office_of(task)
     key = f"update:{update.pk}:{update.revision}"
     _enqueue_after_commit(
         _notify_selected(
@@ -291,6 +291,13 @@ def notify_report_submitted(*, update: StatusUpdate, now: dt.datetime | None = N
             now=now,
             ref=update_ref(update),
         )
+    )
+
+
+def office_of(task: Task):
+    """The supervision office of the task's government (not every government's)."""
+    return User.objects.filter(
+        is_active=True, role=Role.SUPERVISOR, government_id=task.government_id
     )
 
 
@@ -439,7 +446,7 @@ def notify_change_requested(*, change: ChangeRequest, now: dt.datetime | None = 
     }
     body = f"{task.code} {task.title}\n{change.old_value} → {change.new_value}\n{change.reason}"
     _notify(
-        User.objects.filter(is_active=True, role=Role.SUPERVISOR),
+        office_of(task),
         kind="change_request",
         title=title,
         body=body,
