@@ -38,7 +38,7 @@ EXPLANATION_MAX = 2000
 
 WHO = """
 SELECT u.id, u.username, u.role, u.department_id, coalesce(d.name, ''),
-       t.code, t.title, t.lead_department_id, t.light
+       t.code, t.title, t.lead_department_id, t.light, t.government_id
   FROM authtoken_token k JOIN tasks_app_user u ON u.id = k.user_id AND u.is_active
   LEFT JOIN tasks_app_department d ON d.id = u.department_id
   LEFT JOIN tasks_app_task t ON t.id = %s
@@ -54,7 +54,7 @@ WITH report AS (
     ON CONFLICT DO NOTHING RETURNING id
 ), head AS (
     UPDATE tasks_app_auditchainhead SET seq = seq
-     WHERE id = 1 AND EXISTS (SELECT 1 FROM report)
+     WHERE government_id = %s AND EXISTS (SELECT 1 FROM report)
     RETURNING seq, hash, set_config('gaoxin.audited', 'on', true)
 )
 SELECT report.id, head.seq, head.hash FROM report, head
@@ -62,15 +62,16 @@ SELECT report.id, head.seq, head.hash FROM report, head
 
 EVENT_HEAD_NOTIFY = """
 WITH event AS (
-    INSERT INTO tasks_app_auditevent (seq, prev_hash, hash, created_at, actor_id, actor_username,
-        actor_role, actor_department, action, object_type, object_id, object_repr, before,
-        after, ip, user_agent, request_id)
-    VALUES (%(seq)s, %(prev)s, %(hash)s, %(at)s, %(actor)s, %(username)s, %(role)s, %(dept)s,
+    INSERT INTO tasks_app_auditevent (government_id, seq, hash_version, prev_hash, hash,
+        created_at, actor_id, actor_username, actor_role, actor_department, action, object_type,
+        object_id, object_repr, before, after, ip, user_agent, request_id)
+    VALUES (%(government)s, %(seq)s, 2, %(prev)s, %(hash)s, %(at)s, %(actor)s, %(username)s,
+            %(role)s, %(dept)s,
             'status_update.submit', 'statusupdate', %(object_id)s, %(repr)s, NULL,
             %(after)s::jsonb, %(ip)s, %(ua)s, %(rid)s)
 ), head AS (
     UPDATE tasks_app_auditchainhead SET seq = %(seq)s, hash = %(hash)s, updated_at = %(at)s
-     WHERE id = 1
+     WHERE government_id = %(government)s
 ), office AS (
     SELECT id, email FROM tasks_app_user WHERE is_active AND role = 'supervisor'
 ), note AS (
@@ -152,7 +153,7 @@ def submit(request, pk: int):
         who = cursor.fetchone()
     if who is None:
         return _error(401, "authentication_failed", "认证令牌无效。")
-    user_id, username, role, department_id, department, code, title, lead, light = who
+    user_id, username, role, department_id, department, code, title, lead, light, government = who
     if role not in DEPARTMENT_ROLES or department_id is None or lead != department_id:
         return _error(404, "not_found", "未找到。")
     checked = _validated(request.body)
@@ -170,7 +171,7 @@ def submit(request, pk: int):
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             INSERT_AND_LOCK,
-            [pk, period, status, progress, narrative, explanation, user_id, now, now],
+            [pk, period, status, progress, narrative, explanation, user_id, now, now, government],
         )
         row = cursor.fetchone()
         if row is None:
@@ -203,11 +204,13 @@ def submit(request, pk: int):
             "ip": request.META.get("REMOTE_ADDR", "")[:45],
             "user_agent": request.headers.get("User-Agent", "")[:300],
             "request_id": uuid.uuid4().hex,
+            "government_id": government,
         }
         label = f"{code} 报送了{period:%Y-%m}进展,待审核"
         cursor.execute(
             EVENT_HEAD_NOTIFY,
             {
+                "government": government,
                 "seq": event["seq"],
                 "prev": prev,
                 "hash": _hash(event),

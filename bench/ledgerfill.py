@@ -8,7 +8,8 @@ the services write for the same actions.
 
 Events are chained exactly as tasks_app.audit.ledger.append() chains them (seq, prev_hash, canonical
 JSON, SHA-256), continuing from the current chain head, and loaded with COPY in batches, so
-memory stays flat; the AuditChainHead row is left on the last event, so `manage.py
+memory stays flat. All of them go to the default government's chain (the generated province's
+events are not split by government); its AuditChainHead row is left on the last event, so `manage.py
 verify_audit` passes on the generated database.
 """
 
@@ -23,9 +24,10 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 
 from tasks_app.audit import ledger
+from tasks_app.plans.tenants import default_government_id
 
 BATCH = 20_000
-COLUMNS = (*ledger.HASHED_FIELDS, "hash")  # every hashed field, and the hash
+COLUMNS = (*ledger.HASHED_FIELDS, "hash_version", "hash")  # every hashed field, and the hash
 USER_AGENTS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/120.0.0.0 Safari/537.36",
@@ -58,8 +60,9 @@ NO_CONTEXT = Context()
 class Chain:
     """Appends events the way ledger.append() does, COPYing them in batches of BATCH."""
 
-    def __init__(self, seq: int, prev_hash: str):
+    def __init__(self, seq: int, prev_hash: str, government_id: int):
         self.seq, self.prev_hash, self.last_at = seq, prev_hash, None
+        self.government_id = government_id
         self.written = 0
         self.buffer = io.StringIO()
         self.pending = 0
@@ -95,9 +98,10 @@ class Chain:
             "ip": context.ip,
             "user_agent": context.user_agent,
             "request_id": context.request_id,
+            "government_id": self.government_id,
         }
         digest = hashlib.sha256(ledger.canonical(values).encode("utf-8")).hexdigest()
-        values["hash"] = digest
+        values["hash"], values["hash_version"] = digest, 2
         self.buffer.write("\t".join(_copy_cell(values[name]) for name in COLUMNS) + "\n")
         self.prev_hash, self.last_at = digest, at
         self.pending += 1
@@ -128,8 +132,8 @@ def _move_head(chain: Chain) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE tasks_app_auditchainhead SET seq = %s, hash = %s, "
-            "updated_at = coalesce(%s, updated_at) WHERE id = %s",
-            [chain.seq, chain.prev_hash, chain.last_at, ledger.HEAD_ID],
+            "updated_at = coalesce(%s, updated_at) WHERE government_id = %s",
+            [chain.seq, chain.prev_hash, chain.last_at, chain.government_id],
         )
 
 
@@ -408,8 +412,9 @@ def fill(*, scale: float, seed: int, counts) -> None:
     """Write the year's ledger for the rows already generated; counts.add('auditevent', n)."""
     rng = random.Random(f"ledger-{seed}")
     with transaction.atomic():
-        seq, prev_hash = ledger.lock_head()
-        chain = Chain(seq, prev_hash)
+        government_id = default_government_id()
+        seq, prev_hash = ledger.lock_head(government_id)
+        chain = Chain(seq, prev_hash, government_id)
         people = People(rng)
         _setup(chain, people, _office(people))
         state = TaskState(

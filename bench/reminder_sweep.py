@@ -156,11 +156,13 @@ def _vacuum(*tables: str) -> None:
 def _sweep_params(now: dt.datetime) -> dict:
     from django.conf import settings
 
+    from tasks_app.plans.tenants import default_government_id
     from tasks_app.reminders import window
 
     today = window.local_now(now).date()
     params = _params(today, window.calendar_around(today))
     params.update(
+        government=default_government_id(),
         now=now,
         today=today,
         catch_up=settings.REMINDER_CATCH_UP_WORKING_DAYS,

@@ -36,6 +36,7 @@ BENCHMARKS = [
     "reminder_sweep",
     "ledger_export",
     "ledger_append",
+    "ledger_governments",
     "imports",
 ]
 SCALING = ["stats_overview", "reminder_sweep", "ledger_export"]

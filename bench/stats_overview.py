@@ -173,14 +173,18 @@ def check_province_equal(client, plan_ids, as_of: dt.date, sql_rows) -> int:
 
 
 def leader_client():
-    """A django.test.Client that sends a leader's API token, as a leader's browser app would."""
+    """A django.test.Client that sends a leader's API token, as a leader's browser app would.
+    The leader belongs to the province's government, as the generated office does (bench.generate),
+    and reads the governments below it."""
     from django.test import Client
     from rest_framework.authtoken.models import Token
 
     from tasks_app.models import Role, User
 
+    office = User.objects.filter(role=Role.SUPERVISOR).order_by("pk").first()
     user, _ = User.objects.get_or_create(
-        username="bench-stats-leader", defaults={"role": Role.LEADER}
+        username="bench-stats-leader",
+        defaults={"role": Role.LEADER, "government_id": office and office.government_id},
     )
     token = Token.objects.get_or_create(user=user)[0].key
     return Client(HTTP_AUTHORIZATION=f"Token {token}", SERVER_NAME="127.0.0.1")

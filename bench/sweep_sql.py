@@ -165,7 +165,7 @@ DECIDE_SQL = (
     ON CONFLICT DO NOTHING RETURNING 1
   ),
   head AS (
-    UPDATE tasks_app_auditchainhead SET seq = seq WHERE id = 1
+    UPDATE tasks_app_auditchainhead SET seq = seq WHERE government_id = %(government)s
     RETURNING seq, hash, set_config('gaoxin.audited', 'on', true)
   )
 SELECT (SELECT count(*) FROM cand), (SELECT count(*) FROM new), head.seq, head.hash,
@@ -315,13 +315,17 @@ SELECT id FROM listed
 """
 
 EVENT_COLUMNS = (
-    "seq, prev_hash, hash, created_at, actor_id, actor_username, actor_role, actor_department, "
-    "action, object_type, object_id, object_repr, before, after, ip, user_agent, request_id"
+    "government_id, seq, hash_version, prev_hash, hash, created_at, actor_id, actor_username, "
+    "actor_role, actor_department, action, object_type, object_id, object_repr, before, after, "
+    "ip, user_agent, request_id"
 )
 
 
-def _event(seq: int, prev: str, now: dt.datetime, action: str, object_type: str, after: dict):
-    """One system event as tasks_app.audit.ledger chains it: (values, hash)."""
+def _event(
+    government: int, seq: int, prev: str, now: dt.datetime, action: str, object_type: str, after
+):
+    """One system event as tasks_app.audit.ledger chains it (in the default government's chain,
+    as the system's sweep writes it): (values, hash)."""
     payload = {
         "seq": seq,
         "prev_hash": prev,
@@ -339,11 +343,14 @@ def _event(seq: int, prev: str, now: dt.datetime, action: str, object_type: str,
         "ip": "",
         "user_agent": "",
         "request_id": "",
+        "government_id": government,
     }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     values = [
+        government,
         seq,
+        2,
         prev,
         digest,
         now,
@@ -376,6 +383,7 @@ def sweep(cursor, params: dict) -> dict:
     events = []
     if candidates:
         values, prev = _event(
+            params["government"],
             seq + 1,
             prev,
             now,
@@ -387,24 +395,27 @@ def sweep(cursor, params: dict) -> dict:
     if reminders:
         after = {"day": day, "reminders": reminders, "digests": digests, "items": items}
         values, prev = _event(
-            seq + 1 + len(events), prev, now, "reminders.assemble", "digest", after
+            params["government"],
+            seq + 1 + len(events),
+            prev,
+            now,
+            "reminders.assemble",
+            "digest",
+            after,
         )
         events.append(values)
     listed_sql, listed_params = LIST_DUE, {"now": now, "grace": params["grace"]}
     if events:
-        rows = ", ".join(
-            "(" + ", ".join(["%s"] * (len(v) - 2)) + ", %s::jsonb, %s, %s, %s)" for v in events
-        )
-        rows = ", ".join("(" + ", ".join(["%s"] * 13) + ", %s::jsonb, %s, %s, %s)" for _v in events)
+        rows = ", ".join("(" + ", ".join(["%s"] * 15) + ", %s::jsonb, %s, %s, %s)" for _v in events)
         listed_sql = (
             f"WITH event AS (INSERT INTO tasks_app_auditevent ({EVENT_COLUMNS}) VALUES {rows}), "
             "head AS (UPDATE tasks_app_auditchainhead SET seq = %s, hash = %s, updated_at = %s "
-            "WHERE id = 1), " + LIST_DUE.strip().removeprefix("WITH ")
+            "WHERE government_id = %s), " + LIST_DUE.strip().removeprefix("WITH ")
         )
         flat = [value for event in events for value in event]
         cursor.execute(
             listed_sql.replace("%(now)s", "%s").replace("%(grace)s", "%s"),
-            _positional(flat, seq + len(events), prev, now, params["grace"]),
+            _positional(flat, seq + len(events), prev, now, params["grace"], params["government"]),
         )
     else:
         cursor.execute(listed_sql, listed_params)
@@ -419,7 +430,7 @@ def sweep(cursor, params: dict) -> dict:
     }
 
 
-def _positional(flat, seq, digest, now, grace) -> list:
+def _positional(flat, seq, digest, now, grace, government) -> list:
     """The parameters of the events + head + LIST_DUE statement, in order of appearance."""
     # LIST_DUE uses now, now, grace in its SELECT, then now in its UPDATE.
-    return [*flat, seq, digest, now, now, now, grace, now]
+    return [*flat, seq, digest, now, government, now, now, grace, now]

@@ -3,7 +3,8 @@
 
     python3 verify_export.py gaoxin-ledger-....csv gaoxin-ledger-....manifest.json
 
-Checks: the file's SHA-256 and size are the manifest's; the row count and first/last seq match;
+Checks: the file's SHA-256 and size are the manifest's; every row is of the manifest's
+government; the row count and first/last seq match;
 every row's hash is SHA-256 over the canonical JSON of its fields; each row's prev_hash is the
 previous row's hash wherever the two rows are consecutive in the chain (all of them in an
 unfiltered export); an unfiltered export reaches the manifest's chain head and ends with the
@@ -36,6 +37,9 @@ HASHED_FIELDS = (
     "user_agent",
     "request_id",
 )
+# hash_version 2 (every event since the ledger has one chain per government) also hashes the
+# government: an event cannot be moved into another government's chain.
+HASHED_FIELDS_V2 = (*HASHED_FIELDS, "government_id")
 BOM = "\ufeff"
 
 
@@ -80,8 +84,15 @@ def keyed(row: dict) -> dict:
 
 
 def event_of(row: dict) -> dict:
-    event = {name: unneutralise(row[name]) for name in HASHED_FIELDS}
+    version = int(row.get("hash_version") or 1)
+    event = {
+        name: unneutralise(row[name])
+        for name in HASHED_FIELDS_V2
+        if version >= 2 or name in HASHED_FIELDS
+    }
     event["seq"] = int(event["seq"])
+    if version >= 2:
+        event["government_id"] = int(event["government_id"])
     event["actor_id"] = int(event["actor_id"]) if event["actor_id"] else None
     event["before"] = json.loads(event["before"])
     event["after"] = json.loads(event["after"])
@@ -109,6 +120,12 @@ def check_rows(text: str, manifest: dict) -> int:
     for row in reader:
         row = keyed(row)
         event = event_of(row)
+        government = (manifest.get("government") or {}).get("id")
+        if government is not None and row.get("government_id", "") != str(government):
+            raise Failure(
+                f"seq {event['seq']}: of government {row.get('government_id')}, but the export "
+                f"is of government {government}'s chain"
+            )
         count += 1
         first = first if first is not None else event["seq"]
         computed = hashlib.sha256(canonical(event).encode("utf-8")).hexdigest()

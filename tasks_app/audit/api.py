@@ -1,6 +1,8 @@
 """REST API of the audit ledger under /api/v1/audit/: browse, export, verify. Read only.
 
-Who: auditors, the supervision office and administrators see the whole ledger; everybody else
+Who: auditors, the supervision office and administrators see their government's ledger (its own
+hash chain: events, exports, verification, checkpoints; another government's export answers
+404); everybody else
 gets 403 on every audit endpoint (departments never see the ledger, not even their own part,
 because events name other departments' people and objects).
 
@@ -49,7 +51,9 @@ BreakSerializer = inline_serializer(
     allow_null=True,
     fields={
         "seq": serializers.IntegerField(),
-        "reason": serializers.ChoiceField(choices=["missing", "prev_hash", "hash", "checkpoint"]),
+        "reason": serializers.ChoiceField(
+            choices=["missing", "hash_version", "prev_hash", "hash", "checkpoint", "truncated"]
+        ),
         "expected": serializers.CharField(),
         "found": serializers.CharField(),
     },
@@ -59,6 +63,8 @@ BreakSerializer = inline_serializer(
 VerificationSerializer = inline_serializer(
     name="AuditVerification",
     fields={
+        "government_id": serializers.IntegerField(),
+        "government": serializers.CharField(),
         "ok": serializers.BooleanField(),
         "checked": serializers.IntegerField(),
         "first_seq": serializers.IntegerField(allow_null=True),
@@ -184,7 +190,7 @@ class ExportJobListApi(APIView):
     def get(self, request):
         paginator = NoCountCursorPagination()
         paginator.ordering = ("-id",)
-        jobs = ExportJob.objects.select_related("requested_by")
+        jobs = _jobs(request.user)
         page = paginator.paginate_queryset(jobs, request, view=self)
         return paginator.get_paginated_response(ExportJobSerializer(page, many=True).data)
 
@@ -205,8 +211,16 @@ class ExportJobListApi(APIView):
         )
 
 
-def _job(pk: int) -> ExportJob:
-    return get_object_or_404(ExportJob.objects.select_related("requested_by"), pk=pk)
+def _jobs(user):
+    """The export jobs of the governments the user reads."""
+    readable = permissions.readable_government_ids(user)
+    return ExportJob.objects.filter(government_id__in=readable).select_related(
+        "requested_by", "government"
+    )
+
+
+def _job(request, pk: int) -> ExportJob:
+    return get_object_or_404(_jobs(request.user), pk=pk)
 
 
 def _ready(job: ExportJob) -> None:
@@ -219,7 +233,7 @@ class ExportJobDetailApi(APIView):
 
     @extend_schema(responses={200: ExportJobSerializer, **ERRORS})
     def get(self, request, pk: int):
-        return Response(ExportJobSerializer(_job(pk)).data)
+        return Response(ExportJobSerializer(_job(request, pk)).data)
 
 
 class ExportJobDownloadApi(APIView):
@@ -234,7 +248,7 @@ class ExportJobDownloadApi(APIView):
         },
     )
     def get(self, request, pk: int):
-        job = _job(pk)
+        job = _job(request, pk)
         _ready(job)
         if not job.file:
             raise Conflict("export_not_stored", _("该导出为即时下载,未保存文件;请重新导出。"))
@@ -255,7 +269,7 @@ class ExportJobManifestApi(APIView):
         responses={(200, "application/json"): OpenApiTypes.OBJECT, 409: ErrorSerializer, **ERRORS}
     )
     def get(self, request, pk: int):
-        job = _job(pk)
+        job = _job(request, pk)
         _ready(job)
         response = Response(job.manifest)
         name = export_jobs.file_name(job).rsplit(".", 1)[0] + ".manifest.json"
@@ -279,7 +293,8 @@ class AuditEventListApi(APIView):
         )
         paginator = NoCountCursorPagination()
         paginator.ordering = ("-seq",)
-        page = paginator.paginate_queryset(exports.ledger_events(filters), request, view=self)
+        events = exports.ledger_events(filters, government_id=request.user.government_id)
+        page = paginator.paginate_queryset(events, request, view=self)
         return paginator.get_paginated_response(AuditEventSerializer(page, many=True).data)
 
 
@@ -316,5 +331,6 @@ class AuditCheckpointListApi(APIView):
 
     @extend_schema(responses={200: CheckpointListSerializer, **ERRORS})
     def get(self, request):
-        response = Response(ledger.checkpoints_export())
+        readable = permissions.readable_government_ids(request.user)
+        response = Response(ledger.checkpoints_export(readable))
         return _attachment(response, "gaoxin-audit-checkpoints.json")

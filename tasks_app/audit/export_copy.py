@@ -104,7 +104,7 @@ def _readable_cell(column: str, events) -> tuple[str, list[str]]:
 def _copy_cell(column: str) -> str:
     """ledger_row()'s cell of column, neutralised, as SQL over the event's row."""
     name = _column(column)
-    if column == "seq":
+    if column in ("seq", "government_id", "hash_version"):
         return f"{name}::text"  # a positive integer: nothing to neutralise
     if column == "created_at":  # ledger.timestamp()
         return f"""to_char({name} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
@@ -192,7 +192,9 @@ def copy_ledger_csv(job: ExportJob, handle, stats: ExportStats) -> tuple[str, in
 
     Byte for byte what csv_chunks(LEDGER_COLUMNS, rows) writes for the same events in Python.
     """
-    events = ledger_events(job.filters, up_to_seq=job.manifest["chain_head"]["seq"])
+    events = ledger_events(
+        job.filters, government_id=job.government_id, up_to_seq=job.manifest["chain_head"]["seq"]
+    )
     names = [f"cell_{i}" for i in range(len(LEDGER_KEYS))]
     cells = {}
     for name, column in zip(names, LEDGER_KEYS, strict=True):

@@ -69,8 +69,9 @@ def export_start(
         object_repr=f"{kind}.{format}",
         after={"kind": kind, "format": format, "filters": filters, "background": background},
     )
-    head = ledger.head()
+    head = ledger.head(actor.government_id)
     job = ExportJob.objects.create(
+        government_id=actor.government_id,
         kind=kind,
         format=format,
         filters=filters,
@@ -93,9 +94,13 @@ def export_rows(job: ExportJob, stats: ExportStats) -> tuple[list[str], Iterator
     """The header and rows of job's export as the Python writers (CSV, XLSX) write them;
     stats counts the rows as they are read."""
     if job.kind == ExportKind.LEDGER:
-        events = ledger_events(job.filters, up_to_seq=job.manifest["chain_head"]["seq"])
+        events = ledger_events(
+            job.filters,
+            government_id=job.government_id,
+            up_to_seq=job.manifest["chain_head"]["seq"],
+        )
         return list(LEDGER_COLUMNS), stats.ledger(events.iterator(chunk_size=2000))
-    updates = progress_updates(job.filters, until=job.created_at)
+    updates = progress_updates(job.filters, government_id=job.government_id, until=job.created_at)
     return list(PROGRESS_COLUMNS), stats.progress(updates.iterator(chunk_size=500))
 
 
@@ -103,8 +108,10 @@ def _finish(job: ExportJob, stats: ExportStats, digest: str, size: int) -> Expor
     from tasks_app.audit.services import audit_log
 
     now = timezone.now()
+    government = job.government
     job.manifest = {
         "export_id": job.pk,
+        "government": {"id": government.pk, "name": government.name, "code": government.code},
         "kind": job.kind,
         "format": job.format,
         "filters": job.filters,
@@ -121,7 +128,8 @@ def _finish(job: ExportJob, stats: ExportStats, digest: str, size: int) -> Expor
         "columns": list(LEDGER_COLUMNS if job.kind == ExportKind.LEDGER else PROGRESS_COLUMNS),
         "hash_protocol": "sha256(canonical JSON of seq, prev_hash, created_at, actor_id, "
         "actor_username, actor_role, actor_department, action, object_type, object_id, "
-        "object_repr, before, after, ip, user_agent, request_id); see tools/verify_export.py",
+        "object_repr, before, after, ip, user_agent, request_id, and government_id when "
+        "hash_version is 2); see tools/verify_export.py",
     }
     with transaction.atomic():
         job.state, job.finished_at = ExportState.DONE, now
@@ -293,7 +301,12 @@ def _xlsx_now(job: ExportJob) -> BinaryIO:
 
 def export_request(*, actor: User, kind: str, format: str, filters: dict) -> ExportRequest:
     """The export now when at most sync_max_rows() rows match; else a background job."""
-    rows = ledger_events(filters) if kind == ExportKind.LEDGER else progress_updates(filters)
+    government_id = actor.government_id
+    rows = (
+        ledger_events(filters, government_id=government_id)
+        if kind == ExportKind.LEDGER
+        else progress_updates(filters, government_id=government_id)
+    )
     limit = sync_max_rows()
     if rows[: limit + 1].count() > limit:
         job = export_job_start(actor=actor, kind=kind, format=format, filters=filters)

@@ -83,9 +83,11 @@ LEDGER_LAYOUT = (
     ("request_id", _("请求编号")),
     ("prev_hash", _("前一事件哈希")),
     ("hash", _("哈希")),
+    ("government_id", _("政府ID")),
+    ("hash_version", _("哈希版本")),
 )
 LEDGER_KEYS = tuple(key for key, _label in LEDGER_LAYOUT)
-STORED_KEYS = (*ledger.HASHED_FIELDS, "hash")
+STORED_KEYS = (*ledger.HASHED_FIELDS, "hash_version", "hash")
 LEDGER_COLUMNS = tuple(f"{label} [{key}]" for key, label in LEDGER_LAYOUT)
 LOCAL_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -125,7 +127,13 @@ LEDGER_WIDTHS = {
     "prev_hash": 36,
     "hash": 36,
 }
-LEDGER_NUMERIC = ("seq", "actor_id", "object_id")  # object_id: a number where the object has one
+LEDGER_NUMERIC = (
+    "seq",
+    "government_id",
+    "hash_version",
+    "actor_id",
+    "object_id",
+)  # object_id: a number where the object has one
 PROGRESS_NUMERIC = ("进度(%)", "报送次数")
 PROGRESS_WIDTHS = {"计划": 26, "方面": 22, "任务": 40, "进展情况": 50, "审核记录": 50}
 XLSX_LAYOUT = {
@@ -298,9 +306,11 @@ def _tasks_of(filters: dict) -> QuerySet[Task]:
     return tasks
 
 
-def ledger_events(filters: dict, *, up_to_seq: int | None = None) -> QuerySet[AuditEvent]:
-    """Ledger events matching the filters, in chain order."""
-    events = AuditEvent.objects.filter(_local_day_bounds(filters))
+def ledger_events(
+    filters: dict, *, government_id: int, up_to_seq: int | None = None
+) -> QuerySet[AuditEvent]:
+    """A government's ledger events matching the filters, in chain order."""
+    events = AuditEvent.objects.filter(_local_day_bounds(filters), government_id=government_id)
     if up_to_seq is not None:
         events = events.filter(seq__lte=up_to_seq)
     if "action" in filters:
@@ -322,12 +332,16 @@ def ledger_events(filters: dict, *, up_to_seq: int | None = None) -> QuerySet[Au
     return events.order_by("seq")
 
 
-def progress_updates(filters: dict, *, until: dt.datetime | None = None) -> QuerySet:
-    """Status updates with their reviews, for the progress log."""
-    updates = StatusUpdate.objects.select_related(
-        "task__plan", "task__section", "task__lead_department", "author"
-    ).prefetch_related(
-        Prefetch("reviews", queryset=Review.objects.select_related("reviewer").order_by("id"))
+def progress_updates(
+    filters: dict, *, government_id: int, until: dt.datetime | None = None
+) -> QuerySet:
+    """A government's status updates with their reviews, for the progress log."""
+    updates = (
+        StatusUpdate.objects.filter(task__government_id=government_id)
+        .select_related("task__plan", "task__section", "task__lead_department", "author")
+        .prefetch_related(
+            Prefetch("reviews", queryset=Review.objects.select_related("reviewer").order_by("id"))
+        )
     )
     if until is not None:
         updates = updates.filter(created_at__lte=until)
@@ -373,6 +387,8 @@ def ledger_row(event: AuditEvent, names: ActorNames | None = None) -> list[str]:
     """An event as CSV cells: exactly what its hash covers, so a file can be checked offline,
     and beside it the same event in words (labels, names, Beijing time)."""
     values = ledger.payload(event)
+    values["government_id"] = event.government_id
+    values["hash_version"] = event.hash_version
     values["hash"] = event.hash
     values["local_time"] = local_time(event.created_at)
     values["action_label"] = labels.action_label(event.action)

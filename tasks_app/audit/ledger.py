@@ -8,9 +8,17 @@ Protocol (also implemented in PL/pgSQL by migration 0007 and in tools/verify_exp
 - ``created_at`` is written "YYYY-MM-DDTHH:MM:SS.ffffffZ" in UTC; ``actor_id`` a number or null;
   ``before`` and ``after`` as stored. Stored JSON never holds non-integer numbers (they are
   written as strings), so that Python and PostgreSQL print every value the same way.
-- ``prev_hash`` is the hash of the event at ``seq - 1``; the first event's is GENESIS.
-- Appends are serialised on the single AuditChainHead row: its UPDATE takes the row lock (on
-  PostgreSQL; SQLite takes its database write lock), so two writers can never take the same seq.
+- Each government has its own chain: ``seq`` counts within the government, ``prev_hash`` is the
+  hash of the government's event at ``seq - 1``; the first event's is GENESIS.
+- ``payload`` has the keys of HASHED_FIELDS (with ``government_id``) for events of hash_version 2,
+  those of HASHED_FIELDS_V1 for the events recorded before there were governments (version 1,
+  the default government's chain up to migration 0026). Versions never go back within a chain.
+- An event belongs to the government of the object it concerns (a task's, a report's task's, a
+  plan's, a department's, a user's), else to its actor's, else (system events) to the default
+  government (settings.GAOXIN_GOVERNMENT); services.audit_log decides.
+- Appends are serialised on the government's AuditChainHead row: its UPDATE takes the row lock (on
+  PostgreSQL; SQLite takes its database write lock), so two writers can never take the same seq,
+  and writers of different governments do not wait for each other (on PostgreSQL).
 - On PostgreSQL the append also sets the transaction-local flag ``gaoxin.audited``: the capture
   triggers, which fire at commit, skip transactions whose changes a service has already audited.
 """
@@ -28,10 +36,11 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from tasks_app.models import AuditChainHead, AuditCheckpoint, AuditEvent
+from tasks_app.models import AuditChainHead, AuditCheckpoint, AuditEvent, Government
+from tasks_app.plans.tenants import default_government_id
 
 GENESIS = "0" * 64
-HASHED_FIELDS = (
+HASHED_FIELDS_V1 = (
     "seq",
     "prev_hash",
     "created_at",
@@ -49,8 +58,8 @@ HASHED_FIELDS = (
     "user_agent",
     "request_id",
 )
+HASHED_FIELDS = (*HASHED_FIELDS_V1, "government_id")
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-HEAD_ID = 1
 
 # --- Request context: where an event comes from ----------------------------------------------
 
@@ -110,8 +119,12 @@ def timestamp(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime(TIMESTAMP_FORMAT)
 
 
+def hashed_fields(hash_version: int) -> tuple[str, ...]:
+    return HASHED_FIELDS if hash_version >= 2 else HASHED_FIELDS_V1
+
+
 def payload(event: AuditEvent) -> dict[str, Any]:
-    values = {name: getattr(event, name) for name in HASHED_FIELDS}
+    values = {name: getattr(event, name) for name in hashed_fields(event.hash_version)}
     values["created_at"] = timestamp(event.created_at)
     return values
 
@@ -123,25 +136,30 @@ def event_hash(event: AuditEvent) -> str:
 # --- Appending --------------------------------------------------------------------------------
 
 
-def _lock_head() -> tuple[int, str] | None:
-    """Take the chain-head lock and read the head; None when the head row is missing."""
+def _lock_head(government_id: int) -> tuple[int, str] | None:
+    """Take the government's chain-head lock and read its head; None when the row is missing."""
     flag = ", set_config('gaoxin.audited', 'on', true)" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE tasks_app_auditchainhead SET seq = seq WHERE id = %s "
+            "UPDATE tasks_app_auditchainhead SET seq = seq WHERE government_id = %s "
             f"RETURNING seq, hash{flag}",
-            [HEAD_ID],
+            [government_id],
         )
         row = cursor.fetchone()
     return (row[0], row[1]) if row else None
 
 
-def _create_head() -> None:
-    """(Re)create the head from the ledger's last event: after a fresh install or a flush."""
-    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-    seq, digest = last or (0, GENESIS)
+def _last_event(government_id: int):
+    return AuditEvent.objects.filter(government_id=government_id).order_by("-seq")
+
+
+def _create_head(government_id: int) -> None:
+    """(Re)create a government's head from its last event: its first event, or after a flush."""
+    seq, digest = _last_event(government_id).values_list("seq", "hash").first() or (0, GENESIS)
     with transaction.atomic():
-        AuditChainHead.objects.get_or_create(pk=HEAD_ID, defaults={"seq": seq, "hash": digest})
+        AuditChainHead.objects.get_or_create(
+            government_id=government_id, defaults={"seq": seq, "hash": digest}
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,22 +176,28 @@ class Entry:
     actor_department: str = ""
     before: Any = None
     after: Any = None
+    government_id: int | None = None  # None: the default government's chain
 
 
-def lock_head() -> tuple[int, str]:
-    """Take the chain-head lock (held to the end of the transaction): the head's seq and hash.
+def lock_head(government_id: int | None = None) -> tuple[int, str]:
+    """Take a government's chain-head lock (held to the end of the transaction): its head's seq
+    and hash (the default government's when none is named).
 
-    Creates the head from the ledger's last event when it is missing. For writers that chain
+    Creates the head from the government's last event when it is missing. For writers that chain
     events themselves, such as the benchmark's filler, which must then move the head."""
-    head = _lock_head()
+    government_id = government_id or default_government_id()
+    head = _lock_head(government_id)
     if head is None:
-        _create_head()
-        head = _lock_head()
+        _create_head(government_id)
+        head = _lock_head(government_id)
     return head
 
 
-def _chained(entry: Entry, seq: int, prev_hash: str, context: RequestContext) -> AuditEvent:
+def _chained(
+    entry: Entry, seq: int, prev_hash: str, context: RequestContext, government_id: int
+) -> AuditEvent:
     event = AuditEvent(
+        government_id=government_id,
         seq=seq,
         prev_hash=prev_hash,
         created_at=timezone.now(),
@@ -199,33 +223,41 @@ def append(*, context: RequestContext | None = None, **fields: Any) -> AuditEven
     """Append one event (the fields of Entry) to the chain, in the caller's transaction."""
     entry = Entry(**fields)
     context = context or current_context()
+    government_id = entry.government_id or default_government_id()
     with transaction.atomic(savepoint=False):
-        seq, prev_hash = lock_head()
-        event = _chained(entry, seq + 1, prev_hash, context)
+        seq, prev_hash = lock_head(government_id)
+        event = _chained(entry, seq + 1, prev_hash, context, government_id)
         _store(event)
     return event
 
 
 def append_many(entries: list[Entry], *, context: RequestContext | None = None) -> list[AuditEvent]:
-    """Append entries in order under one lock of the head: the same events, hashes and chain as
-    one append() each, in three statements instead of two or three per event (on PostgreSQL the
-    rows go in by COPY). For bulk work such as a 2,000-row breakdown sheet's 5,000 events."""
+    """Append entries in order under one lock of each government's head: the same events, hashes
+    and chains as one append() each, in three statements per government instead of two or three
+    per event (on PostgreSQL the rows go in by COPY). For bulk work such as a 2,000-row breakdown
+    sheet's 5,000 events. Heads are locked in government id order (no deadlock between batches)."""
     if not entries:
         return []
     context = context or current_context()
+    default = None
+    by_government: dict[int, list[int]] = {}
+    for index, entry in enumerate(entries):
+        government_id = entry.government_id or (default := default or default_government_id())
+        by_government.setdefault(government_id, []).append(index)
+    events: list[AuditEvent | None] = [None] * len(entries)
     with transaction.atomic(savepoint=False):
-        seq, prev_hash = lock_head()
-        events = []
-        for entry in entries:
-            seq += 1
-            event = _chained(entry, seq, prev_hash, context)
-            prev_hash = event.hash
-            events.append(event)
+        for government_id in sorted(by_government):
+            seq, prev_hash = lock_head(government_id)
+            for index in by_government[government_id]:
+                seq += 1
+                event = _chained(entries[index], seq, prev_hash, context, government_id)
+                prev_hash, events[index] = event.hash, event
         _insert_many(events)
-        last = events[-1]
-        AuditChainHead.objects.filter(pk=HEAD_ID).update(
-            seq=last.seq, hash=last.hash, updated_at=last.created_at
-        )
+        for government_id, indexes in by_government.items():
+            last = events[indexes[-1]]
+            AuditChainHead.objects.filter(government_id=government_id).update(
+                seq=last.seq, hash=last.hash, updated_at=last.created_at
+            )
     return events
 
 
@@ -264,7 +296,7 @@ def _store(event: AuditEvent) -> None:
     instead of two; the chain lock is held that much shorter)."""
     if connection.vendor != "postgresql":
         event.save(force_insert=True)
-        AuditChainHead.objects.filter(pk=HEAD_ID).update(
+        AuditChainHead.objects.filter(government_id=event.government_id).update(
             seq=event.seq, hash=event.hash, updated_at=event.created_at
         )
         return
@@ -277,21 +309,31 @@ def _store(event: AuditEvent) -> None:
             f"WITH event AS (INSERT INTO tasks_app_auditevent ({columns}) "
             f"VALUES ({placeholders}) RETURNING id), "
             "head AS (UPDATE tasks_app_auditchainhead SET seq = %s, hash = %s, updated_at = %s "
-            "WHERE id = %s) SELECT id FROM event",
-            [*values, event.seq, event.hash, event.created_at, HEAD_ID],
+            "WHERE government_id = %s) SELECT id FROM event",
+            [*values, event.seq, event.hash, event.created_at, event.government_id],
         )
         event.pk = cursor.fetchone()[0]
     event._state.adding = False
     event._state.db = connection.alias
 
 
-def head() -> AuditChainHead:
-    found = AuditChainHead.objects.filter(pk=HEAD_ID).first()
+def head(government_id: int | None = None) -> AuditChainHead:
+    """A government's chain head (the default government's when none is named)."""
+    government_id = government_id or default_government_id()
+    found = AuditChainHead.objects.filter(government_id=government_id).first()
     if found is not None:
         return found
-    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash", "created_at").first()
+    last = _last_event(government_id).values_list("seq", "hash", "created_at").first()
     seq, digest, at = last or (0, GENESIS, timezone.now())
-    return AuditChainHead(pk=HEAD_ID, seq=seq, hash=digest, updated_at=at)
+    return AuditChainHead(government_id=government_id, seq=seq, hash=digest, updated_at=at)
+
+
+def governments_with_chains() -> list[Government]:
+    """Every government that has a chain head or events, by id."""
+    events = AuditEvent.objects.filter(government_id=models.OuterRef("pk"))
+    heads = AuditChainHead.objects.filter(government_id=models.OuterRef("pk"))
+    chains = Government.objects.filter(models.Exists(events) | models.Exists(heads))
+    return list(chains.order_by("pk"))
 
 
 # --- Verification -----------------------------------------------------------------------------
@@ -309,6 +351,8 @@ class Break:
 
 @dataclasses.dataclass(frozen=True)
 class Verification:
+    government_id: int
+    government: str
     ok: bool
     checked: int
     first_seq: int | None
@@ -326,17 +370,22 @@ class Verification:
 class Checkpoint:
     seq: int
     hash: str
+    government_id: int | None = None  # None (a file kept before governments): the default's
 
 
 def _walk(
     events: Iterable[AuditEvent], start: int, prev_hash: str, checkpoints: dict[int, list[str]]
 ) -> Iterator[Break | AuditEvent]:
     """Each event in turn, or the first Break; seq, links, hashes and checkpoints are checked."""
-    expected_seq = start
+    expected_seq, version = start, 1
     for event in events:
         if event.seq != expected_seq:
             yield Break(expected_seq, "missing", str(expected_seq), str(event.seq))
             return
+        if event.hash_version < version:  # a version 2 event cannot become version 1
+            yield Break(event.seq, "hash_version", str(version), str(event.hash_version))
+            return
+        version = event.hash_version
         if event.prev_hash != prev_hash:
             yield Break(event.seq, "prev_hash", prev_hash, event.prev_hash)
             return
@@ -354,32 +403,37 @@ def _walk(
 
 def verify(
     *,
+    government_id: int | None = None,
     from_seq: int | None = None,
     to_seq: int | None = None,
     checkpoints: Iterable[Checkpoint] | None = None,
 ) -> Verification:
-    """Walk the chain (or seq from_seq..to_seq) and report the first broken link.
+    """Walk a government's chain (or seq from_seq..to_seq) and report the first broken link; the
+    default government's chain when none is named.
 
-    Checkpoints are the stored ones plus any given (e.g. kept outside the system): the event at a
-    checkpoint's seq must still carry the checkpoint's hash, which catches a rewritten chain. A
-    whole-chain check also fails when a checkpoint lies beyond the head: the chain was cut back
-    ("truncated"), whatever the head now says.
+    Checkpoints are the government's stored ones plus any given (e.g. kept outside the system):
+    the event at a checkpoint's seq must still carry the checkpoint's hash, which catches a
+    rewritten chain. A whole-chain check also fails when a checkpoint lies beyond the head: the
+    chain was cut back ("truncated"), whatever the head now says.
     """
-    chain_head = head()
+    government = Government.objects.get(pk=government_id or default_government_id())
+    chain_head = head(government.pk)
     start = max(from_seq or 1, 1)
     end = to_seq if to_seq is not None else chain_head.seq
     kept: dict[int, list[str]] = {}
     beyond: list[Checkpoint] = []
-    for point in [*_stored_checkpoints(), *(checkpoints or ())]:
+    given = [p for p in checkpoints or () if _applies(p, government.pk)]
+    for point in [*_stored_checkpoints(government.pk), *given]:
         if start <= point.seq <= end:
             kept.setdefault(point.seq, []).append(point.hash)
         elif point.seq > end and to_seq is None:
             beyond.append(point)
+    chain = AuditEvent.objects.filter(government_id=government.pk)
     prev_hash = GENESIS
     if start > 1:
-        prev_hash = AuditEvent.objects.filter(seq=start - 1).values_list("hash", flat=True).first()
+        prev_hash = chain.filter(seq=start - 1).values_list("hash", flat=True).first()
         prev_hash = prev_hash or "(missing)"
-    events = AuditEvent.objects.filter(seq__gte=start, seq__lte=end).order_by("seq")
+    events = chain.filter(seq__gte=start, seq__lte=end).order_by("seq")
     checked, first, last, broken = 0, None, None, None
     for item in _walk(events.iterator(chunk_size=2000), start, prev_hash, kept):
         if isinstance(item, Break):
@@ -393,6 +447,8 @@ def verify(
         farthest = max(point.seq for point in beyond)
         broken = Break(end + 1, "truncated", f"events up to seq {farthest}", f"head at seq {end}")
     return Verification(
+        government_id=government.pk,
+        government=government.name,
         ok=broken is None,
         checked=checked,
         first_seq=first,
@@ -404,34 +460,73 @@ def verify(
     )
 
 
-def _stored_checkpoints() -> list[Checkpoint]:
+def verify_all(**options: Any) -> list[Verification]:
+    """verify() of every government's chain, by government id."""
+    return [verify(government_id=g.pk, **options) for g in governments_with_chains()]
+
+
+def _applies(point: Checkpoint, government_id: int) -> bool:
+    if point.government_id is None:
+        return government_id == default_government_id()
+    return point.government_id == government_id
+
+
+def _stored_checkpoints(government_id: int) -> list[Checkpoint]:
+    points = AuditCheckpoint.objects.filter(government_id=government_id)
     return [
-        Checkpoint(seq, digest)
-        for seq, digest in AuditCheckpoint.objects.values_list("seq", "hash")
+        Checkpoint(seq, digest, government_id) for seq, digest in points.values_list("seq", "hash")
     ]
 
 
 # --- Checkpoints ------------------------------------------------------------------------------
 
 
-def checkpoint_record(*, created_by: str = "system") -> AuditCheckpoint | None:
-    """Record the chain head now; None when nothing was appended since the last checkpoint."""
-    current = head()
-    latest = AuditCheckpoint.objects.order_by("-seq", "-id").first()
+def checkpoint_record(
+    *, government_id: int | None = None, created_by: str = "system"
+) -> AuditCheckpoint | None:
+    """Record a government's chain head now (the default government's when none is named);
+    None when nothing was appended to its chain since its last checkpoint."""
+    government_id = government_id or default_government_id()
+    current = head(government_id)
+    points = AuditCheckpoint.objects.filter(government_id=government_id)
+    latest = points.order_by("-seq", "-id").first()
     if current.seq == 0 or (latest and latest.seq == current.seq):
         return None
     return AuditCheckpoint.objects.create(
-        seq=current.seq, hash=current.hash, created_at=timezone.now(), created_by=created_by
+        government_id=government_id,
+        seq=current.seq,
+        hash=current.hash,
+        created_at=timezone.now(),
+        created_by=created_by,
     )
 
 
-def checkpoints_export() -> list[dict[str, Any]]:
-    """Every checkpoint as plain data, to keep somewhere the database's owners cannot reach."""
+def checkpoints_record_all(*, created_by: str = "system") -> list[AuditCheckpoint]:
+    """A checkpoint of every government's chain that moved since its last one."""
+    recorded = [
+        checkpoint_record(government_id=g.pk, created_by=created_by)
+        for g in governments_with_chains()
+    ]
+    return [point for point in recorded if point is not None]
+
+
+def checkpoints_export(government_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
+    """The checkpoints (of these governments, else all) as plain data naming their government,
+    to keep somewhere the database's owners cannot reach."""
+    points = AuditCheckpoint.objects.select_related("government").order_by(
+        "government_id", "seq", "id"
+    )
+    if government_ids is not None:
+        points = points.filter(government_id__in=list(government_ids))
     return [
-        {"seq": seq, "hash": digest, "created_at": timestamp(at)}
-        for seq, digest, at in AuditCheckpoint.objects.order_by("seq", "id").values_list(
-            "seq", "hash", "created_at"
-        )
+        {
+            "government_id": point.government_id,
+            "government": point.government.name,
+            "seq": point.seq,
+            "hash": point.hash,
+            "created_at": timestamp(point.created_at),
+        }
+        for point in points
     ]
 
 
@@ -443,5 +538,8 @@ def checkpoints_parse(data: Any) -> list[Checkpoint]:
     for item in data:
         if not isinstance(item, dict) or not isinstance(item.get("seq"), int):
             raise ValueError("each checkpoint needs an integer seq and a hash")
-        points.append(Checkpoint(item["seq"], str(item.get("hash", ""))))
+        government_id = item.get("government_id")
+        if government_id is not None and not isinstance(government_id, int):
+            raise ValueError("a checkpoint's government_id must be an integer")
+        points.append(Checkpoint(item["seq"], str(item.get("hash", "")), government_id))
     return points

@@ -18,7 +18,7 @@ from typing import Any
 from django.db import models
 
 from tasks_app.audit import ledger
-from tasks_app.audit.services import change_apply, snapshot
+from tasks_app.audit.services import change_apply, event_government_id, snapshot
 from tasks_app.models import AuditEvent, User
 
 
@@ -76,6 +76,7 @@ class EventBatch:
                 object_repr=noted.object_repr,
                 before=noted.before,
                 after=noted.after,
+                government_id=event_government_id(noted.obj, actor),
             )
             for noted in self.noted
         ]

@@ -3,18 +3,35 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tasks_app.plans.models import User
+from tasks_app.plans.models import Government, User
+from tasks_app.plans.tenants import GovernmentOwned
+
+# The hash protocol of an event (ledger.payload): 1 = the fields of ledger.HASHED_FIELDS_V1, the
+# chains recorded before there were governments; 2 = those and government_id, so that an event
+# cannot be moved from one government's chain to another's without its hash changing.
+HASH_VERSION = 2
 
 
 class AuditEvent(models.Model):
     """One event of the ledger, as it happened: appended by tasks_app.ledger, never edited.
 
-    Hash-chained: ``hash`` is SHA-256 over the canonical serialization of the event's fields
-    (see ledger.HASHED_FIELDS) including ``prev_hash``, the hash of the event at ``seq - 1``.
+    Each government has its own hash chain: ``seq`` counts within the government and ``hash`` is
+    SHA-256 over the canonical serialization of the event's fields (see ledger.payload) including
+    ``prev_hash``, the hash of the government's event at ``seq - 1``.
     On PostgreSQL triggers refuse UPDATE, DELETE and TRUNCATE (migration 0007).
     """
 
-    seq = models.BigIntegerField(_("序号"), unique=True)
+    # The government whose chain holds the event (the one of the object it concerns, else its
+    # actor's, else the default government). Indexed by the unique (government, seq).
+    government = models.ForeignKey(
+        Government,
+        verbose_name=_("政府"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    seq = models.BigIntegerField(_("序号"))
+    hash_version = models.PositiveSmallIntegerField(_("哈希版本"), default=HASH_VERSION)
     prev_hash = models.CharField(_("前一事件哈希"), max_length=64)
     hash = models.CharField(_("哈希"), max_length=64)
     # PROTECT: the actor's id is part of the hash, so a user with events is deactivated, never
@@ -44,10 +61,11 @@ class AuditEvent(models.Model):
     class Meta:
         verbose_name = _("审计事件")
         verbose_name_plural = _("审计事件")
-        ordering = ["seq"]
+        ordering = ["government_id", "seq"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(seq__gte=1), name="auditevent_seq_positive"),
+            models.UniqueConstraint(fields=["government", "seq"], name="auditevent_government_seq"),
         ]
 
     def __str__(self):
@@ -55,22 +73,25 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The single row (id 1) naming the ledger's last event; appends lock it to serialise."""
+    """One row per government naming its chain's last event; appends lock it to serialise, so
+    the writers of one government queue on it and those of another government do not."""
 
+    government = models.OneToOneField(Government, on_delete=models.PROTECT, related_name="+")
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64)
     updated_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [models.CheckConstraint(condition=Q(id=1), name="auditchainhead_single_row")]
 
     def __str__(self):
         return f"{self.seq} {self.hash}"
 
 
-class AuditCheckpoint(models.Model):
-    """The chain head as it was at a moment, kept (and exported) to detect a rewritten chain."""
+class AuditCheckpoint(GovernmentOwned):
+    """A government's chain head as it was at a moment, kept (and exported) to detect a
+    rewritten chain."""
 
+    government = models.ForeignKey(
+        Government, verbose_name=_("政府"), on_delete=models.PROTECT, related_name="+", blank=True
+    )
     seq = models.BigIntegerField(_("序号"))
     hash = models.CharField(_("哈希"), max_length=64)
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
@@ -79,7 +100,10 @@ class AuditCheckpoint(models.Model):
     class Meta:
         verbose_name = _("审计检查点")
         verbose_name_plural = _("审计检查点")
-        ordering = ["-seq", "-id"]
+        ordering = ["government_id", "-seq", "-id"]
+        indexes = [
+            models.Index(fields=["government", "seq"], name="auditcheckpoint_government_seq")
+        ]
 
     def __str__(self):
         return f"{self.seq} {self.hash}"
@@ -102,9 +126,12 @@ class ExportState(models.TextChoices):
     FAILED = "failed", _("失败")
 
 
-class ExportJob(models.Model):
-    """One export of the ledger or of progress logs, with its manifest once written."""
+class ExportJob(GovernmentOwned):
+    """One export of a government's ledger or progress logs, with its manifest once written."""
 
+    government = models.ForeignKey(
+        Government, verbose_name=_("政府"), on_delete=models.PROTECT, related_name="+", blank=True
+    )
     kind = models.CharField(_("内容"), max_length=10, choices=ExportKind.choices)
     format = models.CharField(_("格式"), max_length=10, choices=ExportFormat.choices)
     filters = models.JSONField(_("筛选条件"), default=dict)

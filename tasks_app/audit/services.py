@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from tasks_app.common.errors import Conflict
 from tasks_app.models import (
     AuditEvent,
+    Government,
     Task,
     User,
 )
@@ -52,6 +53,37 @@ def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
     return values
 
 
+# The relations by which an object reaches the government it belongs to (a review -> its report
+# -> its task), tried in this order.
+_GOVERNMENT_PATHS = ("task", "update", "instruction", "plan", "department", "series", "pack")
+
+
+def _parent(obj: models.Model) -> models.Model | None:
+    for name in _GOVERNMENT_PATHS:
+        field = next((f for f in obj._meta.concrete_fields if f.name == name), None)
+        if field is not None and field.is_relation and getattr(obj, field.attname) is not None:
+            try:
+                return getattr(obj, name)
+            except field.related_model.DoesNotExist:  # deleted in this transaction
+                return None
+    return None
+
+
+def event_government_id(obj: models.Model | None, actor: User | None) -> int | None:
+    """The government whose chain records an event about obj by actor: obj's own (or that of the
+    task, report, plan or department it hangs from), else the actor's; None for an event of
+    neither (a system event), which goes to the default government's chain."""
+    for _depth in range(3):
+        if obj is None:
+            break
+        if isinstance(obj, Government):
+            return obj.pk
+        if getattr(obj, "government_id", None):
+            return obj.government_id
+        obj = _parent(obj)
+    return getattr(actor, "government_id", None)
+
+
 def audit_log(
     *,
     actor: User | None,
@@ -62,17 +94,20 @@ def audit_log(
     object_type: str = "",
     object_id: str = "",
     object_repr: str = "",
+    government_id: int | None = None,
 ) -> AuditEvent:
     """The one place that writes the ledger. Call it inside the service's transaction.
 
-    The event joins the hash chain (tasks_app.ledger) and carries the request's IP, user agent
-    and request id. On PostgreSQL it also marks the transaction as audited, so that the capture
+    The event joins the hash chain of its government (tasks_app.ledger): government_id when
+    given, else event_government_id(obj, actor). It carries the request's IP, user agent and
+    request id. On PostgreSQL it also marks the transaction as audited, so that the capture
     triggers do not record the service's own changes a second time.
     """
     from tasks_app.audit import ledger
 
     department = getattr(actor, "department", None)
     return ledger.append(
+        government_id=government_id or event_government_id(obj, actor),
         actor_id=actor.pk if actor else None,
         actor_username=actor.username if actor else "system",
         actor_role=actor.role if actor else "",
@@ -137,19 +172,21 @@ def update_audited(actor: User | None, action: str, obj: models.Model, **values)
 def ledger_verify(
     *, actor: User, from_seq: int | None = None, to_seq: int | None = None
 ) -> "Verification":
-    """Walk the hash chain (all of it, or from_seq..to_seq) and record who checked, and the outcome.
+    """Walk the actor's government's hash chain (all of it, or from_seq..to_seq) and record who
+    checked, and the outcome.
 
     The verification is itself a ledger event ("audit.verify"), written after the walk so that
     it does not take part in what it checked.
     """
     from tasks_app.audit import ledger
 
-    result = ledger.verify(from_seq=from_seq, to_seq=to_seq)
+    result = ledger.verify(government_id=actor.government_id, from_seq=from_seq, to_seq=to_seq)
     audit_log(
         actor=actor,
         action="audit.verify",
         object_type="ledger",
         object_repr="ledger",
+        government_id=result.government_id,
         after={
             "ok": result.ok,
             "checked": result.checked,

@@ -4,12 +4,12 @@ from celery import shared_task
 
 
 @shared_task(name="tasks_app.audit_checkpoint", acks_late=True)
-def audit_checkpoint() -> int | None:
-    """Hourly: record the ledger's chain head (seq, hash, time) as a checkpoint."""
+def audit_checkpoint() -> int:
+    """Hourly: record each government's chain head (seq, hash, time) as a checkpoint; how many
+    chains moved."""
     from tasks_app.audit import ledger
 
-    checkpoint = ledger.checkpoint_record(created_by="beat")
-    return checkpoint.seq if checkpoint else None
+    return len(ledger.checkpoints_record_all(created_by="beat"))
 
 
 # Large exports take longer than the default five-minute limit.

@@ -1,6 +1,7 @@
 """Auditor pages (审计): the ledger with filters, progress logs, exports, verification. Read only.
 
-Auditors, the supervision office and administrators only; everybody else gets 403. Searches,
+Auditors, the supervision office and administrators only, each of its own government's ledger
+(another government's event or export answers 404); everybody else gets 403. Searches,
 downloads and verifications are themselves ledger events.
 """
 
@@ -43,9 +44,10 @@ def auditor_only(view):
     return wrapped
 
 
-def _choices() -> dict:
-    """The filter bar's lists; the action filter offers each prefix (status_update, task ...)
-    and each action with its Chinese label."""
+def _choices(user) -> dict:
+    """The filter bar's lists (the user's governments' plans, departments and sections); the
+    action filter offers each prefix (status_update, task ...) and each action with its label."""
+    readable = permissions.readable_government_ids(user)
     actions = [
         *(
             (prefix, _("%(object)s(全部相关操作)") % {"object": labels.object_label(prefix)})
@@ -54,9 +56,11 @@ def _choices() -> dict:
         *((code, labels.action_label(code)) for code in labels.ACTION_LABELS),
     ]
     return {
-        "plans": Plan.objects.order_by("-year", "title"),
-        "departments": Department.objects.order_by("name"),
-        "sections": Section.objects.select_related("plan").order_by("plan", "number"),
+        "plans": Plan.objects.filter(government_id__in=readable).order_by("-year", "title"),
+        "departments": Department.objects.filter(government_id__in=readable).order_by("name"),
+        "sections": Section.objects.filter(plan__government_id__in=readable)
+        .select_related("plan")
+        .order_by("plan", "number"),
         "action_choices": actions,
         "action_codes": {code for code, _label in actions},
     }
@@ -74,7 +78,8 @@ def ledger_page(request):
     """The ledger, newest first, filtered; 50 events a page, paged by seq."""
     filters, error = _filters_or_error(request, ExportKind.LEDGER)
     before = request.GET.get("before", "")
-    events = exports.ledger_events(filters).order_by("-seq")
+    government_id = request.user.government_id
+    events = exports.ledger_events(filters, government_id=government_id).order_by("-seq")
     if before.isascii() and before.isdigit():
         events = events.filter(seq__lt=int(before))
     page = list(events[: PAGE_SIZE + 1]) if error is None else []
@@ -89,13 +94,13 @@ def ledger_page(request):
     query = request.GET.copy()
     query.pop("before", None)
     context = {
-        **_choices(),
+        **_choices(request.user),
         "events": _labelled(page[:PAGE_SIZE]),
         "filters": filters,
         "error": error,
         "next_before": page[PAGE_SIZE - 1].seq if len(page) > PAGE_SIZE else None,
         "query": query.urlencode(),
-        "head": ledger.head(),
+        "head": ledger.head(government_id),
     }
     return render(request, "tasks_app/audit/ledger.html", context, status=400 if error else 200)
 
@@ -134,7 +139,7 @@ def _changes(event: AuditEvent) -> list[dict]:
 
 @auditor_only
 def event_page(request, seq: int):
-    event = get_object_or_404(AuditEvent, seq=seq)
+    event = get_object_or_404(AuditEvent, government_id=request.user.government_id, seq=seq)
     changes = _changes(event)
     return render(
         request,
@@ -152,7 +157,8 @@ def event_page(request, seq: int):
 def progress_page(request):
     """Status updates with their reviews, by plan, section, department, task and period."""
     filters, error = _filters_or_error(request, ExportKind.PROGRESS)
-    updates = [] if error else list(exports.progress_updates(filters)[: PROGRESS_PAGE_SIZE + 1])
+    updates = exports.progress_updates(filters, government_id=request.user.government_id)
+    updates = [] if error else list(updates[: PROGRESS_PAGE_SIZE + 1])
     if error is None and filters:
         services.audit_log(
             actor=request.user,
@@ -165,7 +171,7 @@ def progress_page(request):
         request,
         "tasks_app/audit/progress.html",
         {
-            **_choices(),
+            **_choices(request.user),
             "updates": updates[:PROGRESS_PAGE_SIZE],
             "truncated": len(updates) > PROGRESS_PAGE_SIZE,
             "filters": filters,
@@ -183,12 +189,13 @@ def exports_page(request):
         return _queue_export(request)
     if request.GET.get("download"):
         return _download_now(request)
-    jobs = ExportJob.objects.select_related("requested_by")[:50]
+    readable = permissions.readable_government_ids(request.user)
+    jobs = ExportJob.objects.filter(government_id__in=readable).select_related("requested_by")[:50]
     return render(
         request,
         "tasks_app/audit/exports.html",
         {
-            **_choices(),
+            **_choices(request.user),
             "jobs": jobs,
             "kinds": ExportKind.choices,
             "formats": ExportFormat.choices,
@@ -232,8 +239,9 @@ def _download_now(request) -> HttpResponse:
     return export_file_response(export)
 
 
-def _done_job(job_id: int) -> ExportJob:
-    job = get_object_or_404(ExportJob, pk=job_id)
+def _done_job(request, job_id: int) -> ExportJob:
+    readable = permissions.readable_government_ids(request.user)
+    job = get_object_or_404(ExportJob, pk=job_id, government_id__in=readable)
     if job.state != ExportState.DONE:
         raise PermissionDenied(_("导出尚未完成。"))
     return job
@@ -241,7 +249,7 @@ def _done_job(job_id: int) -> ExportJob:
 
 @auditor_only
 def export_download(request, job_id: int):
-    job = _done_job(job_id)
+    job = _done_job(request, job_id)
     if not job.file:
         messages.error(request, _("该导出为即时下载,未保存文件;请重新导出。"))
         return redirect("audit-exports")
@@ -261,7 +269,7 @@ def export_download(request, job_id: int):
 
 @auditor_only
 def export_manifest(request, job_id: int):
-    job = _done_job(job_id)
+    job = _done_job(request, job_id)
     response = JsonResponse(job.manifest, json_dumps_params={"ensure_ascii": False, "indent": 2})
     name = export_jobs.file_name(job).rsplit(".", 1)[0] + ".manifest.json"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -270,15 +278,17 @@ def export_manifest(request, job_id: int):
 
 @auditor_only
 def verify_page(request):
-    """Walk the whole chain now and show the result, the head and the latest checkpoint."""
+    """Walk the government's whole chain now and show the result, the head and the latest
+    checkpoint."""
     result = services.ledger_verify(actor=request.user)
+    checkpoints = AuditCheckpoint.objects.filter(government_id=result.government_id)
     return render(
         request,
         "tasks_app/audit/verify.html",
         {
             "result": result,
-            "checkpoint": AuditCheckpoint.objects.first(),
-            "checkpoint_count": AuditCheckpoint.objects.count(),
+            "checkpoint": checkpoints.first(),
+            "checkpoint_count": checkpoints.count(),
         },
         status=200,
     )

@@ -35,7 +35,7 @@ def _form_errors(form, error: ServiceError) -> None:
 def bulletin_home(request):
     """The newest plan's bulletins (its page links to the other plans)."""
     _office(request)
-    plan = Plan.objects.order_by("-year", "-pk").first()
+    plan = permissions.visible_plans(request.user).order_by("-year", "-pk").first()
     if plan is None:
         raise Http404
     return redirect("bulletin-list", plan_id=plan.pk)

@@ -1,5 +1,6 @@
 """Who may see and change what. Every queryset is scoped to the caller first."""
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from tasks_app.models import DEPARTMENT_ROLES, Plan, Role, Task, User
@@ -32,11 +33,49 @@ def can_audit(user: User | None) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.role in AUDIT_ROLES)
 
 
+# Roles that read the governments below their own (roll-up); departments read their own only.
+ROLL_UP_ROLES = SEE_ALL_ROLES
+
+# The government and every one below it, in one query (PostgreSQL and SQLite alike).
+_DESCENDANTS_SQL = """
+WITH RECURSIVE below(id) AS (
+    SELECT id FROM tasks_app_government WHERE id = %s
+    UNION
+    SELECT g.id FROM tasks_app_government g JOIN below ON g.parent_id = below.id
+)
+SELECT id FROM below ORDER BY id
+"""
+
+
+def government_and_below(government_id: int) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(_DESCENDANTS_SQL, [government_id])
+        return [row[0] for row in cursor.fetchall()]
+
+
 def readable_government_ids(user: User) -> list[int]:
-    """The governments whose registers the user reads: its own."""
-    if not user.is_authenticated or not user.is_active:
+    """The governments whose registers the user reads: its own and, for the office, leaders and
+    auditors, every government below it (roll-up, read-only: see acts_for). Department members
+    read their own government only. Computed once per user object (one request)."""
+    if not user.is_authenticated or not user.is_active or user.government_id is None:
         return []
-    return [user.government_id]
+    key = (user.government_id, user.role)
+    cached = getattr(user, "readable_governments_cache", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    if user.role in ROLL_UP_ROLES:
+        ids = government_and_below(user.government_id)
+    else:
+        ids = [user.government_id]
+    user.readable_governments_cache = (key, ids)
+    return ids
+
+
+def acts_for(user: User | None, government_id: int) -> bool:
+    """Whether the user may write for a government: its own only. A city's office reads its
+    districts' registers but never reviews, chases, instructs or publishes for them. No user
+    (a loader, the demo seed, a Celery sweep) acts for every government."""
+    return user is None or user.government_id == government_id
 
 
 def visible_plans(user: User, queryset: QuerySet[Plan] | None = None) -> QuerySet[Plan]:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from tasks_app.audit.services import audit_log, create_audited, snapshot, update_audited
 from tasks_app.common import clock, permissions
 from tasks_app.common.errors import Conflict, PreconditionFailed, ServiceError
-from tasks_app.common.services import require, task_locked, version_bump
+from tasks_app.common.services import require, require_acts_for, task_locked, version_bump
 from tasks_app.models import (
     Department,
     Indicator,
@@ -36,7 +36,10 @@ def department_create(
     short_name: str = "",
     parent: Department | None = None,
     is_sample: bool = False,
+    government: Government | None = None,
 ) -> Department:
+    """A department of `government` (default: its parent's, else the default government)."""
+    government = government or (parent.government if parent else None)
     return create_audited(
         actor,
         "department.create",
@@ -45,6 +48,7 @@ def department_create(
         short_name=short_name,
         parent=parent,
         is_sample=is_sample,
+        **({"government": government} if government else {}),
     )
 
 
@@ -58,9 +62,13 @@ def user_create(
     department: Department | None = None,
     display_name: str = "",
     is_sample: bool = False,
+    government: Government | None = None,
 ) -> User:
+    """A user of `government` (default: its department's, else the default government)."""
+    government = government or (department.government if department else None)
     user = User(
         username=username,
+        government=government,
         role=role,
         department=department,
         display_name=display_name,
@@ -172,6 +180,7 @@ def plan_rules_set(
 ) -> Plan:
     """Turn a plan's 减负 rules (红黑榜, evidence for 已完成) on or off. A rule turned on needs
     the office's reason, which departments read on their workbench and task pages."""
+    require_acts_for(actor, plan.government_id)
     require(permissions.is_office(actor), _("只有督查室可以设置计划规则。"))
     ranking_reason, evidence_reason = ranking_reason.strip(), evidence_reason.strip()
     if ranking_enabled and not ranking_reason:
@@ -272,6 +281,7 @@ def task_indicators_set(
     indicators: each target's field values (name, unit, comparator, target_value,
     target_value_max, source_text). Whether anything changed.
     """
+    require_acts_for(actor, task.government_id)
     result = LoadResult()
     for position, values in enumerate(indicators, start=1):
         lookup = {"plan": task.plan, "task": task, "position": position}
@@ -286,6 +296,7 @@ def task_indicators_set(
 
 @transaction.atomic
 def plan_publish(*, actor: User | None, plan: Plan) -> Plan:
+    require_acts_for(actor, plan.government_id)
     if plan.status != Plan.Status.PUBLISHED:
         update_audited(
             actor,
@@ -312,6 +323,7 @@ def task_assign(
     deadline: dt.date | None = None,
     is_sample: bool = False,
 ) -> Task:
+    require_acts_for(actor, task.government_id)
     task = Task.objects.select_for_update().get(pk=task.pk)
     before_co = snapshot(task, ["co_departments"])
     changed = update_audited(
@@ -345,6 +357,7 @@ def task_assign(
 def milestone_create(
     *, actor: User | None, task: Task, title: str, due_date: dt.date, is_sample: bool = False
 ) -> Milestone:
+    require_acts_for(actor, task.government_id)
     milestone = create_audited(
         actor,
         "milestone.create",
@@ -405,6 +418,7 @@ def schedule_refresh_all(*, as_of: dt.date | None = None, batch_size: int = 1000
 @transaction.atomic
 def task_update(*, actor: User, task: Task, expected_version: int, **fields) -> Task:
     """The office edits a task; after publication a deadline changes only by a change request."""
+    require_acts_for(actor, task.government_id)
     require(permissions.is_office(actor), _("只有督查室可以修改任务。"))
     task = task_locked(task)
     if task.version != expected_version:

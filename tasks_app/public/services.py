@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from tasks_app.audit.services import audit_log
 from tasks_app.common import clock, permissions
 from tasks_app.common.errors import Conflict, ServiceError
-from tasks_app.common.services import require
+from tasks_app.common.services import require, require_acts_for
 from tasks_app.models import Plan, PlanStatus, PublicSnapshot, User
 from tasks_app.public import selectors
 
@@ -24,6 +24,7 @@ def _people_named(narratives: dict[str, str]) -> set[str]:
 def public_snapshot_publish(*, actor: User, plan: Plan, title: str = "") -> PublicSnapshot:
     """Freeze the plan's public progress now: canonical JSON, its SHA-256 in a ledger event
     (whose seq and hash the public page shows), then the row, which is never changed again."""
+    require_acts_for(actor, plan.government_id)
     require(permissions.is_office(actor), _("只有督查室可以发布公开进展。"))
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
     if plan.status != PlanStatus.PUBLISHED:

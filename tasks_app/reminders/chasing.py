@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from tasks_app.audit.services import audit_log, create_audited, snapshot
 from tasks_app.common import clock, permissions
 from tasks_app.common.errors import NotPermitted, ServiceError
+from tasks_app.common.services import require_acts_for
 from tasks_app.models import (
     Department,
     DepartmentWebhook,
@@ -28,6 +29,7 @@ class RateLimited(ServiceError):
 
 
 def _check_chase(actor: User, department: Department, task: Task | None, note: str, now):
+    require_acts_for(actor, department.government_id)
     if not permissions.is_office(actor):
         raise NotPermitted(_("只有督查室可以催办。"))
     if not note.strip():
@@ -64,6 +66,7 @@ def _chase(*, actor, department, task, note, now) -> ManualChase:
 
 @transaction.atomic
 def chase_task(*, actor: User, task: Task, note: str, now: dt.datetime | None = None):
+    require_acts_for(actor, task.government_id)
     if task.lead_department_id is None:
         raise ServiceError("task_unassigned", _("该任务尚未确定牵头单位,无法催办。"))
     return _chase(

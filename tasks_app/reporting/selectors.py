@@ -95,10 +95,13 @@ def update_list(*, task: Task) -> QuerySet[StatusUpdate]:
 
 
 def review_queue(*, user: User) -> QuerySet[StatusUpdate]:
-    """Submitted updates awaiting the office, oldest first."""
+    """Submitted updates awaiting the office of their own government, oldest first (the level
+    above reads its children's reports on their task pages, but never reviews them)."""
     if not permissions.is_office(user):
         return StatusUpdate.objects.none()
-    submitted = StatusUpdate.objects.filter(review_state=ReviewState.SUBMITTED)
+    submitted = StatusUpdate.objects.filter(
+        review_state=ReviewState.SUBMITTED, task__government_id=user.government_id
+    )
     return (
         _update_relations(submitted)
         .select_related("task", "task__lead_department")

@@ -17,7 +17,13 @@ from django.utils.translation import gettext as _
 from tasks_app.audit.services import audit_log, create_audited, json_value, snapshot, update_audited
 from tasks_app.common import clock, permissions
 from tasks_app.common.errors import Conflict, PreconditionFailed, ServiceError
-from tasks_app.common.services import require, task_locked, version_bump, violates_constraint
+from tasks_app.common.services import (
+    require,
+    require_acts_for,
+    task_locked,
+    version_bump,
+    violates_constraint,
+)
 from tasks_app.models import (
     ChangeRequest,
     Contribution,
@@ -43,6 +49,7 @@ from tasks_app.reporting import evidence_files, signoff
 @transaction.atomic
 def task_receive(*, actor: User, task: Task) -> Task:
     """签收: the lead department acknowledges the task; the first receipt's time stays."""
+    require_acts_for(actor, task.government_id)
     require(permissions.leads(actor, task), _("只有牵头单位可以签收任务。"))
     task = task_locked(task)
     if task.received_at is None:
@@ -103,6 +110,7 @@ def status_update_submit(
 
     It goes to the office, or first to the department's head when the plan asks for sign-off
     (reporting.signoff)."""
+    require_acts_for(actor, task.government_id)
     require(permissions.leads(actor, task), _("只有牵头单位可以报送进展。"))
     _check_period(period)
     _check_report(task, status, progress)
@@ -158,6 +166,7 @@ def status_update_correct(
 ) -> StatusUpdate:
     """Correct an update not yet accepted, adding evidence files; a returned one goes back to
     the review queue as a new revision. All of it is written, or none of it."""
+    require_acts_for(actor, update.task.government_id)
     require(permissions.leads(actor, update.task), _("只有牵头单位可以修改报送。"))
     update = StatusUpdate.objects.select_for_update().get(pk=update.pk)
     if update.version != expected_version:
@@ -207,6 +216,7 @@ def status_update_review(
     *, actor: User, update: StatusUpdate, decision: str, reason: str = ""
 ) -> StatusUpdate:
     """Accept (the update becomes the task's state of record) or return with a reason."""
+    require_acts_for(actor, update.task.government_id)
     require(permissions.is_office(actor), _("只有督查室可以审核报送。"))
     update = StatusUpdate.objects.select_for_update().get(pk=update.pk)
     if update.review_state != ReviewState.SUBMITTED:
@@ -313,6 +323,7 @@ def _evidence_save(actor: User, update: StatusUpdate, uploaded, extension: str) 
 
 @transaction.atomic
 def evidence_attach(*, actor: User, update: StatusUpdate, uploaded: UploadedFile) -> Evidence:
+    require_acts_for(actor, update.task.government_id)
     require(permissions.leads(actor, update.task), _("只有牵头单位可以上传佐证材料。"))
     if update.review_state == ReviewState.ACCEPTED:
         raise Conflict("already_accepted", _("已通过审核的报送不能再添加材料。"))
@@ -327,6 +338,7 @@ def evidence_attach(*, actor: User, update: StatusUpdate, uploaded: UploadedFile
 def contribution_submit(
     *, actor: User, task: Task, period: dt.date, narrative: str
 ) -> Contribution:
+    require_acts_for(actor, task.government_id)
     require(permissions.co_leads(actor, task), _("只有配合单位可以报送配合情况。"))
     _check_period(period)
     if Contribution.objects.filter(task=task, department=actor.department, period=period).exists():
@@ -345,6 +357,7 @@ def contribution_submit(
 
 @transaction.atomic
 def instruction_create(*, actor: User, task: Task, text: str) -> Instruction:
+    require_acts_for(actor, task.government_id)
     require(permissions.is_leader(actor), _("只有区领导可以作出批示。"))
     instruction = create_audited(
         actor, "instruction.create", Instruction, task=task, leader=actor, text=text
@@ -358,6 +371,7 @@ def instruction_feedback_create(
     *, actor: User, instruction: Instruction, text: str
 ) -> InstructionFeedback:
     """落实反馈: the lead department answers a leader's instruction; the leader hears of it."""
+    require_acts_for(actor, instruction.task.government_id)
     require(permissions.leads(actor, instruction.task), _("只有牵头单位可以反馈批示落实情况。"))
     if not text.strip():
         raise ServiceError("text_required", _("请填写落实情况。"), field="text")
@@ -378,6 +392,7 @@ def instruction_feedback_create(
 
 @transaction.atomic
 def instruction_mark_read(*, actor: User, instruction: Instruction) -> Instruction:
+    require_acts_for(actor, instruction.task.government_id)
     require(permissions.leads(actor, instruction.task), _("只有牵头单位可以阅知批示。"))
     if instruction.read_at is None:
         update_audited(actor, "instruction.read", instruction, read_at=clock.now())
@@ -421,6 +436,7 @@ def change_request_create(
     indicator: Indicator | None = None,
 ) -> ChangeRequest:
     # The office decides requests; it does not file them, so no one approves their own.
+    require_acts_for(actor, task.government_id)
     require(permissions.leads(actor, task), _("只有牵头单位可以提交变更申请。"))
     if task.plan.status != Plan.Status.PUBLISHED:
         raise Conflict("plan_not_published", _("计划尚未发布,可直接修改,无需变更申请。"))
@@ -464,6 +480,7 @@ def change_request_create(
 def change_request_decide(
     *, actor: User, change: ChangeRequest, approve: bool, note: str = ""
 ) -> ChangeRequest:
+    require_acts_for(actor, change.task.government_id)
     require(permissions.is_office(actor), _("只有督查室可以审批变更申请。"))
     change = ChangeRequest.objects.select_for_update().get(pk=change.pk)
     if change.state != ChangeRequest.State.PENDING:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from tasks_app.audit.services import create_audited, update_audited
 from tasks_app.common import clock, permissions
 from tasks_app.common.errors import Conflict, ServiceError
-from tasks_app.common.services import require, version_bump
+from tasks_app.common.services import require, require_acts_for, version_bump
 from tasks_app.models import Plan, ReviewState, Role, SignOff, StatusUpdate, Task, User
 from tasks_app.reminders import notifications
 
@@ -52,6 +52,7 @@ def status_update_signoff(
     *, actor: User, update: StatusUpdate, decision: str, reason: str = ""
 ) -> StatusUpdate:
     """The head approves (the report goes to the office) or returns it with a comment."""
+    require_acts_for(actor, update.task.government_id)
     require(is_head_of(actor, update.task), _("只有牵头单位的部门负责人可以审核本部门的报送。"))
     update = StatusUpdate.objects.select_for_update().select_related("task").get(pk=update.pk)
     if update.review_state != ReviewState.SIGNOFF:

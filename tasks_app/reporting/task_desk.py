@@ -75,7 +75,7 @@ def _instructions(user: User, task: Task, leads: bool, bound: dict) -> list:
 
 def _change_requests(user: User, task: Task, leads: bool, bound: dict) -> dict:
     changes = list(task.change_requests.select_related("indicator", "requested_by", "decided_by"))
-    office = permissions.is_office(user)
+    office = permissions.is_office(user) and permissions.acts_for(user, task.government_id)
     for change in changes:
         if office and change.state == ChangeRequest.State.PENDING:
             change.decision_form = bound.get(f"decide_{change.pk}") or ChangeDecisionForm(

@@ -103,7 +103,8 @@ def _render_task(request, task: Task, *, status: int = 200, **bound):
         "next_report": next_report,
         "leads": leads,
         "co_leads": permissions.co_leads(user, task),
-        "is_leader": permissions.is_leader(user),
+        "is_leader": permissions.is_leader(user) and permissions.acts_for(user, task.government_id),
+        "other_government": not permissions.acts_for(user, task.government_id),
     }
     if leads:
         context["report_form"] = bound.get("report_form") or ReportForm(
@@ -306,7 +307,8 @@ def review_queue(request):
 @require_POST
 def review_decide(request, update_id: int):
     _require_office(request.user)
-    update = get_object_or_404(StatusUpdate.objects.select_related("task"), pk=update_id)
+    visible = StatusUpdate.objects.filter(task__in=permissions.visible_tasks(request.user))
+    update = get_object_or_404(visible.select_related("task"), pk=update_id)
     form = ReviewForm(request.POST, prefix=f"review-{update.pk}")
     if not form.is_valid():
         return _render_queue(request, status=400, failed=update, form=form)

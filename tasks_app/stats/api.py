@@ -1,18 +1,21 @@
 import functools
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tasks_app.common import clock, permissions
 from tasks_app.common.api import ERRORS, validated_query
 from tasks_app.common.errors import NotFound
-from tasks_app.stats import indicators, selectors, summary
+from tasks_app.stats import indicators, selectors, summary, tallies
 from tasks_app.stats import ranking as stats_ranking
 from tasks_app.stats import snapshot as stats_snapshot
+from tasks_app.stats.governments import government_rollup
 from tasks_app.stats.serializers import (
     AsOfSerializer,
     ExceptionListSerializer,
@@ -38,19 +41,59 @@ def snapshot_for(request, pk: int) -> stats_snapshot.PlanSnapshot:
 
 
 @functools.cache
-def _renderer(serializer_class) -> serializers.Serializer:
-    """One instance per response shape, its (nested) fields built once per process.
+def _renderer(serializer_class):
+    """serializer_class().to_representation for these answers, its walk over the (nested)
+    fields planned once per process.
 
     serializer_class(data).data deep-copies and binds every declared field, nested serializers'
-    too, on each response: two thirds of the rendering time of a plan's overview. The answers
-    are plain dicts, so to_representation of a shared instance gives the same output (it only
-    reads the fields); tests/test_stats_rendering.py holds the two to the same JSON.
+    too, on each response; and to_representation asks each field, per row, how to read its
+    value. The answers are plain dicts keyed by field name, so each field's value is read by key
+    and converted by that field's own to_representation (anything else takes DRF's own way);
+    tests/stats/test_stats_rendering.py holds the output to a fresh serializer's, byte for byte.
     """
-    return serializer_class()
+    return _planned(serializer_class())
+
+
+def _planned(serializer: serializers.Serializer):
+    steps = []
+    for field in serializer.fields.values():
+        if field.write_only:
+            continue
+        if isinstance(field, serializers.ListSerializer):
+            convert = functools.partial(_each, _planned(field.child))
+        elif isinstance(field, serializers.Serializer):
+            convert = _planned(field)
+        else:
+            convert = field.to_representation
+        by_key = field.source_attrs == [field.field_name]
+        steps.append((field.field_name, by_key, field, convert))
+
+    def represent(data) -> dict:
+        if not isinstance(data, dict):
+            return serializer.to_representation(data)
+        answer = {}
+        for name, by_key, field, convert in steps:
+            if by_key and name in data:
+                value = data[name]
+            else:
+                try:
+                    value = field.get_attribute(data)
+                except SkipField:
+                    continue
+            answer[name] = None if value is None else convert(value)
+        return answer
+
+    return represent
+
+
+def _each(represent, rows) -> list:
+    if not isinstance(rows, list | tuple):
+        rows = list(rows.all() if hasattr(rows, "all") else rows)
+    return [represent(row) for row in rows]
 
 
 def _answer(serializer_class, data) -> Response:
-    return Response(_renderer(serializer_class).to_representation(data))
+    return Response(_renderer(serializer_class)(data))
 
 
 class PlanStatsApi(APIView):
@@ -60,7 +103,17 @@ class PlanStatsApi(APIView):
         responses={200: OverviewSerializer, **ERRORS},
     )
     def get(self, request, pk: int):
-        return _answer(OverviewSerializer, selectors.stats_overview(snapshot_for(request, pk)))
+        query = validated_query(AsOfSerializer, request.query_params)
+        department_id = selectors.stats_scope(request.user)
+        overview = tallies.plan_overview(
+            plan_id=pk,
+            government_ids=permissions.readable_government_ids(request.user),
+            as_of=query.get("as_of"),
+            department_id=department_id,
+        )
+        if overview is None:
+            raise Http404
+        return _answer(OverviewSerializer, overview)
 
 
 class ProvinceStatsApi(APIView):
@@ -73,6 +126,8 @@ class ProvinceStatsApi(APIView):
     plans and tasks (tasks_app.stats.province_overview). Scope as for the per-plan overview:
     leaders, the office, administrators and auditors see every plan; a department's members
     see the plans where their department leads tasks, counted over those tasks; others 403.
+    Roll-up: the office, leaders and auditors of a city or province read every government
+    below their own too; `governments` lists each readable government with its plans' sums.
     """
 
     @extend_schema(
@@ -85,8 +140,9 @@ class ProvinceStatsApi(APIView):
         query = validated_query(ProvinceQuerySerializer, request.query_params)
         department_id = selectors.stats_scope(request.user)
         as_of = query.get("as_of") or clock.today()
+        government_ids = permissions.readable_government_ids(request.user)
         rows = selectors.province_overview(
-            government_ids=permissions.readable_government_ids(request.user),
+            government_ids=government_ids,
             as_of=as_of,
             year=query.get("year"),
             department_id=department_id,
@@ -96,6 +152,7 @@ class ProvinceStatsApi(APIView):
             "year": query.get("year"),
             "department_id": department_id,
             "results": rows,
+            "governments": government_rollup(government_ids=government_ids, rows=rows),
         }
         return _answer(ProvinceOverviewSerializer, data)
 

@@ -1,5 +1,5 @@
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from tasks_app.common import clock, permissions
 from tasks_app.common.errors import NotPermitted
@@ -7,27 +7,19 @@ from tasks_app.models import (
     Light,
     Plan,
     StatusUpdate,
-    TaskStatus,
 )
-from tasks_app.stats.snapshot import LIGHTS, STATUSES, PlanSnapshot, TaskState, plans_snapshot
+from tasks_app.stats.snapshot import PlanSnapshot, TaskState
+from tasks_app.stats.tallies import Counts, PlanCounts, overview_answer, plans_totals
 
 # --- Totals ----------------------------------------------------------------------------------
 
 
 def tally(states: list[TaskState]) -> dict:
     """Totals by status and by light, completion rate (done / total) and the overdue count."""
-    statuses = Counter(s.status for s in states)
-    lights = Counter(s.light for s in states)
-    total = len(states)
-    done = statuses[TaskStatus.DONE]
-    return {
-        "total": total,
-        "done": done,
-        "completion_rate": round(done / total, 4) if total else 0.0,
-        "overdue": sum(1 for s in states if s.overdue),
-        "by_status": {status: statuses[status] for status in STATUSES},
-        "by_light": {light: lights[light] for light in LIGHTS},
-    }
+    counts = Counts()
+    for s in states:
+        counts.add(s.status, s.light, s.overdue, 1)
+    return counts.answer()
 
 
 def grouped(states, key) -> dict:
@@ -38,37 +30,17 @@ def grouped(states, key) -> dict:
 
 
 def stats_overview(snapshot: PlanSnapshot) -> dict:
-    """Totals for the plan, by section, by key area, by lead department, and for livelihood."""
-    states = snapshot.tasks
-    by_section = grouped(states, lambda s: s.section_id)
-    by_area = grouped(states, lambda s: s.key_area_id)
-    by_department = grouped(states, lambda s: s.lead_department_id)
-    departments = sorted(snapshot.departments.items(), key=lambda item: item[1])
-    if by_department.get(None):
-        departments.append((None, "未明确牵头单位"))
-    return {
-        "as_of": snapshot.as_of,
-        "plan": {"id": snapshot.plan.pk, "title": snapshot.plan.title, "year": snapshot.plan.year},
-        "department_id": snapshot.department_id,
-        "totals": tally(states),
-        "by_section": [
-            {"id": s.pk, "number": s.number, "title": str(s), **tally(by_section.get(s.pk, []))}
-            for s in snapshot.sections.values()
-        ],
-        "by_key_area": [
-            {
-                "id": k.pk,
-                "section_id": k.section_id,
-                "title": k.title,
-                **tally(by_area.get(k.pk, [])),
-            }
-            for k in snapshot.key_areas.values()
-        ],
-        "by_department": [
-            {"id": pk, "name": name, **tally(by_department.get(pk, []))} for pk, name in departments
-        ],
-        "livelihood": tally([s for s in states if s.livelihood]),
-    }
+    """Totals for the plan, by section, by key area, by lead department, and for livelihood
+    (the API counts the same by group of like tasks: tallies.plan_overview)."""
+    return overview_answer(
+        plan=snapshot.plan,
+        as_of=snapshot.as_of,
+        department_id=snapshot.department_id,
+        sections=snapshot.sections,
+        key_areas=snapshot.key_areas,
+        departments=snapshot.departments,
+        counts=PlanCounts().add_states(snapshot.tasks),
+    )
 
 
 # --- The province: every plan's totals at once ------------------------------------------------
@@ -95,6 +67,7 @@ def province_overview(
     With department_id, each tally covers the tasks that department leads, and plans where it
     leads none are left out (as its own per-plan overview would show only zeros)."""
     as_of = as_of or clock.today()
+    empty = Counts().answer()
     plans = (
         Plan.objects.filter(status=Plan.Status.PUBLISHED, government_id__in=government_ids)
         .select_related("government")
@@ -102,19 +75,21 @@ def province_overview(
     )
     if year is not None:
         plans = plans.filter(year=year)
-    snapshots = plans_snapshot(list(plans), as_of=as_of, department_id=department_id, outline=False)
+    plans = list(plans)
+    totals = plans_totals(plans, as_of=as_of, department_id=department_id)
     rows = []
-    for snapshot in snapshots.values():
-        if department_id is not None and not snapshot.tasks:
+    for plan in plans:
+        if plan.pk not in totals and department_id is not None:
             continue
-        plan = snapshot.plan
         rows.append(
             {
                 "id": plan.pk,
                 "title": plan.title,
                 "government": plan.government.name,
+                "government_id": plan.government_id,
+                "government_level": plan.government.level,
                 "year": plan.year,
-                **tally(snapshot.tasks),
+                **totals.get(plan.pk, empty),
             }
         )
     rows.sort(key=lambda row: (*_exceptions_first(row), row["id"]))

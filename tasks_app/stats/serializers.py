@@ -15,7 +15,7 @@ plan answers 404.
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from tasks_app.models import Light, ReviewState, TaskStatus
+from tasks_app.models import GovernmentLevel, Light, ReviewState, TaskStatus
 from tasks_app.stats import ranking as stats
 from tasks_app.stats.snapshot import AS_OF_MAX, AS_OF_MIN
 
@@ -104,8 +104,18 @@ class OverviewSerializer(serializers.Serializer):
 class ProvincePlanSerializer(TallySerializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
-    government = serializers.CharField(allow_blank=True)
+    government = serializers.CharField(allow_blank=True, help_text="the government's name")
+    government_id = serializers.IntegerField()
+    government_level = serializers.ChoiceField(choices=GovernmentLevel.choices)
     year = serializers.IntegerField()
+
+
+class GovernmentTallySerializer(TallySerializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    level = serializers.ChoiceField(choices=GovernmentLevel.choices)
+    parent_id = serializers.IntegerField(allow_null=True)
+    plans = serializers.IntegerField(help_text="published plans counted")
 
 
 class ProvinceOverviewSerializer(serializers.Serializer):
@@ -118,6 +128,12 @@ class ProvinceOverviewSerializer(serializers.Serializer):
         many=True,
         help_text="largest share of red lights first, then lowest completion rate, then most "
         "overdue; ties by government, title, id",
+    )
+    governments = GovernmentTallySerializer(
+        many=True,
+        help_text="each government the caller reads (its own first, then those below it, by "
+        "name) with its published plans' tallies summed; a city's or province's office, leaders "
+        "and auditors read the governments below their own, read-only",
     )
 
 

@@ -53,9 +53,8 @@ from tasks_app.models import (
 )
 from tasks_app.plans.schedule import RED_MARGIN_POINTS, schedule_state
 from tasks_app.plans.workcalendar import WorkingCalendar
-
-STATUSES = [s.value for s in TaskStatus]
-
+from tasks_app.stats.state_sql import STATUSES as STATUSES  # the order the API lists them in
+from tasks_app.stats.state_sql import task_state_joins, task_state_params
 
 LIGHTS = [Light.GREEN.value, Light.YELLOW.value, Light.RED.value]
 
@@ -157,7 +156,7 @@ def _deadlines_before_changes(tasks, end: dt.datetime) -> dict[int, dt.date]:
     )
     earlier = {}
     for task_id, old_value in changes:
-        earlier.setdefault(task_id, dt.date.fromisoformat(old_value))
+        earlier.setdefault(task_id, dt.date.fromisoformat(old_value) if old_value else None)
     return earlier
 
 
@@ -184,23 +183,31 @@ def _task_rows(tasks) -> list[dict]:
     return list(tasks.order_by("plan_id", "position", "code").values(*_TASK_FIELDS))
 
 
-def _outlines(plans: list[Plan], states: dict[int, list["TaskState"]], department_id):
-    """Each plan's sections and key areas in order, in one query (sections LEFT JOIN key areas);
-    for a department, only those holding its tasks. {plan id: (sections, key_areas)}."""
+_OUTLINES = """
+SELECT s.plan_id, s.id, s.number, s.title, k.id, k.number, k.title
+  FROM tasks_app_section s LEFT JOIN tasks_app_keyarea k ON k.section_id = s.id
+ WHERE s.plan_id IN ({plans})
+ ORDER BY s.plan_id, s.number, k.number
+"""
+
+
+def plan_outlines(plans: list[Plan], used: dict[int, tuple[set, set]] | None = None):
+    """Each plan's sections and key areas in order, in one query (sections LEFT JOIN key areas):
+    {plan id: (sections, key_areas)}. With `used` ({plan id: (section ids, key area ids)}, for a
+    department's numbers), only the sections and key areas named there."""
     by_pk = {plan.pk: plan for plan in plans}
-    rows = (
-        Section.objects.filter(plan_id__in=list(by_pk))
-        .order_by("plan_id", "number", "key_areas__number")
-        .values_list(
-            "plan_id",
-            "id",
-            "number",
-            "title",
-            "key_areas__id",
-            "key_areas__number",
-            "key_areas__title",
-        )
-    )
+    rows = []
+    if by_pk:  # plain SQL: the ORM took longer to write the statement than the server to run it
+        with connection.cursor() as cursor:
+            cursor.execute(_OUTLINES.format(plans=", ".join(["%s"] * len(by_pk))), list(by_pk))
+            rows = cursor.fetchall()
+    return outlines_from_rows(plans, rows, used)
+
+
+def outlines_from_rows(plans: list[Plan], rows, used: dict[int, tuple[set, set]] | None = None):
+    """plan_outlines from rows already read: (plan id, section id, number, title, key area id,
+    number, title), in order."""
+    by_pk = {plan.pk: plan for plan in plans}
     outlines = {pk: ({}, {}) for pk in by_pk}
     for plan_id, section_id, number, title, area_id, area_number, area_title in rows:
         sections, key_areas = outlines[plan_id]
@@ -212,10 +219,9 @@ def _outlines(plans: list[Plan], states: dict[int, list["TaskState"]], departmen
             key_areas[area_id] = KeyArea(
                 id=area_id, section=sections[section_id], number=area_number, title=area_title
             )
-    if department_id is not None:
+    if used is not None:
         for plan_id, (sections, key_areas) in outlines.items():
-            used_sections = {s.section_id for s in states[plan_id]}
-            used_areas = {s.key_area_id for s in states[plan_id]}
+            used_sections, used_areas = used.get(plan_id, (set(), set()))
             outlines[plan_id] = (
                 {pk: s for pk, s in sections.items() if pk in used_sections},
                 {pk: k for pk, k in key_areas.items() if pk in used_areas},
@@ -268,52 +274,19 @@ SELECT t.id, t.plan_id, t.code, t.title, t.kind, t.section_id, t.key_area_id,
  WHERE t.plan_id = ANY(%(plans)s) {department}
  ORDER BY t.plan_id, t.position, t.code
 """
-# Each table is read for the plans' tasks and joined once, not looked up per task (on small
-# tables the planner answers such look-ups by scanning the table, once per task). The latest
-# accepted review per task is the greatest (created_at, id) of its reviews, carried with its
-# update's status and progress: one hash aggregate, where sorting every review by task spills
-# to disk at a province's size.
-_IN_ONE_PASS = """
-  LEFT JOIN (
-    SELECT DISTINCT ON (c.task_id) c.task_id, c.old_value FROM tasks_app_changerequest c
-     WHERE c.field = %(deadline_field)s AND c.state = %(approved)s AND c.decided_at >= %(end)s
-     ORDER BY c.task_id, c.decided_at, c.id) c ON c.task_id = t.id
-  LEFT JOIN (
-    SELECT m.task_id, array_agg(m.due_date ORDER BY m.due_date) AS dues
-      FROM tasks_app_milestone m JOIN tasks_app_task s ON s.id = m.task_id
-     WHERE s.plan_id = ANY(%(plans)s) GROUP BY m.task_id) m ON m.task_id = t.id
-"""
-_ACCEPTED_IN_ONE_PASS = """
-  LEFT JOIN (
-    SELECT top.task_id, (%(statuses)s::varchar[])[top.latest[4]] AS status,
-           top.latest[3]::int AS progress
-      FROM (SELECT u.task_id,
-                   max(ARRAY[extract(epoch FROM r.created_at), r.id, u.progress,
-                             array_position(%(statuses)s::varchar[], u.status)]) AS latest
-              FROM tasks_app_review r JOIN tasks_app_statusupdate u ON u.id = r.update_id
-              JOIN tasks_app_task s ON s.id = u.task_id
-             WHERE s.plan_id = ANY(%(plans)s) AND r.decision = %(accepted)s
-               AND r.created_at < %(end)s
-             GROUP BY u.task_id) top) a ON a.task_id = t.id
-"""
-_NO_ACCEPTED = "LEFT JOIN (SELECT NULL::varchar AS status, NULL::int AS progress) a ON false"
 
 
 def _task_rows_with_state(plans: list[Plan], department_id, end, *, accepted: bool):
     """(rows as _task_rows gives them, dues by task, earlier deadlines, accepted states)."""
     sql = _TASKS_WITH_STATE.format(
-        joins=_IN_ONE_PASS + (_ACCEPTED_IN_ONE_PASS if accepted else _NO_ACCEPTED),
-        department="AND t.lead_department_id = %(department)s" if department_id else "",
+        joins=task_state_joins(
+            one_plan=len(plans) == 1, accepted=accepted, department=department_id is not None
+        ),
+        department="AND t.lead_department_id = %(department)s" if department_id is not None else "",
     )
-    params = {
-        "plans": [plan.pk for plan in plans],
-        "department": department_id,
-        "end": end,
-        "accepted": ACCEPTED,
-        "deadline_field": ChangeRequest.Field.DEADLINE,
-        "approved": ChangeRequest.State.APPROVED,
-        "statuses": STATUSES,
-    }
+    params = task_state_params(
+        plan_ids=[plan.pk for plan in plans], department_id=department_id, end=end
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
@@ -323,7 +296,7 @@ def _task_rows_with_state(plans: list[Plan], department_id, end, *, accepted: bo
         rows.append(task)
         old_deadline, task_dues, status, progress = row[len(_TASK_FIELDS) :]
         if old_deadline is not None:
-            earlier[task["id"]] = dt.date.fromisoformat(old_deadline)
+            earlier[task["id"]] = dt.date.fromisoformat(old_deadline) if old_deadline else None
         if task_dues:
             dues[task["id"]] = task_dues
         if status is not None:
@@ -339,34 +312,58 @@ def state_at(history: list, moment: dt.datetime) -> tuple[str, int]:
     return status, progress
 
 
-def _calendar_for(plans: list[Plan], as_of: dt.date, states: list[TaskState]) -> WorkingCalendar:
+def calendar_for(plans: list[Plan], as_of: dt.date, deadlines) -> WorkingCalendar:
     """One calendar covering every plan's year, the date and every deadline (whole years; a
     wider range answers the same for the days inside a narrower one)."""
     dates = [as_of]
     dates += [dt.date(plan.year, month, day) for plan in plans for month, day in ((1, 1), (12, 31))]
-    dates += [t.deadline for t in states if t.deadline]
+    dates += [deadline for deadline in deadlines if deadline]
     return WorkingCalendar.load(min(dates), max(dates))
 
 
-def apply_schedule(
-    state: TaskState, day: dt.date, status: str, progress: int, calendar, answers: dict
+def schedule_answer(
+    start,
+    deadline,
+    milestone_dues: list[dt.date],
+    status: str,
+    progress: int,
+    day,
+    calendar,
+    answers: dict,
 ):
-    """Set the task's state as of `day`. `answers` remembers schedule_state's answers for one
-    calendar: a plan's tasks mostly share start, deadline and milestones, and progress takes
+    """schedule_state's answer for these inputs as of `day`. `answers` remembers its answers for
+    one calendar: a plan's tasks mostly share start, deadline and milestones, and progress takes
     few values, so most tasks ask a question already answered (it is a pure function)."""
-    key = (state.start_date, state.deadline, tuple(state.milestone_dues), status, progress, day)
+    key = (start, deadline, tuple(milestone_dues), status, progress, day)
     result = answers.get(key)
     if result is None:
         result = answers[key] = schedule_state(
-            start=state.start_date,
-            deadline=state.deadline,
-            milestone_dues=state.milestone_dues,
+            start=start,
+            deadline=deadline,
+            milestone_dues=milestone_dues,
             progress=progress,
             status=status,
             as_of=day,
             calendar=calendar,
             red_margin=RED_MARGIN_POINTS,
         )
+    return result
+
+
+def apply_schedule(
+    state: TaskState, day: dt.date, status: str, progress: int, calendar, answers: dict
+):
+    """Set the task's state as of `day` (answers: see schedule_answer)."""
+    result = schedule_answer(
+        state.start_date,
+        state.deadline,
+        state.milestone_dues,
+        status,
+        progress,
+        day,
+        calendar,
+        answers,
+    )
     state.status, state.progress = status, progress
     state.expected_progress, state.lag, state.light = (
         result.expected_progress,
@@ -436,7 +433,7 @@ def plans_snapshot(
             )
         )
     everything = [state for plan_states in states.values() for state in plan_states]
-    calendar = _calendar_for(plans, as_of, everything)
+    calendar = calendar_for(plans, as_of, (t.deadline for t in everything))
     before_any = (TaskStatus.NOT_STARTED, 0)
     answers = {}
     for state in everything:
@@ -445,7 +442,13 @@ def plans_snapshot(
         else:
             status, progress = accepted.get(state.id, before_any)
         apply_schedule(state, as_of, status, progress, calendar, answers)
-    outlines = _outlines(plans, states, department_id) if outline else {}
+    used = None
+    if department_id is not None:
+        used = {
+            pk: ({s.section_id for s in tasks}, {s.key_area_id for s in tasks})
+            for pk, tasks in states.items()
+        }
+    outlines = plan_outlines(plans, used) if outline else {}
     departments = defaultdict(dict)
     for r in rows:
         if r["lead_department_id"]:

@@ -69,12 +69,16 @@ def _bad_as_of(request, plan: Plan, error: BadAsOf):
 @login_required
 def dashboard_home(request):
     _scope(request.user)
-    plans = list(Plan.objects.order_by("-year", "title"))
+    plans = permissions.visible_plans(request.user).select_related("government")
+    plans = list(plans.order_by("-year", "title"))
     if len(plans) == 1:
         query = request.GET.urlencode()  # ?as_of= carries over
         target = reverse("dashboard-plan", kwargs={"plan_id": plans[0].pk})
         return redirect(f"{target}?{query}" if query else target)
-    return render(request, "tasks_app/dashboard/home.html", {"plans": plans})
+    # Roll-up: a city's or province's plans first, then each government below it by name.
+    own = request.user.government_id
+    plans.sort(key=lambda p: (p.government_id != own, p.government.name))
+    return render(request, "tasks_app/dashboard/home.html", {"plans": plans, "own": own})
 
 
 # --- The dashboard ---------------------------------------------------------------------------

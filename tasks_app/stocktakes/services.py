@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from tasks_app.audit.services import audit_log, create_audited, snapshot, update_audited
 from tasks_app.common import clock, permissions
 from tasks_app.common.errors import Conflict, ServiceError
-from tasks_app.common.services import require
+from tasks_app.common.services import require, require_acts_for
 from tasks_app.models import (
     Confidence,
     ConfidenceRating,
@@ -37,6 +37,7 @@ def _office(actor) -> None:
 
 def pack_prepare(*, actor, plan: Plan, as_of: dt.date, title: str = "") -> StocktakePack:
     """A pack in preparation; it opens with the last held pack's decisions."""
+    require_acts_for(actor, plan.government_id)
     _office(actor)
     if plan.status != PlanStatus.PUBLISHED:
         raise Conflict("plan_not_published", _("计划发布后才能召开调度会。"))
@@ -63,6 +64,7 @@ def pack_prepare(*, actor, plan: Plan, as_of: dt.date, title: str = "") -> Stock
 
 def pack_hold(*, actor, pack: StocktakePack) -> StocktakePack:
     """The meeting is held: the pack's numbers are computed once more and stored for good."""
+    require_acts_for(actor, pack.plan.government_id)
     _office(actor)
     with transaction.atomic():
         pack = StocktakePack.objects.select_for_update().get(pk=pack.pk)
@@ -99,6 +101,7 @@ def decision_record(
 ) -> StocktakeDecision:
     """A 议定事项 becomes a task of the pack's plan (kind 议定事项): received, reported, reminded
     and escalated like every task."""
+    require_acts_for(actor, pack.plan.government_id)
     _office(actor)
     title, today = title.strip(), clock.today()
     if not title:
@@ -156,6 +159,7 @@ def _close_past_quarters(today: dt.date) -> None:
 def rating_record(*, actor, task: Task, level: str, reason: str) -> ConfidenceRating:
     """This quarter's rating of the task by this rater; given again, it replaces the earlier
     one while the quarter is open (the ledger keeps both)."""
+    require_acts_for(actor, task.government_id)
     _office(actor)
     reason = reason.strip()
     if level not in Confidence.values:

@@ -19,7 +19,9 @@ def task_reminders(context, task):
     user = context["request"].user
     return {
         "task": task,
-        "can_chase": permissions.is_office(user) and task.lead_department_id is not None,
+        "can_chase": permissions.is_office(user)
+        and permissions.acts_for(user, task.government_id)
+        and task.lead_department_id is not None,
         "chases": reminders.task_chases(task=task),
         "deliveries": reminders.task_delivery_history(task=task),
         "csrf_token": context.get("csrf_token"),

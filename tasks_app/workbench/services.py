@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from tasks_app.audit.services import audit_log, create_audited, snapshot, update_audited
 from tasks_app.common import clock, permissions
 from tasks_app.common.errors import Conflict, NotPermitted, ServiceError
-from tasks_app.common.services import require, violates_constraint
+from tasks_app.common.services import require, require_acts_for, violates_constraint
 from tasks_app.models import (
     ReviewState,
     SavedFilter,
@@ -65,6 +65,7 @@ def status_update_accept_many(*, actor: User, update_ids: list[int]) -> list[Sta
     if len(updates) != len(set(update_ids)):
         raise ServiceError("not_found", _("所选报送有的已不存在。"))
     for update in updates:
+        require_acts_for(actor, update.task.government_id)
         if update.review_state != ReviewState.SUBMITTED:
             raise Conflict(
                 "not_awaiting_review",

@@ -449,6 +449,7 @@ def _bulk_chain(rows: int) -> None:
     for i in range(rows):
         seq += 1
         event = AuditEvent(
+            government_id=head.government_id,
             seq=seq,
             prev_hash=prev_hash,
             created_at=now + dt.timedelta(seconds=i),
@@ -471,7 +472,9 @@ def _bulk_chain(rows: int) -> None:
             AuditEvent.objects.bulk_create(batch)
             batch = []
     AuditEvent.objects.bulk_create(batch)
-    AuditChainHead.objects.update_or_create(pk=1, defaults={"seq": seq, "hash": prev_hash})
+    AuditChainHead.objects.update_or_create(
+        government_id=head.government_id, defaults={"seq": seq, "hash": prev_hash}
+    )
 
 
 def test_an_export_of_100000_rows_keeps_memory_under_a_fixed_bound(auditor):

@@ -72,6 +72,7 @@ def test_the_hash_is_sha256_over_sorted_compact_json_with_utc_timestamps(supervi
             "ip": "",
             "user_agent": "",
             "request_id": "",
+            "government_id": supervisor.government_id,  # since the ledger has one chain each
         },
         sort_keys=True,
         separators=(",", ":"),
@@ -145,6 +146,7 @@ def test_inserting_a_row_is_detected_where_the_forged_row_meets_the_real_chain(c
     bypassing_triggers("UPDATE tasks_app_auditevent SET seq = seq - 999999 WHERE seq > 1000000")
     previous = AuditEvent.objects.get(seq=k - 1)
     forged = AuditEvent(
+        government_id=previous.government_id,
         seq=k,
         prev_hash=previous.hash,
         created_at=previous.created_at,
@@ -248,9 +250,9 @@ def test_the_checkpoint_command_and_task_record_the_head_once_per_change(chain):
     out = io.StringIO()
     call_command("audit_checkpoint", stdout=out)
     assert json.loads(out.getvalue())["seq"] == chain
-    assert tasks.audit_checkpoint() is None  # nothing new since
+    assert tasks.audit_checkpoint() == 0  # no chain moved since
     plans_services.department_create(actor=None, name="新部门")
-    assert tasks.audit_checkpoint() == chain + 1
+    assert tasks.audit_checkpoint() == 1  # one chain moved: the default government's
     assert list(AuditCheckpoint.objects.values_list("seq", flat=True)) == [chain + 1, chain]
 
 
@@ -326,6 +328,7 @@ def test_it_measures_what_chaining_costs_a_write(plan, supervisor, economic_bure
                 )
             else:
                 AuditEvent.objects.create(
+                    government_id=supervisor.government_id,
                     seq=base + 10_000_000 + i,
                     prev_hash="",
                     hash="",

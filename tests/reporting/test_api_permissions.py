@@ -69,35 +69,60 @@ def _assigned_task(plan, code, *, lead, co, author, office) -> tuple[Task, Statu
     return task, update
 
 
-def _build_world() -> World:
-    plan, _ = plans_services.plan_load(actor=None, data=read_plan_file())
-    econ = plans_services.department_create(actor=None, name="经济发展局")
-    tech = plans_services.department_create(actor=None, name="科技创新和产业发展局")
-    social = plans_services.department_create(actor=None, name="社会事务局")
-    finance = plans_services.department_create(actor=None, name="财政局")
+SEED_CODES = ("3.3.09", "1.2.04")  # task A (with a target), task B
 
-    def user(username, role, department=None):
-        return plans_services.user_create(
-            actor=None, username=username, password=PASSWORD, role=role, department=department
-        )
 
-    users = {
-        "staff": user("m-staff", Role.STAFF, econ),
-        "head": user("m-head", Role.HEAD, econ),
-        "co": user("m-co", Role.STAFF, tech),
-        "unrelated": user("m-unrelated", Role.STAFF, finance),
-        "supervisor": user("m-supervisor", Role.SUPERVISOR),
-        "leader": user("m-leader", Role.LEADER),
-        "auditor": user("m-auditor", Role.AUDITOR),
-        "admin": user("m-admin", Role.ADMIN),
+def personas(*, government=None, prefix: str = "m") -> tuple[dict, dict]:
+    """The matrix's personas of one government and its departments: (users, departments).
+    staff/head: 经济发展局; co: 科技创新和产业发展局; unrelated: 财政局; social: 社会事务局."""
+    names = {"econ": "经济发展局", "tech": "科技创新和产业发展局", "social": "社会事务局"}
+    names["finance"] = "财政局"
+    departments = {
+        key: plans_services.department_create(actor=None, name=name, government=government)
+        for key, name in names.items()
     }
-    social_clerk = user("m-social", Role.STAFF, social)
+    roles = {
+        "staff": (Role.STAFF, "econ"),
+        "head": (Role.HEAD, "econ"),
+        "co": (Role.STAFF, "tech"),
+        "unrelated": (Role.STAFF, "finance"),
+        "social": (Role.STAFF, "social"),
+        "supervisor": (Role.SUPERVISOR, None),
+        "leader": (Role.LEADER, None),
+        "auditor": (Role.AUDITOR, None),
+        "admin": (Role.ADMIN, None),
+    }
+    users = {
+        name: plans_services.user_create(
+            actor=None,
+            username=f"{prefix}-{name}",
+            password=PASSWORD,
+            role=role,
+            department=departments[key] if key else None,
+            government=government,
+        )
+        for name, (role, key) in roles.items()
+    }
+    return users, departments
+
+
+def build_world(
+    *, plan=None, government=None, prefix: str = "m", codes: tuple[str, str] = SEED_CODES
+) -> World:
+    """The matrix's world in one government (default: the seed plan in the default government):
+    task A led by its 经济发展局 (co: 科技创新和产业发展局), task B by its 社会事务局.
+    tests/reporting/test_api_permissions_governments.py builds one per government."""
+    if plan is None:
+        plan, _ = plans_services.plan_load(actor=None, data=read_plan_file(), government=government)
+    users, departments = personas(government=government, prefix=prefix)
+    econ, tech, social = departments["econ"], departments["tech"], departments["social"]
+    social_clerk = users.pop("social")
     office = users["supervisor"]
     task_a, update_a = _assigned_task(
-        plan, "3.3.09", lead=econ, co=[tech], author=users["staff"], office=office
+        plan, codes[0], lead=econ, co=[tech], author=users["staff"], office=office
     )
     task_b, update_b = _assigned_task(
-        plan, "1.2.04", lead=social, co=[], author=social_clerk, office=office
+        plan, codes[1], lead=social, co=[], author=social_clerk, office=office
     )
     plans_services.plan_publish(actor=office, plan=plan)
     changes = {
@@ -136,7 +161,7 @@ def world(django_db_setup, django_db_blocker):
         outer = transaction.atomic()
         outer.__enter__()
         try:
-            yield _build_world()
+            yield build_world()
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)

@@ -10,6 +10,8 @@ import pytest
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
+from tasks_app.common import permissions
+from tasks_app.plans import services as plans_services
 from tasks_app.stats import indicators, ranking, selectors, summary
 from tasks_app.stats import serializers as stats_apis
 from tasks_app.stats import snapshot as stats_snapshot
@@ -54,3 +56,23 @@ def test_every_stats_answer_is_the_json_a_fresh_serializer_gives(counted, leader
         response = client.get(url, {"as_of": day.isoformat()}, HTTP_ACCEPT="application/json")
         assert response.status_code == 200, response.content[:300]
         assert response.content == JSONRenderer().render(serializer_class(data).data), path
+
+
+def test_the_province_answer_is_the_json_a_fresh_serializer_gives(counted, leader, supervisor):
+    plan, _t = counted
+    plans_services.plan_publish(actor=supervisor, plan=plan)
+    client = APIClient()
+    client.force_authenticate(leader)
+    response = client.get("/api/v1/stats/plans/", {"as_of": "2020-06-30"})
+    assert response.status_code == 200, response.content[:300]
+    data = {
+        "as_of": JUNE_30,
+        "year": None,
+        "department_id": None,
+        "results": selectors.province_overview(
+            government_ids=permissions.readable_government_ids(leader), as_of=JUNE_30
+        ),
+    }
+    assert [row["id"] for row in data["results"]] == [plan.pk]
+    expected = JSONRenderer().render(stats_apis.ProvinceOverviewSerializer(data).data)
+    assert response.content == expected

@@ -1,4 +1,4 @@
-"""Record the audit ledger's chain head as a checkpoint, or print every checkpoint as JSON."""
+"""Record each government's audit chain head as a checkpoint, or print every checkpoint as JSON."""
 
 import json
 
@@ -8,7 +8,10 @@ from tasks_app.audit import ledger
 
 
 class Command(BaseCommand):
-    help = "Record a checkpoint of the audit ledger (seq, hash, time); --list prints them all."
+    help = (
+        "Record a checkpoint (seq, hash, time) of each government's audit chain that moved since "
+        "its last; --list prints them all, each naming its government."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -19,18 +22,19 @@ class Command(BaseCommand):
 
     def handle(self, *args, list=False, **options):
         if list:
-            self.stdout.write(json.dumps(ledger.checkpoints_export(), indent=2))
+            self.stdout.write(json.dumps(ledger.checkpoints_export(), ensure_ascii=False, indent=2))
             return
-        checkpoint = ledger.checkpoint_record(created_by="manage.py")
-        if checkpoint is None:
-            self.stdout.write("no new events since the last checkpoint")
-            return
-        self.stdout.write(
-            json.dumps(
-                {
-                    "seq": checkpoint.seq,
-                    "hash": checkpoint.hash,
-                    "created_at": ledger.timestamp(checkpoint.created_at),
-                }
+        recorded = ledger.checkpoints_record_all(created_by="manage.py")
+        if not recorded:
+            self.stdout.write("no new events since the last checkpoints")
+        for checkpoint in recorded:
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "government_id": checkpoint.government_id,
+                        "seq": checkpoint.seq,
+                        "hash": checkpoint.hash,
+                        "created_at": ledger.timestamp(checkpoint.created_at),
+                    }
+                )
             )
-        )
