@@ -23,6 +23,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tasks_app", "0024_government_required")]
+    dependencies = [("tasks_app", "0026_ledger_per_government")]
 
     operations = [migrations.RunPython(forwards, backwards, elidable=False)]
