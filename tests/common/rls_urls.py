@@ -5,7 +5,7 @@ stands between the caller and another government's rows.
 """
 
 from django.http import JsonResponse
-from django.urls import path
+from django.urls import include, path
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
@@ -34,4 +34,5 @@ def unscoped_api(request):
 urlpatterns = [
     path("unscoped/", unscoped_page),
     path("api/unscoped/", unscoped_api),
+    path("", include("gaoxin.urls")),
 ]

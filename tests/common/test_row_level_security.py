@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from tasks_app.common import rls
 from tasks_app.models import Department, Government, Milestone, Plan, Role, Task, User
 from tasks_app.plans import services as plans_services
+from tasks_app.public import services as public_services
 from tasks_app.reporting import services as reporting_services
 
 pytestmark = [pytest.mark.postgres, pytest.mark.urls("tests.common.rls_urls")]
@@ -95,6 +96,7 @@ def two_governments(db, plan_data):
         office = person(f"office-{key}", Role.SUPERVISOR, government)
         clerk = person(f"clerk-{key}", Role.STAFF, government, bureau)
         world[key + "_office"] = office
+        world[key + "_plan"] = its_plan
         world[key + "_task"] = reported_task(its_plan, bureau, office, clerk)
     return world
 
@@ -159,6 +161,22 @@ def test_the_settings_are_put_back_after_the_request(two_governments, app_role):
     with as_app(app_role), rls.tenant_context([], None):
         unscoped(client, "/unscoped/")
         assert Task.objects.count() == 0  # back to nothing, not left at the office's government
+
+
+def test_the_public_pages_read_the_published_plans_and_nothing_else(two_governments, app_role):
+    zhuhai_plan, longgang_plan = two_governments["zhuhai_plan"], two_governments["longgang_plan"]
+    office = two_governments["zhuhai_office"]
+    plans_services.plan_publish(actor=office, plan=zhuhai_plan)
+    public_services.public_snapshot_publish(actor=office, plan=zhuhai_plan)
+    reader = Client()
+    with as_app(app_role):
+        with rls.public_context():
+            assert rls.current() == (str(two_governments["zhuhai"].pk), "")
+        published = reader.get(f"/public/plans/{zhuhai_plan.pk}/")
+        unpublished = reader.get(f"/public/plans/{longgang_plan.pk}/")
+    assert published.status_code == 200 and zhuhai_plan.title in published.text
+    assert unpublished.status_code == 404
+    assert "Cookie" not in published.get("Vary", "")
 
 
 # --- Writes -------------------------------------------------------------------------------------
