@@ -17,6 +17,7 @@ from tasks_app.models import (
     DeliveryAttempt,
     Department,
     DepartmentWebhook,
+    Government,
     Indicator,
     KeyArea,
     Milestone,
@@ -29,7 +30,11 @@ from tasks_app.models import (
     User,
 )
 from tasks_app.plans.models import CHANGE_CONTROLLED, is_published
+from tasks_app.plans.tenants import default_government_id
 from tasks_app.reminders import chasing
+
+# A related filter lists only the rows the (government-scoped) list holds.
+OWN = admin.RelatedOnlyFieldListFilter
 
 admin.site.site_header = _("高新区督查督办系统")
 admin.site.site_title = _("督查督办")
@@ -42,7 +47,45 @@ def _office(request) -> bool:
     )
 
 
-class OfficeAccess:
+class GovernmentScoped:
+    """An office sees and picks its own government's rows only (a superuser: every government's);
+    government_path: the lookup from the model to its government (None: not per government)."""
+
+    government_path: str | None = "government"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser or self.government_path is None:
+            return queryset
+        return queryset.filter(**{self.government_path: request.user.government_id})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return _own_choices(field, request)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        return _own_choices(field, request)
+
+
+def _own_choices(field, request):
+    if field is None or request.user.is_superuser:
+        return field
+    model = field.queryset.model
+    if model is Government:
+        field.queryset = field.queryset.filter(pk=request.user.government_id)
+    elif any(f.name == "government" for f in model._meta.get_fields()):
+        field.queryset = field.queryset.filter(government_id=request.user.government_id)
+    return field
+
+
+def _own_government(request, obj) -> None:
+    """A row the office adds belongs to the office's government."""
+    if getattr(obj, "government_id", False) is None and not request.user.is_superuser:
+        obj.government_id = request.user.government_id
+
+
+class OfficeAccess(GovernmentScoped):
     """The supervision office (督查室) and administrators browse and edit here without
     per-model permission rows: their role is the permission. Django's own permissions still
     apply to everyone else."""
@@ -63,7 +106,7 @@ class OfficeAccess:
         return _office(request) or super().has_delete_permission(request, obj)
 
 
-class ReadOnlyForOffice:
+class ReadOnlyForOffice(GovernmentScoped):
     """Records nobody edits here: the office may look, no one may change."""
 
     def has_module_permission(self, request):
@@ -75,6 +118,7 @@ class ReadOnlyForOffice:
 
 class AuditedAdmin(OfficeAccess, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
+        _own_government(request, obj)
         services.admin_save(
             actor=request.user, obj=obj, changed_fields=list(form.changed_data), is_new=not change
         )
@@ -102,13 +146,14 @@ class DepartmentAdmin(AuditedAdmin):
 @admin.register(User)
 class UserAdmin(ReadOnlyForOffice, BaseUserAdmin):
     list_display = ["username", "display_name", "role", "department", "is_active", sample_flag]
-    list_filter = ["role", "department", "is_active", "is_sample"]
+    list_filter = ["role", ("department", OWN), "is_active", "is_sample"]
     search_fields = ["username", "display_name"]
     fieldsets = BaseUserAdmin.fieldsets + (
         (_("督查督办"), {"fields": ["role", "department", "display_name", "is_sample"]}),
     )
 
     def save_model(self, request, obj, form, change):
+        _own_government(request, obj)
         services.admin_save(
             actor=request.user, obj=obj, changed_fields=list(form.changed_data), is_new=not change
         )
@@ -149,6 +194,8 @@ class RankingRuleAdmin(AuditedAdmin):
     written from them. A plan without a row is scored with the defaults. The office's own
     setting: its staff accounts edit it without being granted model permissions one by one."""
 
+    government_path = "plan__government"
+
     list_display = [
         "plan",
         "reporting_weight",
@@ -182,14 +229,16 @@ class RankingRuleAdmin(AuditedAdmin):
 
 @admin.register(Section)
 class SectionAdmin(AuditedAdmin):
+    government_path = "plan__government"
     list_display = ["__str__", "plan", "number"]
-    list_filter = ["plan"]
+    list_filter = [("plan", OWN)]
 
 
 @admin.register(KeyArea)
 class KeyAreaAdmin(AuditedAdmin):
+    government_path = "section__plan__government"
     list_display = ["title", "section", "number"]
-    list_filter = ["section__plan", "section"]
+    list_filter = [("section__plan", OWN), ("section", OWN)]
     search_fields = ["title"]
 
 
@@ -224,11 +273,11 @@ class TaskAdmin(AuditedAdmin):
         sample_flag,
     ]
     list_filter = [
-        "plan",
-        "section",
-        "key_area",
+        ("plan", OWN),
+        ("section", OWN),
+        ("key_area", OWN),
         "kind",
-        "lead_department",
+        ("lead_department", OWN),
         "status",
         "assignment_is_sample",
     ]
@@ -255,8 +304,9 @@ class TaskAdmin(AuditedAdmin):
 
 @admin.register(Indicator)
 class IndicatorAdmin(AuditedAdmin):
+    government_path = "plan__government"
     list_display = ["name", "comparator", "target_value", "unit", "task", "plan"]
-    list_filter = ["plan", "comparator", "unit"]
+    list_filter = [("plan", OWN), "comparator", "unit"]
     search_fields = ["name", "source_text", "task__code"]
     list_select_related = ["task", "plan"]
 
@@ -269,16 +319,18 @@ class IndicatorAdmin(AuditedAdmin):
 
 @admin.register(Milestone)
 class MilestoneAdmin(AuditedAdmin):
+    government_path = "task__government"
     list_display = ["title", "task", "due_date", "done_date", sample_flag]
-    list_filter = ["is_sample", "task__lead_department"]
+    list_filter = ["is_sample", ("task__lead_department", OWN)]
     search_fields = ["title", "task__code", "task__title"]
     list_select_related = ["task"]
 
 
 @admin.register(StatusUpdate)
 class StatusUpdateAdmin(ReadOnlyForOffice, admin.ModelAdmin):
+    government_path = "task__government"
     list_display = ["task", "period", "status", "progress", "author", "created_at"]
-    list_filter = ["status", "task__lead_department"]
+    list_filter = ["status", ("task__lead_department", OWN)]
     search_fields = ["task__code", "narrative"]
 
     def has_add_permission(self, request):
@@ -290,6 +342,7 @@ class StatusUpdateAdmin(ReadOnlyForOffice, admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyForOffice, admin.ModelAdmin):
+    government_path = "government"  # the government whose chain holds the event
     list_display = ["created_at", "actor_username", "action", "object_repr"]
     list_filter = ["action", "object_type"]
     search_fields = ["object_repr", "actor_username", "action"]
@@ -324,7 +377,7 @@ class ReminderStepAdmin(AuditedAdmin):
         "by_webhook",
         "is_active",
     ]
-    list_filter = ["plan", "level", "is_active"]
+    list_filter = [("plan", OWN), "level", "is_active"]
     list_editable = ["is_active"]
 
 
@@ -336,6 +389,7 @@ class DepartmentWebhookAdmin(OfficeAccess, admin.ModelAdmin):
     list_filter = ["kind", "is_active"]
 
     def save_model(self, request, obj, form, change):
+        _own_government(request, obj)
         chasing.webhook_save(
             actor=request.user, hook=obj, changed=list(form.changed_data), is_new=not change
         )
@@ -368,6 +422,7 @@ class DeliveryAttemptInline(admin.TabularInline):
 
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyForOffice, admin.ModelAdmin):
+    government_path = None  # deliveries carry no government yet
     list_display = ["key", "channel", "status", "attempts", "next_attempt_at", "sent_at"]
     list_filter = ["channel", "status"]
     search_fields = ["key", "subject"]
@@ -385,7 +440,27 @@ class CalendarDayAdmin(AuditedAdmin):
     """工作日历: holidays on weekdays and working weekends (调休上班); the office enters the years
     the chinese-calendar package does not know yet."""
 
+    government_path = None  # holidays are national law
+
     list_display = ["date", "kind", "name"]
     list_filter = ["kind"]
     search_fields = ["name"]
     date_hierarchy = "date"
+
+    # The State Council's arrangement is one for the whole installation: the installation's own
+    # (default) government's office and administrators enter it; other governments' offices
+    # read it (a district's edit would move every government's deadlines).
+    def _edits_national_calendar(self, request) -> bool:
+        user = request.user
+        return user.is_superuser or (
+            _office(request) and user.government_id == default_government_id()
+        )
+
+    def has_add_permission(self, request, *args):
+        return self._edits_national_calendar(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._edits_national_calendar(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._edits_national_calendar(request)

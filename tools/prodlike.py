@@ -38,10 +38,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = {"host": "127.0.0.1", "port": "5432", "user": "postgres"}
-REDIS_BROKER_DB, REDIS_CACHE_DB = 13, 14
+# Redis databases it flushes and uses; a machine running several at once gives each its own.
+REDIS_BROKER_DB = int(os.environ.get("PRODLIKE_REDIS_BROKER_DB", "13"))
+REDIS_CACHE_DB = int(os.environ.get("PRODLIKE_REDIS_CACHE_DB", "14"))
 ROLES = ("staff", "head", "supervisor", "leader", "auditor", "admin")
 DEMO_PASSWORD = "gaoxin-demo-2020"
 LOGIN_RATE_PER_MINUTE = 6
+OTHER_GOVERNMENT, OTHER_OFFICE = "深圳市龙岗区", "office-longgang"
 
 
 def free_port() -> int:
@@ -136,6 +139,15 @@ class Stack:
         self.manage("gaoxin_app", "run_demo", "--no-serve", stdout=subprocess.DEVNULL)
         office = "from tasks_app.models import User; User.objects.filter(username='supervisor')"
         self.manage("gaoxin_app", "shell", "-c", office + ".update(email='office@prodlike.test')")
+        # A second government on the same installation, with the same plan and its own office.
+        self.manage("gaoxin_app", "load_plan", "--government", OTHER_GOVERNMENT,
+                    stdout=subprocess.DEVNULL)  # fmt: skip
+        self.manage("gaoxin_app", "shell", "-c", (
+            "from tasks_app.models import Government, Role, User\n"
+            f"u = User(username={OTHER_OFFICE!r}, role=Role.SUPERVISOR,"
+            f" government=Government.objects.get(name={OTHER_GOVERNMENT!r}))\n"
+            f"u.set_password({DEMO_PASSWORD!r}); u.save()\n"
+        ))  # fmt: skip
 
     def roles(self, db: str) -> None:
         self.psql(
@@ -281,12 +293,13 @@ class Browser:
 
 
 def token_for(port: int, username: str) -> str:
+    number = ROLES.index(username) + 10 if username in ROLES else 40
     answer = Browser(port).request(
         "POST",
         "/api/v1/auth/token/",
         body=json.dumps({"username": username, "password": DEMO_PASSWORD}),
         headers={"Content-Type": "application/json"},
-        forwarded_for=f"198.51.100.{ROLES.index(username) + 10}",
+        forwarded_for=f"198.51.100.{number}",
     )
     return json.loads(answer.body)["token"] if answer.status == 200 else ""
 
@@ -418,6 +431,27 @@ def decoded_subject(message) -> str:
     return str(make_header(decode_header(message.get("Subject", ""))))
 
 
+def check_governments_are_isolated(stack: Stack, report: Report) -> None:
+    """The demo's office asks for a task of the other government: 404, as for a task that does
+    not exist (selectors, and under them row-level security); that government's office gets it."""
+    found = subprocess.run(
+        ["psql", "-h", PG["host"], "-U", "postgres", "-d", stack.db, "-Atc",
+         "SELECT min(t.id) FROM tasks_app_task t JOIN tasks_app_government g"
+         f" ON g.id = t.government_id WHERE g.name = '{OTHER_GOVERNMENT}'"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    if not report.check(found.isdigit(), f"the other government has tasks ({found!r})"):
+        return
+    web = Browser(stack.web_port)
+    for username, expected in (("supervisor", 404), (OTHER_OFFICE, 200)):
+        token = token_for(stack.web_port, username)
+        answer = web.api("GET", f"/api/v1/tasks/{found}/", token)
+        report.check(
+            bool(token) and answer.status == expected,
+            f"{username} asks for task {found} of {OTHER_GOVERNMENT}: {answer.status}",
+        )
+
+
 def check_shared_throttle(stack: Stack, report: Report) -> None:
     """Failed token requests from one client address, spread over both gunicorn workers by
     separate connections: the throttle counts them together only if its cache is shared."""
@@ -538,6 +572,7 @@ def main() -> int:
         check_operator_view(stack, report)
         check_each_role(stack, report)
         evidence_id = check_report_reaches_the_office(stack, report)
+        check_governments_are_isolated(stack, report)
         check_shared_throttle(stack, report)
         check_ledger_binds_the_app(stack, report)
         stack.stop()

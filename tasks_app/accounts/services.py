@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
 from tasks_app.audit.services import audit_log
+from tasks_app.common import rls
 from tasks_app.common.errors import LockedOut, ServiceError
 from tasks_app.models import (
     AuditEvent,
@@ -49,7 +50,8 @@ def token_issue(*, username: str, password: str, request: HttpRequest | None = N
         raise LockedOut()
     if user is None or not user.is_active:
         raise ServiceError("invalid_credentials", _("用户名或密码不正确。"))
-    with transaction.atomic():
+    # Anonymous until now: the records are written as the user (row-level security).
+    with rls.user_context(user), transaction.atomic():
         login_record(username=user.username, user=user, success=True)
         token, created = Token.objects.get_or_create(user=user)
         _token_event(user, "auth.token_issue", {"created": created})

@@ -4,7 +4,9 @@ import threading
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import F, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, NullIf
 
 from tasks_app.audit import labels
 from tasks_app.audit.exports import (
@@ -19,7 +21,6 @@ from tasks_app.models import (
     ExportJob,
     ExportKind,
     Role,
-    User,
 )
 
 # --- The ledger CSV by COPY (PostgreSQL) --------------------------------------------------------
@@ -73,21 +74,22 @@ def _role_label_sql() -> tuple[str, list[str]]:
     return sql, [*params, labels.role_label("", "db:"), labels.role_label("", "")]
 
 
-def _actor_name_sql() -> str:
+def _actor_name() -> Coalesce:
     """ActorNames in SQL: the account's name (User.__str__: display name, else username), else
-    the username the event recorded."""
-    user = connection.ops.quote_name(User._meta.db_table)
-    return (
-        f"coalesce((SELECT coalesce(nullif(u.display_name, ''), u.username) FROM {user} u "
-        f"WHERE u.id = {_column('actor_id')}), {_column('actor_username')})"
+    the username the event recorded. A LEFT JOIN to the accounts (PostgreSQL memoizes the
+    look-up per actor) rather than a sub-select per event."""
+    return Coalesce(
+        NullIf(F("actor__display_name"), Value("")), F("actor__username"), F("actor_username")
     )
 
 
-def _readable_cell(column: str, events) -> tuple[str, list[str]]:
-    """The cells ledger_row() adds for people, as SQL (with its parameters)."""
+def _readable_cell(column: str, events) -> tuple[str | Coalesce, list[str], bool]:
+    """The cell ledger_row() adds for people, as SQL (with its parameters) or an expression,
+    and whether it is neutralised."""
     if column == "local_time":  # exports.local_time()
         zone = settings.TIME_ZONE
-        return f"to_char({_column('created_at')} AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI:SS')", [zone]
+        sql = f"to_char({_column('created_at')} AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI:SS')"
+        return sql, [zone], False
     if column == "action_label":
         codes = events.order_by().values_list("action", flat=True).distinct()
         sql, params = _labelled("action", codes, labels.action_label)
@@ -97,22 +99,45 @@ def _readable_cell(column: str, events) -> tuple[str, list[str]]:
     elif column == "actor_role_label":
         sql, params = _role_label_sql()
     else:  # actor_name
-        sql, params = _actor_name_sql(), []
-    return _neutralised(sql), params * 3  # _neutralised repeats the expression three times
+        return _actor_name(), [], True
+    return sql, params, True
 
 
-def _copy_cell(column: str) -> str:
-    """ledger_row()'s cell of column, neutralised, as SQL over the event's row."""
+def _copy_cell(column: str) -> tuple[str, bool]:
+    """ledger_row()'s cell of column as SQL over the event's row, and whether it is
+    neutralised."""
     name = _column(column)
     if column in ("seq", "government_id", "hash_version"):
-        return f"{name}::text"  # a positive integer: nothing to neutralise
+        return f"{name}::text", False  # a positive integer: nothing to neutralise
     if column == "created_at":  # ledger.timestamp()
-        return f"""to_char({name} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+        return f"""to_char({name} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')""", False
     if column == "actor_id":
-        return _neutralised(f"coalesce({name}::text, '')")
+        return f"coalesce({name}::text, '')", True
     if column in ("before", "after"):  # ledger.canonical(), stored on insert (migration 0009)
-        return _neutralised(f"{_TABLE}.canonical_{column}")
-    return _neutralised(name)
+        return f"{_TABLE}.canonical_{column}", True
+    return name, True
+
+
+def _export_sql(events) -> tuple[str, list]:
+    """The export's SELECT: each cell computed once per row in a subquery that is never pulled
+    up (OFFSET 0), then neutralised outside it. Neutralising in place names each expression
+    three times, and PostgreSQL evaluated the actor's name (a sub-select) and the label CASEs
+    twice per row."""
+    names = [f"cell_{i}" for i in range(len(LEDGER_KEYS))]
+    cells, outer = {}, []
+    for name, column in zip(names, LEDGER_KEYS, strict=True):
+        if column in READABLE_KEYS:
+            sql, params, neutralised = _readable_cell(column, events)
+        else:
+            (sql, neutralised), params = _copy_cell(column), []
+        cells[name] = RawSQL(sql, params) if isinstance(sql, str) else sql
+        outer.append(_neutralised(f"cells.{name}") if neutralised else f"cells.{name}")
+    inner = events.annotate(**cells).values_list(*names, "seq").query
+    inner_sql, params = inner.sql_with_params()
+    return (
+        f"SELECT {', '.join(outer)} FROM ({inner_sql} OFFSET 0) cells ORDER BY cells.seq",
+        list(params),
+    )
 
 
 class _CopyRows:
@@ -195,15 +220,7 @@ def copy_ledger_csv(job: ExportJob, handle, stats: ExportStats) -> tuple[str, in
     events = ledger_events(
         job.filters, government_id=job.government_id, up_to_seq=job.manifest["chain_head"]["seq"]
     )
-    names = [f"cell_{i}" for i in range(len(LEDGER_KEYS))]
-    cells = {}
-    for name, column in zip(names, LEDGER_KEYS, strict=True):
-        if column in READABLE_KEYS:
-            cells[name] = RawSQL(*_readable_cell(column, events))
-        else:
-            cells[name] = RawSQL(_copy_cell(column), ())
-    events = events.annotate(**cells)
-    sql, params = events.values_list(*names).query.sql_with_params()
+    sql, params = _export_sql(events)
     target = _CopyRows(handle, hashlib.sha256())
     try:
         target.emit(b"".join(csv_chunks(LEDGER_COLUMNS, [])))

@@ -18,7 +18,13 @@ from typing import Any
 from django.db import models
 
 from tasks_app.audit import ledger
-from tasks_app.audit.services import change_apply, event_government_id, snapshot
+from tasks_app.audit.services import (
+    change_apply,
+    event_government_id,
+    own_government_id,
+    parent_key,
+    snapshot,
+)
 from tasks_app.models import AuditEvent, User
 
 
@@ -61,8 +67,26 @@ class EventBatch:
         """The event of deleting obj, noted before the caller deletes it: its fields as stored."""
         self.note(action, obj, before=snapshot(obj, fields))
 
+    def _governments(self) -> list[int | None]:
+        """event_government_id() of each noted object, in one query per kind of parent (a
+        sheet's indicators name 2,000 tasks: one query, not 2,000)."""
+        keys = [None if own_government_id(n.obj) else parent_key(n.obj) for n in self.noted]
+        wanted: dict[type, set] = {}
+        for key in filter(None, keys):
+            wanted.setdefault(key[0], set()).add(key[1])
+        found = {}
+        for model, ids in wanted.items():
+            if any(f.name == "government" for f in model._meta.concrete_fields):
+                rows = model.objects.filter(pk__in=ids).values_list("pk", "government_id")
+                found.update({(model, pk): government for pk, government in rows})
+        return [
+            own_government_id(n.obj) or found.get(key) or event_government_id(n.obj, self.actor)
+            for n, key in zip(self.noted, keys, strict=True)
+        ]
+
     def write(self) -> list[AuditEvent]:
         actor = self.actor
+        governments = self._governments()
         department = getattr(actor, "department", None)
         entries = [
             ledger.Entry(
@@ -76,9 +100,9 @@ class EventBatch:
                 object_repr=noted.object_repr,
                 before=noted.before,
                 after=noted.after,
-                government_id=event_government_id(noted.obj, actor),
+                government_id=government_id,
             )
-            for noted in self.noted
+            for noted, government_id in zip(self.noted, governments, strict=True)
         ]
         self.noted = []
         return ledger.append_many(entries)

@@ -15,6 +15,7 @@ from tasks_app.models import (
     User,
 )
 from tasks_app.plans.models import CHANGE_CONTROLLED, is_published
+from tasks_app.plans.tenants import default_government_id
 
 if TYPE_CHECKING:
     from tasks_app.audit.ledger import Verification
@@ -58,15 +59,35 @@ def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
 _GOVERNMENT_PATHS = ("task", "update", "instruction", "plan", "department", "series", "pack")
 
 
-def _parent(obj: models.Model) -> models.Model | None:
+def _parent_field(obj: models.Model):
     for name in _GOVERNMENT_PATHS:
         field = next((f for f in obj._meta.concrete_fields if f.name == name), None)
         if field is not None and field.is_relation and getattr(obj, field.attname) is not None:
-            try:
-                return getattr(obj, name)
-            except field.related_model.DoesNotExist:  # deleted in this transaction
-                return None
+            return field
     return None
+
+
+def _parent(obj: models.Model) -> models.Model | None:
+    field = _parent_field(obj)
+    if field is None:
+        return None
+    try:
+        return getattr(obj, field.name)
+    except field.related_model.DoesNotExist:  # deleted in this transaction
+        return None
+
+
+def own_government_id(obj: models.Model) -> int | None:
+    """The government obj names itself (a Government, or a row with government_id)."""
+    if isinstance(obj, Government):
+        return obj.pk
+    return getattr(obj, "government_id", None)
+
+
+def parent_key(obj: models.Model) -> tuple[type[models.Model], Any] | None:
+    """(model, id) of the row obj hangs from on its way to a government, without loading it."""
+    field = _parent_field(obj)
+    return (field.related_model, getattr(obj, field.attname)) if field is not None else None
 
 
 def event_government_id(obj: models.Model | None, actor: User | None) -> int | None:
@@ -76,10 +97,8 @@ def event_government_id(obj: models.Model | None, actor: User | None) -> int | N
     for _depth in range(3):
         if obj is None:
             break
-        if isinstance(obj, Government):
-            return obj.pk
-        if getattr(obj, "government_id", None):
-            return obj.government_id
+        if own_government_id(obj):
+            return own_government_id(obj)
         obj = _parent(obj)
     return getattr(actor, "government_id", None)
 
@@ -95,6 +114,7 @@ def audit_log(
     object_id: str = "",
     object_repr: str = "",
     government_id: int | None = None,
+    head: tuple[int, str] | None = None,
 ) -> AuditEvent:
     """The one place that writes the ledger. Call it inside the service's transaction.
 
@@ -118,12 +138,29 @@ def audit_log(
         object_repr=str(obj) if obj is not None else object_repr,
         before=before,
         after=after,
+        head=head,
     )
 
 
 def create_audited(actor: User | None, action: str, model: type[models.Model], **values) -> Any:
-    obj = model.objects.create(**values)
-    audit_log(actor=actor, action=action, obj=obj, after=snapshot(obj, list(values)))
+    """Create the row and its ledger event; on PostgreSQL the INSERT takes the lock of the
+    chain of the row's government too (ledger.insert_locking_head)."""
+    from tasks_app.audit import ledger
+
+    obj = model(**values)
+    government_id = event_government_id(obj, actor) or default_government_id()
+    head = ledger.insert_locking_head(obj, government_id)
+    if head is None:
+        obj.save(force_insert=True)
+        government_id = None  # audit_log reads it from the saved row (save() may set it)
+    audit_log(
+        actor=actor,
+        action=action,
+        obj=obj,
+        after=snapshot(obj, list(values)),
+        government_id=government_id,
+        head=head,
+    )
     return obj
 
 

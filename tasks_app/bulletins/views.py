@@ -20,12 +20,6 @@ def _office(request) -> None:
         raise PermissionDenied
 
 
-def _bulletins(request):
-    """Bulletins on the plans the office reads: its own government's and those below it."""
-    plans = permissions.visible_plans(request.user)
-    return Bulletin.objects.filter(plan__in=plans).select_related("plan")
-
-
 def _numbers(bulletin: Bulletin) -> dict:
     """The frozen numbers of an issued bulletin; a draft's are computed now (the preview)."""
     if bulletin.state == Bulletin.State.ISSUED:
@@ -35,6 +29,11 @@ def _numbers(bulletin: Bulletin) -> dict:
 
 def _form_errors(form, error: ServiceError) -> None:
     form.add_error(error.field if error.field in form.fields else None, str(error.message))
+
+
+def _bulletins(user):
+    """Bulletins of the plans the user reads (another government's: 404)."""
+    return Bulletin.objects.select_related("plan").filter(plan__in=permissions.visible_plans(user))
 
 
 @login_required
@@ -113,7 +112,7 @@ def _post_detail(request, bulletin: Bulletin, form: DraftForm):
 @login_required
 def bulletin_detail(request, pk: int):
     _office(request)
-    bulletin = get_object_or_404(_bulletins(request), pk=pk)
+    bulletin = get_object_or_404(_bulletins(request.user), pk=pk)
     form = DraftForm(initial={"as_of": bulletin.as_of, "opinion": bulletin.opinion})
     if request.method == "POST":
         form = DraftForm(request.POST)
@@ -141,7 +140,7 @@ def bulletin_detail(request, pk: int):
 @login_required
 def bulletin_print(request, pk: int):
     _office(request)
-    bulletin = get_object_or_404(_bulletins(request), pk=pk)
+    bulletin = get_object_or_404(_bulletins(request.user), pk=pk)
     context = {"bulletin": bulletin, "plan": bulletin.plan, "numbers": _numbers(bulletin)}
     return render(request, "tasks_app/bulletins/print.html", context)
 
@@ -149,7 +148,7 @@ def bulletin_print(request, pk: int):
 @login_required
 def bulletin_download(request, pk: int):
     _office(request)
-    bulletin = get_object_or_404(_bulletins(request), pk=pk)
+    bulletin = get_object_or_404(_bulletins(request.user), pk=pk)
     if bulletin.state != Bulletin.State.ISSUED:
         raise Http404
     response = HttpResponse(

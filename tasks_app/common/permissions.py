@@ -101,6 +101,20 @@ def visible_tasks(user: User, queryset: QuerySet[Task] | None = None) -> QuerySe
     return queryset.filter(Q(lead_department_id=user.department_id) | Exists(co))
 
 
+def sees_task(user: User, task: Task) -> bool:
+    """Whether visible_tasks(user) holds this loaded task. The lead department's own member, in
+    the task's government, is answered without a query (visible_tasks' first clause); every
+    other case asks visible_tasks itself, so the two rules cannot drift apart."""
+    if (
+        user.is_authenticated
+        and user.is_active
+        and leads(user, task)
+        and task.government_id in readable_government_ids(user)
+    ):
+        return True
+    return visible_tasks(user).filter(pk=task.pk).exists()
+
+
 def leads(user: User, task: Task) -> bool:
     return is_department_member(user) and task.lead_department_id == user.department_id
 

@@ -73,8 +73,8 @@ def breakdown_check(
         task.code: task
         for task in plan.tasks.select_related("lead_department").prefetch_related("indicators")
     }
-    departments = department_lookup()
-    leaders = _leaders()
+    departments = department_lookup(government_id=plan.government_id)
+    leaders = _leaders(plan.government_id)
     errors, planned, seen = [], [], {}
     for row in rows:
         row_errors: list[breakdown.RowError] = []
@@ -137,9 +137,9 @@ def _row_departments(row, column, departments, errors) -> list[Department]:
     return found
 
 
-def _leaders() -> dict[str, User]:
+def _leaders(government_id: int) -> dict[str, User]:
     leaders = {}
-    for user in User.objects.filter(role=Role.LEADER, is_active=True):
+    for user in User.objects.filter(role=Role.LEADER, is_active=True, government_id=government_id):
         leaders.setdefault(user.username, user)
         if user.display_name:
             leaders.setdefault(user.display_name, user)

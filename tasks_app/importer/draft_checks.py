@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy
 
 from tasks_app.importer.drafts import draft_match, draft_tasks
 from tasks_app.importer.suggestions import DepartmentMatcher
-from tasks_app.models import Department, DepartmentAlias, Role, User, chinese_numeral
+from tasks_app.models import Department, DepartmentAlias, Government, Role, User, chinese_numeral
+from tasks_app.plans.tenants import default_government_id
 
 HEADLINE = "H"  # the key of the headline targets, in place of a section number or an area
 PROBLEMS_SHOWN = 20
@@ -47,17 +48,25 @@ class EditLookups:
     departments: dict[int, Department]
     leaders: dict[int, User]
     matcher: DepartmentMatcher
+    government_id: int
 
     @classmethod
-    def load(cls) -> "EditLookups":
-        departments = {d.pk: d for d in Department.objects.order_by("name")}
+    def load(cls, *, government_id: int | None = None) -> "EditLookups":
+        """Within one government (the draft's; default: the default government): a draft
+        names, and is matched with, only its own government's departments and leaders."""
+        government_id = government_id or default_government_id()
+        departments = {
+            d.pk: d for d in Department.objects.filter(government_id=government_id).order_by("name")
+        }
         names = {d.name: d for d in departments.values()}
-        for alias in DepartmentAlias.objects.all():
+        for alias in DepartmentAlias.objects.filter(government_id=government_id):
             department = departments.get(alias.department_id)
             if department is not None:
                 names.setdefault(alias.alias, department)
-        leaders = User.objects.filter(role=Role.LEADER, is_active=True).order_by("display_name")
-        return cls(departments, {u.pk: u for u in leaders}, DepartmentMatcher(names))
+        leaders = User.objects.filter(
+            role=Role.LEADER, is_active=True, government_id=government_id
+        ).order_by("display_name")
+        return cls(departments, {u.pk: u for u in leaders}, DepartmentMatcher(names), government_id)
 
 
 @dataclass
@@ -86,7 +95,7 @@ LABELS = {
 def draft_problems(data: dict, lookups: EditLookups | None = None) -> list[ProblemGroup]:
     """What must be fixed before the draft can be published, grouped by kind; [] when none."""
     lookups = lookups or EditLookups.load()
-    led = _led_by_existing_tasks(data)
+    led = _led_by_existing_tasks(data, lookups.government_id)
     found: list[Problem] = []
     places = list(item_places(data))
     if not places:
@@ -112,9 +121,9 @@ def draft_problems(data: dict, lookups: EditLookups | None = None) -> list[Probl
     return [groups[kind] for kind in LABELS if kind in groups]
 
 
-def _led_by_existing_tasks(data: dict) -> set[int]:
+def _led_by_existing_tasks(data: dict, government_id: int) -> set[int]:
     """Positions of the items that re-import a task of the existing plan with a lead department."""
-    matched, changes, plan = draft_match(data)
+    matched, changes, plan = draft_match(data, government=Government(pk=government_id))
     if plan is None:
         return set()
     led = set(plan.tasks.filter(lead_department__isnull=False).values_list("code", flat=True))

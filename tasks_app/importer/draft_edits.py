@@ -65,7 +65,8 @@ def import_draft_edit(
         raise Conflict("draft_already_published", _("该草稿已发布,不能再修改。"))
     if draft.version != version:
         raise PreconditionFailed()
-    data, outcome = edit_apply(draft.data, edit, year=draft.year, lookups=EditLookups.load())
+    lookups = EditLookups.load(government_id=draft.government_id)
+    data, outcome = edit_apply(draft.data, edit, year=draft.year, lookups=lookups)
     draft.data = data
     draft.version = version + 1
     draft.save(update_fields=["data", "version"])

@@ -21,13 +21,13 @@ def draft_page(draft: ImportDraft, *, page: str = "", edit: str = "") -> dict:
     """The template context of one page of the draft; edit: the code of the item opened for
     editing."""
     data = draft.data
-    lookups = EditLookups.load()
+    lookups = EditLookups.load(government_id=draft.government_id)
     groups = draft_problems(data, lookups)
     outline = draft_outline(data, groups)
     keys = [entry["key"] for entry in outline]
     page = page if page in keys else keys[0]
     flagged = {group.kind: {problem.code for problem in group.problems} for group in groups}
-    _, changes, existing = draft_match(data)
+    _, changes, existing = draft_match(data, government=draft.government)
     return {
         "draft": draft,
         "data": data,

@@ -21,7 +21,7 @@ from tasks_app.models import (
     Task,
     User,
 )
-from tasks_app.plans.tenants import default_government_name
+from tasks_app.plans.tenants import default_government_name, government_named
 
 # --- Report text -> draft ---------------------------------------------------------------------
 
@@ -50,12 +50,14 @@ def import_draft_create(
     title: str = "",
     government: str = "",
 ) -> ImportDraft:
+    """The draft belongs to the actor's government; on the command line (no actor) to the one
+    `government` names, created if new (else the default government)."""
     require_office(actor)
     draft_data, encoding = report_parse(data=data, year=year, title=title, government=government)
     draft = ImportDraft.objects.create(
         year=year,
         title=draft_data["plan"]["title"][:200],
-        government=government[:100],
+        government=actor.government if actor else government_named(government),
         source_name=source_name[:200],
         encoding=encoding,
         data=draft_data,

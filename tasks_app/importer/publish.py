@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from tasks_app.audit import services as audit_services
 from tasks_app.common import clock
 from tasks_app.common.errors import Conflict, PreconditionFailed
-from tasks_app.importer.draft_checks import draft_problems, problems_message
+from tasks_app.importer.draft_checks import EditLookups, draft_problems, problems_message
 from tasks_app.importer.drafts import Changes, draft_match, draft_tasks
 from tasks_app.importer.services import require_office
 from tasks_app.models import (
@@ -25,7 +25,6 @@ from tasks_app.models import (
 )
 from tasks_app.plans import services as plans_services
 from tasks_app.plans.bulk import TaskBatch, indicators_bulk_delete, indicators_bulk_update
-from tasks_app.plans.tenants import government_named
 
 
 @transaction.atomic
@@ -50,14 +49,12 @@ def import_draft_publish(
         raise Conflict("draft_already_published", _("该草稿已发布,请重新导入以比对变更。"))
     if version is not None and version != draft.version:
         raise PreconditionFailed()
-    problems = draft_problems(draft.data)
+    problems = draft_problems(draft.data, EditLookups.load(government_id=draft.government_id))
     if problems and not allow_incomplete:
         raise Conflict("draft_incomplete", problems_message(problems))
-    # An office publishes into its own government; the command line (no actor) into the one
-    # the draft names (import_report --government NAME), created if new.
-    government = (
-        actor.government if actor else government_named(draft.data["plan"].get("government", ""))
-    )
+    # A draft publishes into its own government: the uploading office's, or the one the command
+    # line named (import_report --government NAME).
+    government = draft.government
     data, changes, existing_plan = draft_match(draft.data, government=government)
     if existing_plan and existing_plan.status == Plan.Status.PUBLISHED:
         _refuse_target_changes(changes)
@@ -122,8 +119,8 @@ def _assignments_as_drafted(actor: User | None, plan: Plan, data: dict) -> list[
         return []
     ids = dict(plan.tasks.filter(code__in=list(wanted)).values_list("code", "pk"))
     batch = TaskBatch.lock(actor=actor, plan=plan, task_ids=list(ids.values()))
-    departments = Department.objects.in_bulk()
-    leaders = User.objects.in_bulk(
+    departments = Department.objects.filter(government_id=plan.government_id).in_bulk()
+    leaders = User.objects.filter(government_id=plan.government_id).in_bulk(
         {a.get("responsible_leader") for a in wanted.values()}
         | {task.responsible_leader_id for task in batch.tasks.values()}
     )

@@ -35,20 +35,28 @@ def department_alias_create(
     alias = alias.strip()
     if not alias:
         raise ServiceError("alias_required", _("请填写别名。"), field="alias")
-    if Department.objects.filter(name=alias).exclude(pk=department.pk).exists():
+    if actor is not None and department.government_id != actor.government_id:
+        raise NotPermitted(_("只能为本级政府的部门登记别名。"))
+    same_government = {"government_id": department.government_id}
+    if Department.objects.filter(name=alias, **same_government).exclude(pk=department.pk).exists():
         raise Conflict(
             "alias_is_department", _("“%(alias)s”是另一个部门的名称。") % {"alias": alias}
         )
-    if DepartmentAlias.objects.filter(alias=alias).exists():
+    if DepartmentAlias.objects.filter(alias=alias, **same_government).exists():
         raise Conflict("alias_exists", _("别名“%(alias)s”已存在。") % {"alias": alias})
     return audit_services.create_audited(
         actor, "departmentalias.create", DepartmentAlias, department=department, alias=alias
     )
 
 
-def department_lookup() -> dict[str, Department]:
-    """Exact names and aliases -> Department."""
-    names = {department.name: department for department in Department.objects.all()}
-    for alias in DepartmentAlias.objects.select_related("department"):
+def department_lookup(*, government_id: int) -> dict[str, Department]:
+    """Exact names and aliases -> Department, within one government."""
+    names = {
+        department.name: department
+        for department in Department.objects.filter(government_id=government_id)
+    }
+    for alias in DepartmentAlias.objects.filter(government_id=government_id).select_related(
+        "department"
+    ):
         names.setdefault(alias.alias, alias.department)
     return names

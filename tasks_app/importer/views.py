@@ -46,16 +46,30 @@ class ReportUploadForm(forms.Form):
     )
 
 
-class BreakdownUploadForm(forms.Form):
+class OwnGovernmentForm(forms.Form):
+    """Choices from the office's own government only: another government's id is invalid."""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                field.queryset = field.queryset.filter(government_id=user.government_id)
+
+
+class BreakdownUploadForm(OwnGovernmentForm):
     plan = forms.ModelChoiceField(label=gettext_lazy("计划"), queryset=Plan.objects.all())
     file = forms.FileField(label=gettext_lazy("任务分解表(.xlsx 或 .csv)"))
 
 
-class AliasForm(forms.Form):
+class AliasForm(OwnGovernmentForm):
     department = forms.ModelChoiceField(
         label=gettext_lazy("部门"), queryset=Department.objects.all()
     )
     alias = forms.CharField(label=gettext_lazy("别名"), max_length=100)
+
+
+def _own_drafts(user):
+    return ImportDraft.objects.filter(government_id=user.government_id)
 
 
 def _require_office(user) -> None:
@@ -79,13 +93,16 @@ def index(request):
 def _render_index(
     request, *, report_form=None, breakdown_form=None, alias_form=None, row_errors=None, status=200
 ):
+    own = {"government_id": request.user.government_id}
     context = {
-        "report_form": report_form or ReportUploadForm(),
-        "breakdown_form": breakdown_form or BreakdownUploadForm(),
-        "alias_form": alias_form or AliasForm(),
-        "drafts": ImportDraft.objects.select_related("plan", "created_by")[:50],
-        "plans": Plan.objects.all(),
-        "aliases": DepartmentAlias.objects.select_related("department"),
+        # The draft belongs to the office's government; the name only words the plan's title.
+        "report_form": report_form
+        or ReportUploadForm(initial={"government": request.user.government.name}),
+        "breakdown_form": breakdown_form or BreakdownUploadForm(user=request.user),
+        "alias_form": alias_form or AliasForm(user=request.user),
+        "drafts": _own_drafts(request.user).select_related("plan", "created_by")[:50],
+        "plans": Plan.objects.filter(**own),
+        "aliases": DepartmentAlias.objects.filter(**own).select_related("department"),
         "row_errors": row_errors,
         "max_mb": MAX_TEXT_BYTES // (1024 * 1024),
     }
@@ -118,7 +135,7 @@ def report_upload(request):
 @login_required
 def draft_detail(request, draft_id: int):
     _require_office(request.user)
-    draft = get_object_or_404(ImportDraft, pk=draft_id)
+    draft = get_object_or_404(_own_drafts(request.user), pk=draft_id)
     return _render_draft(request, draft)
 
 
@@ -182,7 +199,7 @@ def _indicator_rows(post) -> list[dict]:
 @require_POST
 def draft_edit(request, draft_id: int):
     _require_office(request.user)
-    draft = get_object_or_404(ImportDraft, pk=draft_id)
+    draft = get_object_or_404(_own_drafts(request.user), pk=draft_id)
     try:
         _, outcome = draft_edits.import_draft_edit(
             actor=request.user,
@@ -223,7 +240,7 @@ def _draft_url(draft: ImportDraft, page: str, codes: list[str], *, still_open=Fa
 @require_POST
 def draft_publish(request, draft_id: int):
     _require_office(request.user)
-    draft = get_object_or_404(ImportDraft, pk=draft_id)
+    draft = get_object_or_404(_own_drafts(request.user), pk=draft_id)
     try:
         plan, changes = publish.import_draft_publish(
             actor=request.user, draft=draft, version=_version(request)
@@ -248,7 +265,7 @@ def draft_publish(request, draft_id: int):
 @require_POST
 def breakdown_upload(request):
     _require_office(request.user)
-    form = BreakdownUploadForm(request.POST, request.FILES)
+    form = BreakdownUploadForm(request.POST, request.FILES, user=request.user)
     if not form.is_valid():
         return _render_index(request, breakdown_form=form, status=400)
     uploaded = form.cleaned_data["file"]
@@ -293,7 +310,7 @@ def breakdown_export(request, plan_id: int):
 @require_POST
 def alias_create(request):
     _require_office(request.user)
-    form = AliasForm(request.POST)
+    form = AliasForm(request.POST, user=request.user)
     if not form.is_valid():
         return _render_index(request, alias_form=form, status=400)
     try:

@@ -62,7 +62,9 @@ class TaskDetailApi(APIView):
     )
     def patch(self, request, pk: int):
         task = selectors.task_get(user=request.user, pk=pk)
-        data = validated(s.TaskPatchSerializer, request.data)
+        data = validated(
+            s.TaskPatchSerializer, request.data, context={"government_id": task.government_id}
+        )
         version = if_match_version(request, task)
         task = services.task_update(actor=request.user, task=task, expected_version=version, **data)
         return task_detail_response(request, task)

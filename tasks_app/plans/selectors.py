@@ -5,6 +5,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    F,
     OuterRef,
     Prefetch,
     Q,
@@ -12,9 +13,11 @@ from django.db.models import (
     Value,
     When,
 )
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from tasks_app.common import clock, permissions
+from tasks_app.common.prepared import PreparedGet
 from tasks_app.models import (
     ChangeRequest,
     Contribution,
@@ -63,17 +66,22 @@ def has_sample_data() -> bool:
     )
 
 
-def plan_overview_list() -> QuerySet[Plan]:
-    """Plans with their counts of sections, key areas, tasks and indicators, one query."""
-    return Plan.objects.annotate(
-        section_count=Count("sections", distinct=True),
-        key_area_count=Count("sections__key_areas", distinct=True),
-        task_count=Count("tasks", distinct=True),
-        headline_count=Count(
-            "tasks", filter=Q(tasks__kind=Task.Kind.HEADLINE_TARGET), distinct=True
-        ),
-        indicator_count=Count("indicators", distinct=True),
-    ).order_by("-year", "title")
+def plan_overview_list(*, user: User) -> QuerySet[Plan]:
+    """The user's governments' plans with their counts of sections, key areas, tasks and
+    indicators, one query."""
+    return (
+        permissions.visible_plans(user)
+        .annotate(
+            section_count=Count("sections", distinct=True),
+            key_area_count=Count("sections__key_areas", distinct=True),
+            task_count=Count("tasks", distinct=True),
+            headline_count=Count(
+                "tasks", filter=Q(tasks__kind=Task.Kind.HEADLINE_TARGET), distinct=True
+            ),
+            indicator_count=Count("indicators", distinct=True),
+        )
+        .order_by("-year", "title")
+    )
 
 
 # --- Tasks, scoped to the caller ------------------------------------------------------------
@@ -140,11 +148,24 @@ def task_get(*, user: User, pk: int) -> Task:
     return get_object_or_404(queryset, pk=pk)
 
 
-def task_for_write(*, user: User, pk: int) -> Task:
-    """One visible task, bare (no related rows): what a write endpoint needs to check and act.
+_TASK_FOR_WRITE = PreparedGet(
+    lambda: Task.objects.select_related("lead_department").annotate(
+        plan_signoff=F("plan__department_signoff")
+    ),
+    "pk",
+    -7_000_001,
+)
 
-    Http404 when out of the caller's scope, exactly as task_get.
+
+def task_for_write(*, user: User, pk: int) -> Task:
+    """One visible task, bare (no related rows but its lead department; `plan_signoff` is its
+    plan's Plan.department_signoff): what a write endpoint needs to check and act.
+
+    Http404 when out of the caller's scope, exactly as task_get. The look-up is compiled once
+    per process and the scope checked on the loaded row (permissions.sees_task): a report's
+    submission paid more for compiling the scoped queryset than for running it.
     """
-    return get_object_or_404(
-        permissions.visible_tasks(user).select_related("lead_department"), pk=pk
-    )
+    task = _TASK_FOR_WRITE.get(pk)
+    if task is None or not permissions.sees_task(user, task):
+        raise Http404("No Task matches the given query.")
+    return task

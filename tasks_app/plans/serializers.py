@@ -143,6 +143,15 @@ class TaskPatchSerializer(serializers.Serializer):
     deadline = serializers.DateField(required=False, allow_null=True)
     report_frequency = serializers.ChoiceField(choices=Task.ReportFrequency.choices, required=False)
 
+    def __init__(self, *args, **kwargs):
+        """context government_id: the task's government; another government's department or
+        leader is then no such row (400 on the field)."""
+        super().__init__(*args, **kwargs)
+        government_id = self.context.get("government_id")
+        for name in ("lead_department", "responsible_leader"):
+            field = self.fields[name]
+            field.queryset = field.queryset.filter(government_id=government_id)
+
     def validate(self, attrs):
         start, deadline = attrs.get("start_date"), attrs.get("deadline")
         if start and deadline and deadline < start:

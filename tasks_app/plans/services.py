@@ -22,7 +22,7 @@ from tasks_app.models import (
     User,
 )
 from tasks_app.plans.selectors import schedule_for, task_schedule
-from tasks_app.plans.tenants import Government, government_named
+from tasks_app.plans.tenants import Government, default_government_id, government_named
 from tasks_app.plans.workcalendar import WorkingCalendar
 
 # --- Departments and users ------------------------------------------------------------------
@@ -38,8 +38,9 @@ def department_create(
     is_sample: bool = False,
     government: Government | None = None,
 ) -> Department:
-    """A department of `government` (default: its parent's, else the default government)."""
-    government = government or (parent.government if parent else None)
+    """In `government`, else the actor's, else the parent's (the command line: the default)."""
+    government_id = _government_id(government, actor, parent)
+    require_same_government(government_id, parent=parent)
     return create_audited(
         actor,
         "department.create",
@@ -48,8 +49,26 @@ def department_create(
         short_name=short_name,
         parent=parent,
         is_sample=is_sample,
-        **({"government": government} if government else {}),
+        government_id=government_id,
     )
+
+
+def _government_id(government, actor, *owners) -> int:
+    for owner in (government, actor, *owners):
+        if owner is not None:
+            return owner.pk if isinstance(owner, Government) else owner.government_id
+    return default_government_id()
+
+
+def require_same_government(government_id: int, **related) -> None:
+    """Rows of one government name only that government's departments and people: another's
+    id is refused (ServiceError on the field), whatever the form or API let through."""
+    for name, value in related.items():
+        for obj in value if isinstance(value, list | tuple | set) else [value]:
+            if obj is not None and obj.government_id != government_id:
+                raise ServiceError(
+                    "other_government", _("不能选用其他政府的部门或人员。"), field=name
+                )
 
 
 @transaction.atomic
@@ -64,11 +83,10 @@ def user_create(
     is_sample: bool = False,
     government: Government | None = None,
 ) -> User:
-    """A user of `government` (default: its department's, else the default government)."""
-    government = government or (department.government if department else None)
+    """In `government`, else the department's, else the actor's (else the default)."""
     user = User(
+        government_id=_government_id(government, department, actor),
         username=username,
-        government=government,
         role=role,
         department=department,
         display_name=display_name,
@@ -325,6 +343,12 @@ def task_assign(
 ) -> Task:
     require_acts_for(actor, task.government_id)
     task = Task.objects.select_for_update().get(pk=task.pk)
+    require_same_government(
+        task.government_id,
+        lead_department=lead_department,
+        co_departments=list(co_departments),
+        responsible_leader=responsible_leader,
+    )
     before_co = snapshot(task, ["co_departments"])
     changed = update_audited(
         actor,
@@ -428,6 +452,11 @@ def task_update(*, actor: User, task: Task, expected_version: int, **fields) -> 
         raise Conflict(
             "change_request_required", _("计划已发布,调整完成时限须提交变更申请并经督查室批准。")
         )
+    require_same_government(
+        task.government_id,
+        lead_department=fields.get("lead_department"),
+        responsible_leader=fields.get("responsible_leader"),
+    )
     start = fields.get("start_date", task.start_date)
     deadline = fields.get("deadline", task.deadline)
     if start and deadline and deadline < start:

@@ -16,7 +16,9 @@ from tasks_app.plans import selectors
 def home(request):
     if not request.user.is_authenticated:
         return render(request, "tasks_app/landing.html")
-    return render(request, "tasks_app/home.html", {"plans": selectors.plan_overview_list()})
+    return render(
+        request, "tasks_app/home.html", {"plans": selectors.plan_overview_list(user=request.user)}
+    )
 
 
 @login_required

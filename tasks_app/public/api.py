@@ -6,8 +6,9 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tasks_app.common import permissions
 from tasks_app.common.api import ERRORS, validated
-from tasks_app.models import Plan, PublicSnapshot
+from tasks_app.models import PublicSnapshot
 from tasks_app.public import services
 from tasks_app.public.serializers import PublicSnapshotInSerializer, PublicSnapshotSerializer
 
@@ -18,7 +19,7 @@ class PublicSnapshotListApi(APIView):
         responses={200: PublicSnapshotSerializer(many=True), **ERRORS},
     )
     def get(self, request, pk: int):
-        plan = get_object_or_404(Plan, pk=pk)
+        plan = get_object_or_404(permissions.visible_plans(request.user), pk=pk)
         snapshots = PublicSnapshot.objects.filter(plan=plan).defer("content")
         return Response(PublicSnapshotSerializer(snapshots, many=True).data)
 
@@ -28,7 +29,7 @@ class PublicSnapshotListApi(APIView):
         responses={201: PublicSnapshotSerializer, **ERRORS},
     )
     def post(self, request, pk: int):
-        plan = get_object_or_404(Plan, pk=pk)
+        plan = get_object_or_404(permissions.visible_plans(request.user), pk=pk)
         data = validated(PublicSnapshotInSerializer, request.data)
         snapshot = services.public_snapshot_publish(
             actor=request.user, plan=plan, title=data["title"]

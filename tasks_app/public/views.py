@@ -19,9 +19,9 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from tasks_app.audit import ledger
-from tasks_app.common import permissions
+from tasks_app.common import permissions, rls
 from tasks_app.common.errors import ServiceError
-from tasks_app.models import Plan, PlanStatus
+from tasks_app.models import PlanStatus
 from tasks_app.plans import selectors as plans_selectors
 from tasks_app.public import selectors, services
 
@@ -52,10 +52,25 @@ def rate_limited(view):
     return wrapped
 
 
+def published_governments_only(view):
+    """On PostgreSQL the page reads the governments that published a snapshot, whoever asks,
+    and writes nothing (row-level security, tasks_app.common.rls.public_context)."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        with rls.public_context():
+            return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 def _public(view, seconds: int):
     """Anonymous, GET only, rate limited; browsers and proxies may keep it `seconds`. Nothing
     on these pages depends on who asks, so a shared cache may serve it to anyone."""
-    return rate_limited(require_GET(cache_control(public=True, max_age=seconds)(view)))
+    view = published_governments_only(view)
+    return rls.public_view(
+        rate_limited(require_GET(cache_control(public=True, max_age=seconds)(view)))
+    )
 
 
 def _page(template: str, context: dict) -> HttpResponse:
@@ -147,7 +162,8 @@ def _require_office(user) -> None:
 @login_required
 def manage(request):
     _require_office(request.user)
-    plans = Plan.objects.filter(status=PlanStatus.PUBLISHED).order_by("-year", "title")
+    plans = permissions.visible_plans(request.user).filter(status=PlanStatus.PUBLISHED)
+    plans = plans.order_by("-year", "title")
     return render(request, "tasks_app/public/manage.html", {"plans": plans})
 
 
@@ -155,7 +171,7 @@ def manage(request):
 @require_POST
 def publish(request, plan_id: int):
     _require_office(request.user)
-    plan = get_object_or_404(Plan, pk=plan_id)
+    plan = get_object_or_404(permissions.visible_plans(request.user), pk=plan_id)
     try:
         snapshot = services.public_snapshot_publish(
             actor=request.user, plan=plan, title=request.POST.get("title", "")

@@ -32,17 +32,17 @@ from tasks_app.reminders.window import calendar_around, local_now, local_zone, n
 @dataclass
 class _People:
     heads: dict[int, list[User]]
-    office: list[User]
+    office: dict[int, list[User]]  # by government: a task's office is its government's
 
 
 def _people() -> _People:
     heads: dict[int, list[User]] = defaultdict(list)
-    office = []
+    office: dict[int, list[User]] = defaultdict(list)
     for user in User.objects.filter(is_active=True, role__in=[Role.HEAD, Role.SUPERVISOR]):
         if user.role == Role.HEAD:
             heads[user.department_id].append(user)
         else:
-            office.append(user)
+            office[user.government_id].append(user)
     return _People(heads, office)
 
 
@@ -50,7 +50,7 @@ def _audience(reminder: Reminder, people: _People) -> tuple[set[User], bool]:
     """The users a reminder goes to, and whether the department's robots get it too."""
     step, task = reminder.step, reminder.task
     if reminder.item.startswith("review:"):
-        return set(people.office), False
+        return set(people.office.get(task.government_id, [])), False
     department = task.lead_department
     heads = people.heads.get(department.pk, [])
     users: set[User] = set()
@@ -74,7 +74,7 @@ def _escalated(step, task, people: _People) -> set[User]:
     if step.to_leader and task.responsible_leader and task.responsible_leader.is_active:
         users.add(task.responsible_leader)
     if step.to_office:
-        users.update(people.office)
+        users.update(people.office.get(task.government_id, []))
     return users
 
 

@@ -51,8 +51,8 @@ def task_chases(*, task: Task) -> QuerySet[ManualChase]:
 
 
 def chaseable_departments(*, user: User) -> QuerySet[Department]:
-    """Departments this user may chase: all of them for the office, none for anyone else, so
-    a department the caller cannot chase answers like one that does not exist."""
+    """Departments this user may chase: its own government's for the office, none for anyone
+    else, so a department the caller cannot chase answers like one that does not exist."""
     if permissions.is_office(user):
-        return Department.objects.all()
+        return Department.objects.filter(government_id=user.government_id)
     return Department.objects.none()

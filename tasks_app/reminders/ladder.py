@@ -9,10 +9,12 @@ from django.db import connection, transaction
 
 from tasks_app.audit.services import audit_log
 from tasks_app.models import (
+    Plan,
     Reminder,
     ReminderRepeat,
     ReminderStep,
 )
+from tasks_app.plans.tenants import default_government_id
 from tasks_app.plans.workcalendar import WorkingCalendar
 from tasks_app.reminders.due import DueItem, due_items
 from tasks_app.reminders.window import calendar_around, local_now
@@ -40,12 +42,30 @@ def step_occurrence(step: ReminderStep, k: int, catch_up: int) -> int | None:
     return occurrence if k - occurrence <= catch_up else None
 
 
-def ladders() -> dict[int | None, list[ReminderStep]]:
-    """Active steps by plan id; None holds the default ladder."""
-    by_plan: dict[int | None, list[ReminderStep]] = defaultdict(list)
+def ladders() -> dict[tuple[int, int | None], list[ReminderStep]]:
+    """Active steps by (government id, plan id); plan None holds a government's default ladder."""
+    by_key: dict[tuple[int, int | None], list[ReminderStep]] = defaultdict(list)
     for step in ReminderStep.objects.filter(is_active=True).order_by("offset", "id"):
-        by_plan[step.plan_id].append(step)
-    return by_plan
+        by_key[(step.government_id, step.plan_id)].append(step)
+    return by_key
+
+
+class Ladders:
+    """Whose rungs apply to a plan: its own; else its government's default ladder; else the
+    default government's (a new government starts with the seed's ladder until it sets its own)."""
+
+    def __init__(self):
+        self.by_key = ladders()
+        self.default_government = default_government_id()
+        self.plan_governments = dict(Plan.objects.values_list("pk", "government_id"))
+
+    def steps(self, plan_id: int) -> list[ReminderStep]:
+        government = self.plan_governments.get(plan_id)
+        return (
+            self.by_key.get((government, plan_id))
+            or self.by_key.get((government, None))
+            or self.by_key.get((self.default_government, None), [])
+        )
 
 
 def _effective_due(due: dt.date, calendar: WorkingCalendar) -> dt.date:
@@ -70,7 +90,7 @@ class _Ladder:
 
     def __init__(self, today: dt.date, calendar: WorkingCalendar):
         self.today, self.calendar = today, calendar
-        self.by_plan = ladders()
+        self.ladders = Ladders()
         self.catch_up = settings.REMINDER_CATCH_UP_WORKING_DAYS
         self._cache: dict[tuple, list | ValueError] = {}
 
@@ -78,7 +98,7 @@ class _Ladder:
         """Raises ValueError when the due day is outside the loaded calendar."""
         key = (item.plan_id, item.due)
         if key not in self._cache:
-            steps = self.by_plan.get(item.plan_id) or self.by_plan.get(None, [])
+            steps = self.ladders.steps(item.plan_id)
             try:
                 self._cache[key] = _firing(
                     steps, item.due, self.today, self.calendar, self.catch_up

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tasks_app.common import clock
 from tasks_app.plans.models import Department, Plan, Task, User
+from tasks_app.plans.tenants import default_government_id, government_field
 
 # --- Reminders ---
 
@@ -29,9 +30,13 @@ class Channel(models.TextChoices):
 class ReminderStep(models.Model):
     """One rung of the reminder ladder: when (working days from the due day), whom, how.
 
-    Steps with no plan are the default ladder; a plan with steps of its own uses only those.
+    Steps with no plan are their government's default ladder; a plan with steps of its own uses
+    only those. A government with no default ladder of its own uses the default government's
+    (GAOXIN_GOVERNMENT): a new government starts with the seed's ladder and replaces it by adding
+    steps of its own. A plan's steps belong to the plan's government.
     """
 
+    government = government_field("reminder_steps")
     plan = models.ForeignKey(
         Plan,
         verbose_name=_("计划"),
@@ -78,6 +83,13 @@ class ReminderStep(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        if self.government_id is None:
+            self.government_id = (
+                self.plan.government_id if self.plan_id else default_government_id()
+            )
+        super().save(*args, **kwargs)
 
 
 class Reminder(models.Model):
@@ -198,6 +210,7 @@ class DepartmentWebhook(models.Model):
         WECOM = "wecom", _("企业微信群机器人")
         DINGTALK = "dingtalk", _("钉钉群机器人")
 
+    government = government_field("department_webhooks")  # the department's
     department = models.ForeignKey(
         Department, verbose_name=_("部门"), on_delete=models.CASCADE, related_name="webhooks"
     )
@@ -219,6 +232,11 @@ class DepartmentWebhook(models.Model):
 
     def __str__(self):
         return f"{self.department} {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.government_id is None:
+            self.government_id = self.department.government_id
+        super().save(*args, **kwargs)
 
 
 class Notification(models.Model):

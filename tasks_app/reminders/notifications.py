@@ -167,16 +167,43 @@ SELECT key FROM mailed
 """
 
 
-def _notify_selected(users, *, kind, title, body, task, key, now, ref="", actor=None) -> list[str]:
-    """_notify(list(users), ...) for a queryset of users, in one statement on PostgreSQL."""
-    users = users.filter(is_active=True)
-    if actor is not None:
-        users = users.exclude(pk=actor.pk)
+# A government's office is the same query on every submission: compiled once per database and
+# government.
+_OFFICE_SQL: dict[tuple[str, int], tuple[str, tuple]] = {}
+
+
+def _users_sql(selected, office: int | None) -> tuple[str, tuple]:
+    key = (connection.alias, office)
+    compiled = _OFFICE_SQL.get(key) if office else None
+    if compiled is None:
+        compiled = selected().order_by().values("id", "email").query.sql_with_params()
+        if office:
+            _OFFICE_SQL[key] = compiled
+    return compiled
+
+
+def _notify_selected(
+    users, *, kind, title, body, task, key, now, ref="", actor=None, office=None
+) -> list[str]:
+    """_notify(list(users), ...) for a queryset of users, in one statement on PostgreSQL.
+    office: a government's id when users is office_of(it) (its SQL is compiled once)."""
+
+    def selected():
+        chosen = users.filter(is_active=True)
+        return chosen if actor is None else chosen.exclude(pk=actor.pk)
+
     if connection.vendor != "postgresql":
         return _notify(
-            list(users), kind=kind, title=title, body=body, task=task, key=key, now=now, ref=ref
+            list(selected()),
+            kind=kind,
+            title=title,
+            body=body,
+            task=task,
+            key=key,
+            now=now,
+            ref=ref,
         )
-    users_sql, users_params = users.order_by().values("id", "email").query.sql_with_params()
+    users_sql, users_params = _users_sql(selected, office if actor is None else None)
     title = title[:200]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -278,11 +305,11 @@ def notify_report_submitted(*, update: StatusUpdate, now: dt.datetime | None = N
         else _("%(code)s 报送了%(period)s进展,待审核") % values
     )
     body = _report_summary(update)
-    office = User.objects.filter(is_active=True, role=Role.SUPERVISOR)
     key = f"update:{update.pk}:{update.revision}"
     _enqueue_after_commit(
         _notify_selected(
-            office,
+            office_of(task.government_id),
+            office=task.government_id,
             kind="review",
             title=title,
             body=body,
@@ -292,6 +319,11 @@ def notify_report_submitted(*, update: StatusUpdate, now: dt.datetime | None = N
             ref=update_ref(update),
         )
     )
+
+
+def office_of(government_id: int):
+    """The supervision office of one government: another government's office hears nothing."""
+    return User.objects.filter(is_active=True, role=Role.SUPERVISOR, government_id=government_id)
 
 
 def department_heads(department_id: int) -> list[User]:
@@ -439,7 +471,7 @@ def notify_change_requested(*, change: ChangeRequest, now: dt.datetime | None = 
     }
     body = f"{task.code} {task.title}\n{change.old_value} → {change.new_value}\n{change.reason}"
     _notify(
-        User.objects.filter(is_active=True, role=Role.SUPERVISOR),
+        office_of(task.government_id),
         kind="change_request",
         title=title,
         body=body,

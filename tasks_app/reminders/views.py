@@ -9,7 +9,6 @@ from django.views.decorators.http import require_POST
 
 from tasks_app.common import permissions
 from tasks_app.common.errors import ServiceError
-from tasks_app.models import Department
 from tasks_app.reminders import chasing, inbox, services
 
 PAGE_SIZE = 30
@@ -22,7 +21,7 @@ def notifications(request):
     )
     context = {"page": page}
     if permissions.is_office(request.user):
-        context["departments"] = Department.objects.order_by("name")
+        context["departments"] = inbox.chaseable_departments(user=request.user).order_by("name")
     return render(request, "tasks_app/reminders/notifications.html", context)
 
 
@@ -59,7 +58,9 @@ def task_chase(request, task_id: int):
 @login_required
 @require_POST
 def department_chase(request):
-    department = get_object_or_404(Department, pk=request.POST.get("department") or 0)
+    department = get_object_or_404(
+        inbox.chaseable_departments(user=request.user), pk=request.POST.get("department") or 0
+    )
     note = request.POST.get("note", "")
     return _chased(
         request,

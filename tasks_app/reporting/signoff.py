@@ -26,7 +26,10 @@ def signoff_applies(*, actor: User, task: Task) -> bool:
     """Whether a report by actor on task must pass the department head first."""
     if actor.role == Role.HEAD or task.lead_department_id is None:
         return False
-    plan_on = Plan.objects.filter(pk=task.plan_id, department_signoff=True).exists()
+    if hasattr(task, "plan_signoff"):  # read with the task (plans.selectors.task_for_write)
+        plan_on = task.plan_signoff
+    else:
+        plan_on = Plan.objects.filter(pk=task.plan_id, department_signoff=True).exists()
     return plan_on and bool(notifications.department_heads(task.lead_department_id))
 
 

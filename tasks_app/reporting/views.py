@@ -275,7 +275,9 @@ def evidence_download(request, evidence_id: int):
 
 
 def _render_queue(request, *, status: int = 200, failed: StatusUpdate | None = None, form=None):
-    filters = ReviewQueueFilterForm(request.GET)
+    filters = ReviewQueueFilterForm(
+        request.GET, government_ids=permissions.readable_government_ids(request.user)
+    )
     updates = list(
         review_queue_filtered(selectors.review_queue(user=request.user), **filters.filters())
     )

@@ -18,7 +18,6 @@ from tasks_app.models import (
     Confidence,
     Department,
     PackState,
-    Plan,
     PlanStatus,
     StocktakePack,
     Task,
@@ -50,7 +49,8 @@ def _date(value: str | None) -> dt.date | None:
 @login_required
 def pack_index(request):
     _may_read(request.user)
-    plans = Plan.objects.filter(status=PlanStatus.PUBLISHED).order_by("-year", "pk")
+    plans = permissions.visible_plans(request.user).filter(status=PlanStatus.PUBLISHED)
+    plans = plans.order_by("-year", "pk")
     if request.method == "POST":
         _office_only(request.user)
         plan = get_object_or_404(plans, pk=request.POST.get("plan"))
@@ -94,9 +94,14 @@ def _decision_rows(pack: StocktakePack) -> list[dict]:
     ]
 
 
+def _packs(user):
+    """Packs of the plans the user reads (another government's pack: 404)."""
+    return selectors.pack_list().filter(plan__in=permissions.visible_plans(user))
+
+
 def _pack_context(request, pack_id: int) -> dict:
     _may_read(request.user)
-    pack = get_object_or_404(selectors.pack_list(), pk=pack_id)
+    pack = get_object_or_404(_packs(request.user), pk=pack_id)
     return {
         "pack": pack,
         "contents": selectors.pack_view(pack=pack),
@@ -110,7 +115,9 @@ def _pack_context(request, pack_id: int) -> dict:
 def pack_page(request, pack_id: int):
     context = _pack_context(request, pack_id)
     pack = context["pack"]
-    context["departments"] = Department.objects.order_by("name")
+    context["departments"] = Department.objects.filter(
+        government_id=pack.plan.government_id
+    ).order_by("name")
     context["plan_tasks"] = Task.objects.filter(plan=pack.plan).order_by("position", "code")
     return render(request, "tasks_app/stocktakes/pack.html", context)
 
@@ -139,7 +146,7 @@ def pack_download(request, pack_id: int):
 @require_POST
 def pack_hold(request, pack_id: int):
     _office_only(request.user)
-    pack = get_object_or_404(StocktakePack, pk=pack_id)
+    pack = get_object_or_404(_packs(request.user), pk=pack_id)
     try:
         services.pack_hold(actor=request.user, pack=pack)
         messages.success(request, _("调度会已召开,材料已冻结。"))
@@ -152,8 +159,10 @@ def pack_hold(request, pack_id: int):
 @require_POST
 def decision_add(request, pack_id: int):
     _office_only(request.user)
-    pack = get_object_or_404(StocktakePack, pk=pack_id)
-    department = Department.objects.filter(pk=request.POST.get("lead_department") or 0).first()
+    pack = get_object_or_404(_packs(request.user), pk=pack_id)
+    department = Department.objects.filter(
+        pk=request.POST.get("lead_department") or 0, government_id=pack.plan.government_id
+    ).first()
     deadline = _date(request.POST.get("deadline"))
     if department is None or deadline is None:
         messages.error(request, _("请选择牵头单位并填写完成时限。"))
@@ -180,7 +189,8 @@ def decision_add(request, pack_id: int):
 @login_required
 def ratings_page(request):
     _office_only(request.user)
-    plans = Plan.objects.filter(status=PlanStatus.PUBLISHED).order_by("-year", "pk")
+    plans = permissions.visible_plans(request.user).filter(status=PlanStatus.PUBLISHED)
+    plans = plans.order_by("-year", "pk")
     plan = plans.filter(pk=request.GET.get("plan") or 0).first() or plans.first()
     tasks = (
         list(Task.objects.filter(plan=plan).select_related("lead_department").order_by("position"))
@@ -209,7 +219,7 @@ def ratings_page(request):
 @require_POST
 def rating_add(request, task_id: int):
     _office_only(request.user)
-    task = get_object_or_404(Task, pk=task_id)
+    task = get_object_or_404(permissions.visible_tasks(request.user), pk=task_id)
     try:
         services.rating_record(
             actor=request.user,

@@ -21,6 +21,14 @@ FILTER_NAMES = (
 _EMPTY = [("", _("全部"))]
 
 
+def within_governments(form: forms.Form, government_ids: list[int]) -> None:
+    """The form's choices of departments, leaders and plans: the user's governments' only (an
+    id of another government is dropped like any unreadable value)."""
+    for field in form.fields.values():
+        if isinstance(field, forms.ModelChoiceField):
+            field.queryset = field.queryset.filter(government_id__in=government_ids)
+
+
 class WorkbenchFilterForm(forms.Form):
     """The filter bar; a value it cannot read is dropped, not refused (a stale bookmark still
     opens the list)."""
@@ -44,12 +52,13 @@ class WorkbenchFilterForm(forms.Form):
         choices=[("", "")] + [(s, s) for key in SORTS for s in (key, f"-{key}")],
     )
 
-    def __init__(self, data: QueryDict, *, see_all: bool):
+    def __init__(self, data: QueryDict, *, see_all: bool, government_ids: list[int]):
         super().__init__({name: data.get(name, "") for name in FILTER_NAMES if name in data})
         self.see_all = see_all
         if not see_all:  # a department's list is its own: no department or leader filter
             del self.fields["department"]
             del self.fields["leader"]
+        within_governments(self, government_ids)
         self.is_valid()
 
     def query(self) -> WorkbenchQuery:
@@ -120,8 +129,9 @@ class ReviewQueueFilterForm(forms.Form):
         choices=[("", _("全部")), ("yes", _("有佐证材料")), ("no", _("无佐证材料"))],
     )
 
-    def __init__(self, data: QueryDict):
+    def __init__(self, data: QueryDict, *, government_ids: list[int]):
         super().__init__({name: data.get(name, "") for name in ("department", "plan", "evidence")})
+        within_governments(self, government_ids)
         self.is_valid()
 
     def filters(self) -> dict:

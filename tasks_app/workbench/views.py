@@ -28,7 +28,11 @@ EXPORT_MAX_ROWS = 20000
 
 def _filter_form(request) -> WorkbenchFilterForm:
     see_all = request.user.role in permissions.SEE_ALL_ROLES
-    return WorkbenchFilterForm(request.GET, see_all=see_all)
+    return WorkbenchFilterForm(
+        request.GET,
+        see_all=see_all,
+        government_ids=permissions.readable_government_ids(request.user),
+    )
 
 
 def _page(tasks, query, number):
@@ -174,6 +178,7 @@ def saved_filter_save(request):
     query = WorkbenchFilterForm(
         _query_dict(form.cleaned_data["query"]),
         see_all=request.user.role in permissions.SEE_ALL_ROLES,
+        government_ids=permissions.readable_government_ids(request.user),
     ).query_string()
     try:
         services.saved_filter_save(actor=request.user, name=form.cleaned_data["name"], query=query)

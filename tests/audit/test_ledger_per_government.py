@@ -11,7 +11,7 @@ from django.db import connection, connections, transaction
 from rest_framework.test import APIClient
 
 from tasks_app.audit import export_jobs, ledger
-from tasks_app.models import AuditEvent, Department, Government, Role, User
+from tasks_app.models import AuditEvent, Department, Government, Role, Task, User
 from tasks_app.plans import services as plans_services
 from tasks_app.plans.tenants import default_government_id
 from tests.audit.conftest import bypassing_triggers
@@ -224,3 +224,46 @@ def test_an_append_in_one_government_does_not_wait_for_anothers_head(transaction
         writer.join(timeout=30)
     assert appended[0].seq == 1 and appended[0].government_id == longgang.pk
     assert ledger.verify(government_id=zhuhai).ok and ledger.verify(government_id=longgang.pk).ok
+
+
+def test_a_batch_across_two_governments_continues_each_chain(two_chains):
+    zhuhai, longgang = two_chains["zhuhai"], two_chains["longgang"]
+    heads = {g: ledger.head(g).seq for g in (zhuhai, longgang)}
+    entries = [
+        ledger.Entry(
+            actor_id=None,
+            actor_username="system",
+            action="test.batch",
+            object_type="ledger",
+            object_id=str(number),
+            object_repr="batch",
+            government_id=government,
+        )
+        for number, government in enumerate([longgang, zhuhai, longgang])
+    ]
+    events = ledger.append_many(entries)
+    assert [(e.government_id, e.seq) for e in events] == [
+        (longgang, heads[longgang] + 1),
+        (zhuhai, heads[zhuhai] + 1),
+        (longgang, heads[longgang] + 2),
+    ]
+    assert ledger.verify(government_id=zhuhai).ok and ledger.verify(government_id=longgang).ok
+
+
+@pytest.mark.postgres
+def test_a_change_behind_the_services_back_is_captured_in_its_governments_chain(two_chains):
+    longgang = two_chains["longgang"]
+    task = two_chains["plan"].tasks.order_by("position").first()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('gaoxin.audited', '', true)")  # as a new transaction
+        cursor.execute("UPDATE tasks_app_task SET title = '改名' WHERE id = %s", [task.pk])
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the capture trigger fires now
+    # The fixtures' own pending changes are captured too (the flag is off as they fire now):
+    # each in the chain of its task's government.
+    captured = AuditEvent.objects.filter(action="task.update.sql")
+    governments = dict(Task.objects.values_list("pk", "government_id"))
+    assert all(event.government_id == governments[int(event.object_id)] for event in captured)
+    renamed = captured.get(object_id=str(task.pk), after__title="改名")
+    assert renamed.government_id == longgang
+    assert ledger.verify(government_id=longgang).ok
+    assert ledger.verify(government_id=two_chains["zhuhai"]).ok

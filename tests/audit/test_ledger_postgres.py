@@ -163,6 +163,21 @@ def test_changes_made_through_services_are_not_recorded_twice(world):
     assert ledger.verify().ok
 
 
+def test_a_report_inserted_under_the_chain_lock_reads_back_as_written_with_its_event(world):
+    """create_audited's INSERT takes the chain lock in the same statement (ledger.
+    insert_locking_head): the row, its database-set fields and its one event agree."""
+    update = StatusUpdate.objects.get(pk=world["update"].pk)
+    assert (update.period, update.progress, update.narrative) == (
+        dt.date(2020, 3, 1),
+        20,
+        "进展顺利。",
+    )
+    assert update.created_at == world["update"].created_at
+    event = AuditEvent.objects.get(action="status_update.submit")
+    assert (event.object_id, event.after["progress"]) == (str(update.pk), 20)
+    assert sql_events() == [] and ledger.verify().ok
+
+
 def test_derived_schedule_refreshes_are_not_events(world):
     before = AuditEvent.objects.count()
     plans_services.schedule_refresh_all(as_of=dt.date(2020, 7, 1))

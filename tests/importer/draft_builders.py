@@ -85,7 +85,7 @@ def small_draft(actor) -> ImportDraft:
     return ImportDraft.objects.create(
         year=2020,
         title=TITLE,
-        government="测试区",
+        government=actor.government,  # the uploading office's
         source_name="report.txt",
         encoding="utf-8",
         data=small_data(),

@@ -9,6 +9,7 @@ from tasks_app.common import clock
 from tasks_app.models import Role, User
 from tasks_app.plans import calendar_services
 from tasks_app.plans.services import user_create
+from tasks_app.plans.tenants import government_named
 
 PASSWORD_ENV = "GAOXIN_BOOTSTRAP_PASSWORD"
 
@@ -23,9 +24,14 @@ class Command(BaseCommand):
         parser.add_argument("--username", default="duchashi", help="the office account's login")
         parser.add_argument("--display-name", default="督查室", help="name shown in the system")
         parser.add_argument("--password", default=None, help=f"else ${PASSWORD_ENV}")
+        parser.add_argument(
+            "--government",
+            default="",
+            help="the office's government (created if new); default: the default government",
+        )
 
-    def handle(self, *args, username, display_name, password, **options):
-        self._office_account(username, display_name, password)
+    def handle(self, *args, username, display_name, password, government, **options):
+        self._office_account(username, display_name, password, government)
         loaded = calendar_services.calendar_days_load(actor=None)
         self.stdout.write(
             f"holiday calendar: {loaded.added} days added "
@@ -43,7 +49,9 @@ class Command(BaseCommand):
             )
 
     @transaction.atomic
-    def _office_account(self, username: str, display_name: str, password: str | None) -> None:
+    def _office_account(
+        self, username: str, display_name: str, password: str | None, government: str
+    ) -> None:
         if User.objects.filter(username=username).exists():
             self.stdout.write(f"account {username}: exists, left as it is")
             return
@@ -59,5 +67,6 @@ class Command(BaseCommand):
             password=password,
             role=Role.SUPERVISOR,
             display_name=display_name,
+            government=government_named(government),
         )
         self.stdout.write(f"account {username}: created (督查室)")
