@@ -108,7 +108,11 @@ def _scaling(rows: list[dict]) -> list[str]:
 
 def render(report: dict) -> str:
     rows = report["rows"]
-    main = [r for r in rows if r.get("scale") in (None, report["scale"])]
+    at_scale = {r["name"] for r in rows if r.get("scale") in (None, report["scale"])}
+    # The run's rows, and rows measured on their own at another scale (their notes say so).
+    main = [
+        r for r in rows if r.get("scale") in (None, report["scale"]) or r["name"] not in at_scale
+    ]
     machine = report["machine"]
     data = ", ".join(f"{k} {v:,}" for k, v in report.get("data", {}).items())
     out = [
