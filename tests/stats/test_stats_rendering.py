@@ -15,6 +15,7 @@ from tasks_app.plans import services as plans_services
 from tasks_app.stats import indicators, ranking, selectors, summary
 from tasks_app.stats import serializers as stats_apis
 from tasks_app.stats import snapshot as stats_snapshot
+from tasks_app.stats.governments import government_rollup
 from tests.stats.stats_builders import JUNE_30
 
 pytestmark = pytest.mark.django_db
@@ -65,13 +66,14 @@ def test_the_province_answer_is_the_json_a_fresh_serializer_gives(counted, leade
     client.force_authenticate(leader)
     response = client.get("/api/v1/stats/plans/", {"as_of": "2020-06-30"})
     assert response.status_code == 200, response.content[:300]
+    government_ids = permissions.readable_government_ids(leader)
+    rows = selectors.province_overview(government_ids=government_ids, as_of=JUNE_30)
     data = {
         "as_of": JUNE_30,
         "year": None,
         "department_id": None,
-        "results": selectors.province_overview(
-            government_ids=permissions.readable_government_ids(leader), as_of=JUNE_30
-        ),
+        "results": rows,
+        "governments": government_rollup(government_ids=government_ids, rows=rows),
     }
     assert [row["id"] for row in data["results"]] == [plan.pk]
     expected = JSONRenderer().render(stats_apis.ProvinceOverviewSerializer(data).data)
