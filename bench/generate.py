@@ -69,11 +69,17 @@ def _setup() -> None:
 
 
 def generate(
-    *, scale: float = 1.0, seed: int = 7, months: int = 12, without: tuple[str, ...] = ()
+    *,
+    scale: float = 1.0,
+    seed: int = 7,
+    months: int = 12,
+    without: tuple[str, ...] = (),
+    min_governments: int = 1,
 ) -> Counts:
     """Create the province; returns how many rows of each kind were written.
 
     without: fillers to leave out ("reminders", "ledger"), when a benchmark needs neither.
+    min_governments: at least this many governments, however small the scale.
     """
     from django.contrib.auth.hashers import make_password
     from django.db import transaction
@@ -94,7 +100,7 @@ def generate(
     )
 
     rng = random.Random(seed)
-    governments = max(1, round(GOVERNMENTS * scale))
+    governments = max(min_governments, round(GOVERNMENTS * scale))
     counts = Counts()
     password = make_password("bench-password", salt="benchsalt")
     now = timezone.now()

@@ -64,6 +64,7 @@ def _unchained_append(**fields):
     from tasks_app.models import AuditEvent
 
     context = fields.pop("context", None) or ledger.current_context()
+    fields.pop("head", None)  # the chain's head, which an unchained row has none of
     event = AuditEvent(
         seq=0,
         prev_hash="",

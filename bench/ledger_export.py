@@ -88,7 +88,12 @@ def _system(database_url: str, media: str) -> dict:
 
 
 def _baseline(database_url: str, last_seq: int, path: str) -> dict:
-    query = f"SELECT {COLUMNS} FROM tasks_app_auditevent WHERE seq <= {int(last_seq)} ORDER BY seq"
+    # The auditor's own government's chain, as the export job writes it.
+    query = (
+        f"SELECT {COLUMNS} FROM tasks_app_auditevent WHERE seq <= {int(last_seq)} "
+        "AND government_id = (SELECT government_id FROM tasks_app_user "
+        f"WHERE username = '{AUDITOR}') ORDER BY seq"
+    )
     command = ["psql", "-X", "-q", database_url, "-c", f"\\copy ({query}) TO '{path}' CSV HEADER"]
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True)

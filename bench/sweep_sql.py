@@ -178,14 +178,17 @@ ASSEMBLE_SQL = """
 WITH rem AS MATERIALIZED (
     SELECT r.id, r.item LIKE 'review:%%' AS review, s.to_contact, s.to_head, s.to_leader,
            s.to_office, s.by_email, s.by_in_app, s.by_webhook, t.lead_department_id AS dept,
-           t.responsible_leader_id AS leader
+           t.responsible_leader_id AS leader, t.government_id AS gov
       FROM tasks_app_reminder r
       JOIN tasks_app_reminderstep s ON s.id = r.step_id
       JOIN tasks_app_task t ON t.id = r.task_id
      WHERE r.assembled_at IS NULL AND r.remind_on <= %(today)s
        FOR UPDATE OF r SKIP LOCKED
 ),
-office AS (SELECT id, email FROM tasks_app_user WHERE is_active AND role = 'supervisor'),
+office AS (  -- the office of each task's own government
+    SELECT id, email, government_id AS gov FROM tasks_app_user
+     WHERE is_active AND role = 'supervisor'
+),
 contact AS (
     SELECT d.id AS dept, u.id, u.email FROM tasks_app_department d
       JOIN tasks_app_user u ON u.id = d.contact_person_id AND u.is_active
@@ -197,7 +200,7 @@ heads AS (
 ),
 audience AS (  -- (reminder, user): a review goes to the office; the rest by the step's flags
     SELECT r.id AS rid, o.id AS uid, o.email, r.by_email, r.by_in_app
-      FROM rem r JOIN office o ON r.review OR r.to_office
+      FROM rem r JOIN office o ON (r.review OR r.to_office) AND o.gov = r.gov
     UNION
     SELECT r.id, c.id, c.email, r.by_email, r.by_in_app
       FROM rem r JOIN contact c ON c.dept = r.dept WHERE NOT r.review AND r.to_contact
