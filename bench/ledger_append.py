@@ -43,7 +43,8 @@ def _work(count: int, offset_year: int) -> list[tuple]:
     return work
 
 
-def _submit(item) -> None:
+def submit(item) -> None:
+    """One report through the service the API calls (also bench.ledger_governments' unit)."""
     from tasks_app.reporting import services
 
     actor, task, period = item
@@ -124,7 +125,7 @@ def _rate(work: list, writers: int) -> float:
     if writers == 1:
         started = time.perf_counter()
         for item in work:
-            _submit(item)
+            submit(item)
         return len(work) / (time.perf_counter() - started)
     chunks = [work[i::writers] for i in range(writers)]
     errors = []
@@ -132,7 +133,7 @@ def _rate(work: list, writers: int) -> float:
     def run(chunk):
         try:
             for item in chunk:
-                _submit(item)
+                submit(item)
         except Exception as error:  # noqa: BLE001 - reported below, the figure would be wrong
             errors.append(error)
         finally:

@@ -22,6 +22,7 @@ import time
 from django.db import connections, transaction
 
 from bench.harness import Row, throughput_row
+from bench.ledger_append import submit
 
 WRITERS = 8
 YEAR = 2023  # periods no other benchmark reports (generate.py fills 2025, ledger_append 2024)
@@ -70,20 +71,6 @@ def _reports(government, count: int) -> list[tuple]:
             if len(work) == count:
                 return work
     raise RuntimeError(f"{government}: only {len(work)} free (task, period) pairs")
-
-
-def _submit(item) -> None:
-    from tasks_app.reporting import services
-
-    actor, task, period = item
-    services.status_update_submit(
-        actor=actor,
-        task=task,
-        period=period,
-        status="on_schedule",
-        progress=40,
-        narrative="按计划推进。",
-    )
 
 
 def _append(government_id: int):
@@ -136,9 +123,9 @@ def _submission_row(governments, per_writer: int, rounds: int) -> Row:
     pairs = []
     for number in range(rounds):
         window = slice(number * per_writer, (number + 1) * per_writer)
-        system = _rate([(_submit, work[window]) for work in own])
+        system = _rate([(submit, work[window]) for work in own])
         block = shared[number * per_writer * WRITERS : (number + 1) * per_writer * WRITERS]
-        baseline = _rate([(_submit, block[i::WRITERS]) for i in range(WRITERS)])
+        baseline = _rate([(submit, block[i::WRITERS]) for i in range(WRITERS)])
         if number:
             pairs.append({"system": system, "baseline": baseline})
     return throughput_row(
