@@ -6,7 +6,8 @@ after this month, status one of the statuses, progress 0-100, "done" only at 100
 1-5,000 characters without HTML), then in one transaction insert the report (409 on a second
 report for the period), append its ledger event to the hash chain (head locked, SHA-256 of the
 canonical payload, head moved, the transaction marked audited) and write the office's in-app
-notification (and an email delivery for each office user with an address), and answer 201 with
+notification (the office of the task's own government; an email delivery for each office user
+with an address), and answer 201 with
 the report. No DRF, no ORM: hand SQL, four round trips (look-up, insert + head lock, event +
 head + notifications, commit).
 """
@@ -73,7 +74,8 @@ WITH event AS (
     UPDATE tasks_app_auditchainhead SET seq = %(seq)s, hash = %(hash)s, updated_at = %(at)s
      WHERE government_id = %(government)s
 ), office AS (
-    SELECT id, email FROM tasks_app_user WHERE is_active AND role = 'supervisor'
+    SELECT id, email FROM tasks_app_user
+     WHERE is_active AND role = 'supervisor' AND government_id = %(government)s
 ), note AS (
     INSERT INTO tasks_app_notification (recipient_id, kind, title, body, task_id, created_at)
     SELECT id, 'review', %(title)s, %(body)s, %(task)s, %(at)s FROM office

@@ -241,6 +241,26 @@ def _government(g, rng, ids, password, now, reviewer_id, months, government_id):
         )
         ids[Department] += 1
         ids[User] += 1
+    # The district's own 督查室: reviews go to it, and the reminders its ladder sends the office.
+    users.append(
+        {
+            "id": ids[User],
+            "username": f"b{g:03d}-office",
+            "government_id": government_id,
+            "password": password,
+            "role": "supervisor",
+            "department_id": None,
+            "is_active": True,
+            "date_joined": now,
+            "first_name": "",
+            "last_name": "",
+            "email": "",
+            "is_staff": True,
+            "is_superuser": False,
+            "is_sample": True,
+        }
+    )
+    ids[User] += 1
     sections, areas = [], []
     for s in range(1, 6):
         sections.append(

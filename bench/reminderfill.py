@@ -2,7 +2,7 @@
 
 The sweep (tasks_app.reminders) runs every minute of every working day's sending window, so by
 the day before SWEEP_AT every rung of the ladder that fired has one Reminder row, keyed as the
-sweep keys them (task, step, item, remind_on), and the office's in-app digest of each day with
+sweep keys them (task, step, item, remind_on), and each government's office's in-app digest of each day with
 its items, delivery, attempt and notification. Filled here by replaying the ladder per item in
 Python and loading the rows with COPY; the rules are the sweep's:
 
@@ -85,8 +85,11 @@ class _State:
         first = dt.date(YEAR - 1, 1, 1)
         days = (first + dt.timedelta(days=i) for i in range(366 * 3))
         self.working = [d for d in days if d <= calendar.last and calendar.is_working_day(d)]
-        self.steps = ladder.ladders()
-        self.office = list(User.objects.filter(is_active=True, role=Role.SUPERVISOR))
+        self.ladders = ladder.Ladders()
+        # A task's reminders for the office go to its own government's office (as the sweep's).
+        self.office = defaultdict(list)
+        for user in User.objects.filter(is_active=True, role=Role.SUPERVISOR):
+            self.office[user.government_id].append(user)
         others = User.objects.filter(is_active=True, role__in=[Role.HEAD, Role.LEADER])
         contacts = Department.objects.filter(contact_person__isnull=False)
         if others.exists() or contacts.exists():
@@ -95,6 +98,7 @@ class _State:
             reminders_due.open_tasks().values(
                 "id",
                 "plan_id",
+                "government_id",
                 "plan__report_day",
                 "plan__year",
                 "plan__published_at",
@@ -129,9 +133,11 @@ class _State:
     def reminders(self):
         """Every reminder the ladder fired for the province's items, as dicts (a generator)."""
         for task in self.tasks:
-            steps = self.steps.get(task["plan_id"]) or self.steps.get(None, [])
+            steps = self.ladders.steps(task["plan_id"])
             for item, due, opened, last in self._items(task):
-                yield from self._fire(task["id"], steps, item, due, opened, last)
+                for row in self._fire(task["id"], steps, item, due, opened, last):
+                    row["government_id"] = task["government_id"]
+                    yield row
 
     def _items(self, task: dict):
         """(item, due, opened, last day it is still due) for each item of the task's year."""
@@ -223,13 +229,13 @@ def _write(state: _State, reminders, counts) -> None:
     )
 
     reminder_id = next_id(Reminder)
-    digests: dict[dt.date, list[int]] = defaultdict(list)
+    digests: dict[tuple[int, dt.date], list[int]] = defaultdict(list)
     rows = []
     for row in reminders:
         if len(rows) == CHUNK:
             counts.add("reminder", copy_rows(Reminder, rows))
             rows = []
-        step, day = row.pop("step"), row["remind_on"]
+        step, day, government = row.pop("step"), row["remind_on"], row.pop("government_id")
         # A review item appears at submission (17:00), after the day's digest went out.
         late = row["item"].startswith("review:")
         made = dt.datetime.combine(day, dt.time(17, 1) if late else SENT_AT, tzinfo=SHANGHAI)
@@ -245,16 +251,16 @@ def _write(state: _State, reminders, counts) -> None:
         )
         if step.by_in_app and (late or step.to_office):
             digest_day = state.working[bisect_right(state.working, day)] if late else day
-            digests[digest_day].append(reminder_id)
+            digests[(government, digest_day)].append(reminder_id)
         reminder_id += 1
     counts.add("reminder", copy_rows(Reminder, rows))
     del rows
     ids = {m: next_id(m) for m in (Digest, DigestItem, Delivery, DeliveryAttempt, Notification)}
     tables = defaultdict(list)
-    for office in state.office:
-        for day, reminder_ids in sorted(digests.items()):
-            if day > state.history_end:
-                continue  # tomorrow's digest: still open, the benchmark's sweep may add to it
+    for (government, day), reminder_ids in sorted(digests.items()):
+        if day > state.history_end:
+            continue  # tomorrow's digest: still open, the benchmark's sweep may add to it
+        for office in state.office[government]:
             _digest(tables, ids, office, day, reminder_ids)
     for model in (Digest, DigestItem, Delivery, DeliveryAttempt, Notification):
         counts.add(model._meta.model_name, copy_rows(model, tables[model]))

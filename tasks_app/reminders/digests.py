@@ -3,8 +3,9 @@
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     Q,
 )
@@ -19,6 +20,7 @@ from tasks_app.models import (
     DigestItem,
     Reminder,
     ReminderLevel,
+    ReminderStep,
     Role,
     User,
 )
@@ -29,67 +31,91 @@ from tasks_app.reminders.window import calendar_around, local_now, local_zone, n
 # --- Digests ----------------------------------------------------------------------------------
 
 
+class _Pending(NamedTuple):
+    """A reminder waiting to be filed, as the assembly needs it (a tuple: a province's day's
+    first sweep files tens of thousands, and model instances with four joined relations cost
+    most of the sweep)."""
+
+    id: int
+    item: str
+    step_id: int
+    government_id: int
+    department_id: int
+    contact_id: int | None
+    leader_id: int | None
+
+
 @dataclass
 class _People:
-    heads: dict[int, list[User]]
-    office: dict[int, list[User]]  # by government: a task's office is its government's
+    heads: dict[int, list[int]]  # by department: active heads' ids
+    office: dict[int, list[int]]  # by government: a task's office is its government's
+    emails: dict[int, str]  # every active user named here: their address ("" for none)
 
 
-def _people() -> _People:
-    heads: dict[int, list[User]] = defaultdict(list)
-    office: dict[int, list[User]] = defaultdict(list)
-    for user in User.objects.filter(is_active=True, role__in=[Role.HEAD, Role.SUPERVISOR]):
-        if user.role == Role.HEAD:
-            heads[user.department_id].append(user)
-        else:
-            office[user.government_id].append(user)
-    return _People(heads, office)
+def _people(pending: list[_Pending]) -> _People:
+    """The active heads and offices, and the contacts and leaders the reminders name."""
+    heads: dict[int, list[int]] = defaultdict(list)
+    office: dict[int, list[int]] = defaultdict(list)
+    named = {r.contact_id for r in pending} | {r.leader_id for r in pending}
+    named.discard(None)
+    people = User.objects.filter(is_active=True).filter(
+        Q(role__in=[Role.HEAD, Role.SUPERVISOR]) | Q(pk__in=named)
+    )
+    emails = {}
+    for pk, role, department_id, government_id, email in people.values_list(
+        "pk", "role", "department_id", "government_id", "email"
+    ):
+        emails[pk] = email
+        if role == Role.HEAD:
+            heads[department_id].append(pk)
+        elif role == Role.SUPERVISOR:
+            office[government_id].append(pk)
+    return _People(heads, office, emails)
 
 
-def _audience(reminder: Reminder, people: _People) -> tuple[set[User], bool]:
+def _audience(reminder: _Pending, step: ReminderStep, people: _People) -> tuple[set[int], bool]:
     """The users a reminder goes to, and whether the department's robots get it too."""
-    step, task = reminder.step, reminder.task
     if reminder.item.startswith("review:"):
-        return set(people.office.get(task.government_id, [])), False
-    department = task.lead_department
-    heads = people.heads.get(department.pk, [])
-    users: set[User] = set()
+        return set(people.office.get(reminder.government_id, [])), False
+    heads = people.heads.get(reminder.department_id, [])
+    users: set[int] = set()
     if reminder.item.startswith("signoff:"):
         # Waiting for the department's own head: the contact's rungs reach the heads, and
         # nothing goes to the group robots (the department's internal step).
         users.update(heads if step.to_contact or step.to_head else [])
-        users.update(_escalated(step, task, people))
+        users.update(_escalated(step, reminder, people))
         return users, False
     if step.to_contact:
-        contact = department.contact_person
-        users.update([contact] if contact and contact.is_active else heads)
+        contact = reminder.contact_id
+        users.update([contact] if contact in people.emails else heads)
     if step.to_head:
         users.update(heads)
-    users.update(_escalated(step, task, people))
+    users.update(_escalated(step, reminder, people))
     return users, step.by_webhook and (step.to_contact or step.to_head)
 
 
-def _escalated(step, task, people: _People) -> set[User]:
-    users: set[User] = set()
-    if step.to_leader and task.responsible_leader and task.responsible_leader.is_active:
-        users.add(task.responsible_leader)
+def _escalated(step: ReminderStep, reminder: _Pending, people: _People) -> set[int]:
+    users: set[int] = set()
+    if step.to_leader and reminder.leader_id in people.emails:
+        users.add(reminder.leader_id)
     if step.to_office:
-        users.update(people.office.get(task.government_id, []))
+        users.update(people.office.get(reminder.government_id, []))
     return users
 
 
-def _targets(reminders, people) -> dict[tuple[str, int, str], list[Reminder]]:
-    """(u|d, id, channel) -> reminders: who hears about what, by which channel."""
-    targets: dict[tuple[str, int, str], list[Reminder]] = defaultdict(list)
-    for reminder in reminders:
-        users, to_robots = _audience(reminder, people)
+def _targets(pending: list[_Pending], steps, people) -> dict[tuple[str, int, str], list[int]]:
+    """(u|d, id, channel) -> reminder ids: who hears about what, by which channel."""
+    targets: dict[tuple[str, int, str], list[int]] = defaultdict(list)
+    for reminder in pending:
+        step = steps[reminder.step_id]
+        users, to_robots = _audience(reminder, step, people)
         for user in users:
-            if reminder.step.by_email and user.email:
-                targets[("u", user.pk, Channel.EMAIL)].append(reminder)
-            if reminder.step.by_in_app:
-                targets[("u", user.pk, Channel.IN_APP)].append(reminder)
+            if step.by_email and people.emails[user]:
+                targets[("u", user, Channel.EMAIL)].append(reminder.id)
+            if step.by_in_app:
+                targets[("u", user, Channel.IN_APP)].append(reminder.id)
         if to_robots:
-            targets[("d", reminder.task.lead_department_id, Channel.WEBHOOK)].append(reminder)
+            targets[("d", reminder.department_id, Channel.WEBHOOK)].append(reminder.id)
     return targets
 
 
@@ -139,25 +165,41 @@ def _deliveries(digests, hooks, send_at) -> list[Delivery]:
     return rows
 
 
+def _pending(today: dt.date) -> list[_Pending]:
+    """The reminders due by today not yet filed, locked (others' locked rows are skipped)."""
+    rows = (
+        Reminder.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(assembled_at__isnull=True, remind_on__lte=today)
+        .order_by()
+        .values_list(
+            "id",
+            "item",
+            "step_id",
+            "task__government_id",
+            "task__lead_department_id",
+            "task__lead_department__contact_person_id",
+            "task__responsible_leader_id",
+        )
+    )
+    return [_Pending._make(row) for row in rows]
+
+
 @transaction.atomic
 def digests_assemble(*, now: dt.datetime, calendar: WorkingCalendar | None = None) -> int:
     """File each unassembled reminder into its recipients' digests; the number of digests."""
     today = local_now(now).date()
     calendar = calendar or calendar_around(today)
-    reminders = list(
-        Reminder.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(assembled_at__isnull=True, remind_on__lte=today)
-        .select_related("step", "task__lead_department__contact_person", "task__responsible_leader")
-    )
-    if not reminders:
+    pending = _pending(today)
+    if not pending:
         return 0
+    steps = ReminderStep.objects.in_bulk({r.step_id for r in pending})
     hooks: dict[int, list[DepartmentWebhook]] = defaultdict(list)
-    departments = {r.task.lead_department_id for r in reminders}
+    departments = {r.department_id for r in pending}
     for hook in DepartmentWebhook.objects.filter(is_active=True, department_id__in=departments):
         hooks[hook.department_id].append(hook)
     targets = {
         key: rows
-        for key, rows in _targets(reminders, _people()).items()
+        for key, rows in _targets(pending, steps, _people(pending)).items()
         if key[0] == "u" or hooks.get(key[1])
     }
     digests = _open_digests(set(targets), today)
@@ -173,15 +215,13 @@ def digests_assemble(*, now: dt.datetime, calendar: WorkingCalendar | None = Non
         ignore_conflicts=True,
     )
     items = [
-        DigestItem(
-            digest=digest, reminder=reminder, recipient_key=f"{key[0]}{key[1]}", channel=key[2]
-        )
+        (digest.pk, reminder_id, f"{key[0]}{key[1]}", key[2])
         for chosen in (digests, tomorrow)
         for key, digest in chosen.items()
-        for reminder in targets[key]
+        for reminder_id in targets[key]
     ]
-    DigestItem.objects.bulk_create(items, ignore_conflicts=True)
-    Reminder.objects.filter(pk__in=[r.pk for r in reminders]).update(assembled_at=now)
+    _file_items(items)
+    _mark_assembled([r.id for r in pending], now)
     audit_log(
         actor=None,
         action="reminders.assemble",
@@ -189,12 +229,48 @@ def digests_assemble(*, now: dt.datetime, calendar: WorkingCalendar | None = Non
         object_repr=str(today),
         after={
             "day": str(today),
-            "reminders": len(reminders),
+            "reminders": len(pending),
             "digests": len(digests) + len(tomorrow),
             "items": len(items),
         },
     )
     return len(digests) + len(tomorrow)
+
+
+def _file_items(items: list[tuple[int, int, str, str]]) -> None:
+    """Insert-or-ignore (digest, reminder, recipient key, channel) rows: on PostgreSQL one
+    INSERT ... SELECT FROM unnest(arrays), as the ladder inserts its reminders."""
+    if not items:
+        return
+    if connection.vendor != "postgresql":
+        DigestItem.objects.bulk_create(
+            [
+                DigestItem(digest_id=d, reminder_id=r, recipient_key=key, channel=channel)
+                for d, r, key, channel in items
+            ],
+            ignore_conflicts=True,
+        )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(DigestItem._meta.db_table)} "
+            "(digest_id, reminder_id, recipient_key, channel) "
+            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::varchar[]) "
+            "ON CONFLICT DO NOTHING",
+            [list(column) for column in zip(*items, strict=True)],
+        )
+
+
+def _mark_assembled(ids: list[int], now: dt.datetime) -> None:
+    if connection.vendor != "postgresql":
+        Reminder.objects.filter(pk__in=ids).update(assembled_at=now)
+        return
+    with connection.cursor() as cursor:  # one array, not tens of thousands of parameters
+        cursor.execute(
+            f"UPDATE {connection.ops.quote_name(Reminder._meta.db_table)} "
+            "SET assembled_at = %s WHERE id = ANY(%s::bigint[])",
+            [now, ids],
+        )
 
 
 # --- Rendering --------------------------------------------------------------------------------
