@@ -2,9 +2,9 @@
 
 The sweep (tasks_app.reminders) runs every minute of every working day's sending window, so by
 the day before SWEEP_AT every rung of the ladder that fired has one Reminder row, keyed as the
-sweep keys them (task, step, item, remind_on), and each government's office's in-app digest of each day with
-its items, delivery, attempt and notification. Filled here by replaying the ladder per item in
-Python and loading the rows with COPY; the rules are the sweep's:
+sweep keys them (task, step, item, remind_on), and each government's office's in-app digest of
+each day with its items, delivery, attempt and notification. Filled here by replaying the
+ladder per item in Python and loading the rows with COPY; the rules are the sweep's:
 
 - report:<period> for each period of the task's report schedule (tasks_app.plans.report_schedule:
   due on the plan's report day after the period, moved off rest days), from the period's first

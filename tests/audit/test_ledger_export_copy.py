@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import hashlib
+import importlib
 import io
 import json
 import subprocess
@@ -176,3 +177,96 @@ def test_timestamps_are_written_like_ledger_timestamp(auditor, supervisor, tmp_p
         assert cursor.fetchone()[0] == ledger.timestamp(at) == "2025-03-01T16:00:00.000000Z"
     written, *_ = copy_csv(start(auditor), tmp_path / "copy.csv")
     assert ledger.timestamp(event.created_at).encode() in written
+
+
+# --- Which rows are neutralised: the ledger's formula_risk flag (migration 0031) ----------------
+
+formula_risk = importlib.import_module("tasks_app.migrations.0031_auditevent_formula_risk")
+
+
+def test_the_flag_tests_exactly_the_cells_the_export_neutralises_by_it():
+    flagged = {
+        key
+        for key in exports.LEDGER_KEYS
+        if key not in export_copy.READABLE_KEYS
+        and export_copy.stored_cell(key)[1] == export_copy.FLAGGED
+    }
+    assert flagged == {*formula_risk.TEXT_CELLS, "actor_id", "before", "after"}
+    codes = ", ".join(str(ord(prefix)) for prefix in spreadsheets.DANGEROUS_PREFIXES)
+    assert formula_risk.CODES == codes
+
+
+def one_risky_cell(column: str) -> dict:
+    """An event whose one cell a spreadsheet would run is column's (none: no such cell)."""
+    fields = dict(
+        actor_username="clerk",
+        actor_role="staff",
+        actor_department="经济发展局",
+        action="status_update.submit",
+        object_type="statusupdate",
+        object_id="7",
+        object_repr="1.1.001 2025-03",
+        before={"progress": 10},
+        after={"progress": 20},
+    )
+    context = {"ip": "10.0.0.1", "user_agent": "Mozilla/5.0", "request_id": "ab12"}
+    if column in ("before", "after"):
+        fields[column] = -12  # canonical JSON "-12": the one JSON a formula character starts
+    elif column in context:
+        context[column] = "=1+1"
+    elif column in fields:
+        fields[column] = "@SUM(A1)"
+    return dict(fields, context=ledger.RequestContext(**context))
+
+
+@pytest.mark.parametrize(
+    "column", [c for c in formula_risk.TEXT_CELLS if c not in ("prev_hash", "hash")] + ["before"]
+)
+def test_a_row_with_one_risky_cell_is_neutralised_as_the_python_writer_does(
+    auditor, supervisor, tmp_path, column
+):
+    ledger.append(actor_id=supervisor.pk, **one_risky_cell(column))
+    ledger.append(actor_id=supervisor.pk, **one_risky_cell("none"))  # a row with nothing risky
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT formula_risk FROM tasks_app_auditevent ORDER BY seq DESC LIMIT 2")
+        assert [flag for (flag,) in cursor.fetchall()] == [False, True]
+    job = start(auditor)
+    written, *_ = copy_csv(job, tmp_path / "copy.csv")
+    assert written == python_csv(job)
+    assert b",'=1+1," in written or b",'@SUM(A1)," in written or b",'-12," in written
+
+
+# --- Two streams for a long chain ---------------------------------------------------------------
+
+
+def test_a_long_chain_is_read_by_two_streams_into_the_same_bytes(
+    transactional_db, auditor, awkward_ledger, tmp_path, settings, monkeypatch
+):
+    for i in range(20):
+        audit_services.audit_log(actor=auditor, action="x.view", object_type="plan",
+                                 object_repr=f"第{i}次")  # fmt: skip
+    settings.AUDIT_EXPORT_PARALLEL_MIN_ROWS = 10
+    streams = []
+    start_stream = export_copy.SecondStream.start
+    monkeypatch.setattr(
+        export_copy.SecondStream,
+        "start",
+        lambda self: (streams.append(self), start_stream(self))[1],
+    )
+    job = start(auditor)
+    written, stats, digest, size = copy_csv(job, tmp_path / "copy.csv")
+    assert len(streams) == 1 and streams[0].rows.rows > 0  # the second half came from it
+    assert written == python_csv(job)
+    assert (stats.rows, stats.first_seq, stats.last_seq) == (
+        awkward_ledger + 21,
+        1,
+        job.manifest["chain_head"]["seq"],
+    )
+    assert (digest, size) == (hashlib.sha256(written).hexdigest(), len(written))
+
+
+def test_inside_a_transaction_the_export_stays_one_stream(auditor, awkward_ledger, settings):
+    settings.AUDIT_EXPORT_PARALLEL_MIN_ROWS = 1
+    assert connection.in_atomic_block
+    # A second connection would not see the transaction's events.
+    assert export_copy.stream_split(awkward_ledger) is None
