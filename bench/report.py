@@ -2,8 +2,8 @@
 
     python -m bench.report            # rewrite bench/RESULTS.md from bench/results.json
     python -m bench.report --merge bench/results_scale2.json
-        # first add the rows of a scaling run made alongside (bench.run --scaling) to
-        # results.json, then rewrite RESULTS.md
+        # first add the rows of another run at scales results.json lacks (a scaling run made
+        # alongside, or an earlier full run's scaling rows), then rewrite RESULTS.md
 
 What was changed because of earlier figures (prose without figures of this run) is kept by hand
 in bench/HISTORY.md; this file only links to it.
@@ -170,16 +170,17 @@ def render(report: dict) -> str:
 
 
 def merge(report: dict, other: dict) -> dict:
-    """report with the rows of other (a run with --scaling at another scale) added, each marked
-    as measured alongside; rows of a scale report already has are left out."""
+    """report with the rows of other (another run: a --scaling run alongside, or an earlier full
+    run's scaling rows) added, each marked with that run's date; rows of a scale report already
+    has are left out."""
     have = {row.get("scale") for row in report["rows"]}
     for row in other["rows"]:
         if row.get("scale") in have:
             continue
         row = dict(row)
         row["notes"] = (
-            f"measured by a run alongside ({other['date']}, `bench.run --scale {row['scale']} "
-            f"--scaling`); " + row.get("notes", "")
+            f"measured by another run of the benchmarks ({other['date']}, scale {row['scale']})"
+            "; " + row.get("notes", "")
         )
         report["rows"].append(row)
     report.setdefault("data_by_scale", {}).update(other.get("data_by_scale", {}))

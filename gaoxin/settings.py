@@ -340,5 +340,7 @@ LOGGING = {
 # --- Audit ledger ---------------------------------------------------------------------------
 # Exports up to this many rows are streamed at once; larger ones run as background jobs.
 AUDIT_EXPORT_SYNC_MAX_ROWS = env_int("AUDIT_EXPORT_SYNC_MAX_ROWS", 10000)
+# A background ledger CSV of a chain this long is read by two COPY streams (PostgreSQL).
+AUDIT_EXPORT_PARALLEL_MIN_ROWS = env_int("AUDIT_EXPORT_PARALLEL_MIN_ROWS", 200_000)
 # Anonymous public pages (/public/): requests per client address and minute.
 PUBLIC_RATE_PER_MINUTE = env_int("PUBLIC_RATE_PER_MINUTE", 120)

@@ -280,8 +280,6 @@ def _copy(sql: str, params: list, target: "_CopyRows") -> None:
         cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, NULL '=')", target)
 
 
-def parallel_min_rows() -> int:
-    return int(getattr(settings, "AUDIT_EXPORT_PARALLEL_MIN_ROWS", 200_000))
 
 
 def stream_split(up_to_seq: int) -> int | None:
@@ -292,7 +290,7 @@ def stream_split(up_to_seq: int) -> int | None:
     only. Events up to the manifest's head are committed and never change (the ledger is
     append-only), so the two streams together are exactly the rows one COPY would give.
     """
-    if up_to_seq < parallel_min_rows() or connection.in_atomic_block:
+    if up_to_seq < settings.AUDIT_EXPORT_PARALLEL_MIN_ROWS or connection.in_atomic_block:
         return None
     return up_to_seq // 2
 

@@ -37,7 +37,7 @@ def can_audit(user: User | None) -> bool:
 ROLL_UP_ROLES = SEE_ALL_ROLES
 
 # The government and every one below it, in one query (PostgreSQL and SQLite alike).
-_DESCENDANTS_SQL = """
+DESCENDANTS_SQL = """
 WITH RECURSIVE below(id) AS (
     SELECT id FROM tasks_app_government WHERE id = %s
     UNION
@@ -49,8 +49,13 @@ SELECT id FROM below ORDER BY id
 
 def government_and_below(government_id: int) -> list[int]:
     with connection.cursor() as cursor:
-        cursor.execute(_DESCENDANTS_SQL, [government_id])
+        cursor.execute(DESCENDANTS_SQL, [government_id])
         return [row[0] for row in cursor.fetchall()]
+
+
+def remember_readable(user: User, ids: list[int]) -> None:
+    """ids are the governments user reads, found by another query (rls.enter_user's)."""
+    user.readable_governments_cache = ((user.government_id, user.role), ids)
 
 
 def readable_government_ids(user: User) -> list[int]:
@@ -67,7 +72,7 @@ def readable_government_ids(user: User) -> list[int]:
         ids = government_and_below(user.government_id)
     else:
         ids = [user.government_id]
-    user.readable_governments_cache = (key, ids)
+    remember_readable(user, ids)
     return ids
 
 

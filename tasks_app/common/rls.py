@@ -324,7 +324,42 @@ def user_context(user):
 
 def enter_user(user) -> None:
     """The request's user is known (the middleware, or token authentication in the view)."""
-    apply(*user_settings(user))
+    if connection.vendor == "postgresql" and _rolls_up(user):
+        _enter_roll_up(user)
+    else:
+        apply(*user_settings(user))
+
+
+def _rolls_up(user) -> bool:
+    from tasks_app.common import permissions
+
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.government_id is not None
+        and user.role in permissions.ROLL_UP_ROLES
+        and getattr(user, "readable_governments_cache", None) is None
+    )
+
+
+def _enter_roll_up(user) -> None:
+    """apply(*user_settings(user)) for a user who reads the governments below its own, in one
+    round trip: the look-up of those governments sets the settings in the same statement (a
+    leader's API request had one more round trip than a department's)."""
+    from tasks_app.common import permissions
+
+    own = _ids([user.government_id])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH governments AS ({permissions.DESCENDANTS_SQL}) "
+            "SELECT set_config(%s, coalesce(string_agg(id::text, ',' ORDER BY id), ''), false), "
+            "set_config(%s, %s, false), array_agg(id ORDER BY id) FROM governments",
+            [user.government_id, READ, WRITE, own],
+        )
+        read, _write, ids = cursor.fetchone()
+    permissions.remember_readable(user, list(ids or []))
+    connection.gaoxin_rls = (read, own)
 
 
 def on_login(sender, request, user, **kwargs) -> None:

@@ -9,7 +9,6 @@ from django.db.models import (
     Case,
     ExpressionWrapper,
     IntegerField,
-    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -18,11 +17,13 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import TruncDate
 
 from tasks_app.models import (
     Milestone,
     Plan,
     ReportFrequency,
+    Review,
     ReviewState,
     SignOff,
     StatusUpdate,
@@ -38,7 +39,7 @@ from tasks_app.plans.report_schedule import (
     report_schedule,
 )
 from tasks_app.plans.workcalendar import WorkingCalendar
-from tasks_app.reminders.window import local_now
+from tasks_app.reminders.window import local_now, local_zone
 
 logger = logging.getLogger("gaoxin.reminders")
 
@@ -242,19 +243,21 @@ def _milestone_items(today: dt.date) -> list[DueItem]:
 
 def _update_items(calendar: WorkingCalendar) -> list[DueItem]:
     """Returned reports waiting to be resubmitted; submitted ones waiting for the office, or
-    for the department head's sign-off."""
+    for the department head's sign-off.
+
+    A busy office has tens of thousands of reports waiting: the day each was submitted comes
+    from the database, the latest return and sign-off only for returned reports (the only ones
+    that need them), and each due day is worked out once per (day, allowance)."""
+    returned = Q(review_state=ReviewState.RETURNED)
     updates = (
         StatusUpdate.objects.filter(
             task__in=open_tasks(),
             review_state__in=[ReviewState.RETURNED, ReviewState.SUBMITTED, ReviewState.SIGNOFF],
         )
         .annotate(
-            returned_at=Max("reviews__created_at"),
-            signed_at=Subquery(
-                SignOff.objects.filter(update=OuterRef("pk"))
-                .order_by("-created_at")
-                .values("created_at")[:1]
-            ),
+            returned_at=Case(When(returned, then=_latest(Review))),
+            signed_at=Case(When(returned, then=_latest(SignOff))),
+            submitted_day=TruncDate("submitted_at", tzinfo=local_zone()),
         )
         .values(
             "id",
@@ -263,25 +266,37 @@ def _update_items(calendar: WorkingCalendar) -> list[DueItem]:
             "revision",
             "review_state",
             "submitted_at",
+            "submitted_day",
             "returned_at",
             "signed_at",
         )
     )
-    return [item for u in updates for item in _guarded(_update_item, u, calendar)]
+    due_on: dict[tuple[dt.date, int], dt.date] = {}
+
+    def due(opened: dt.date, days: int) -> dt.date:
+        if (opened, days) not in due_on:
+            due_on[(opened, days)] = calendar.add_working_days(opened, days)
+        return due_on[(opened, days)]
+
+    return [item for u in updates for item in _guarded(_update_item, u, due)]
 
 
-def _update_item(u: dict, calendar: WorkingCalendar) -> list[DueItem]:
+def _latest(model) -> Subquery:
+    """The created_at of the update's latest row of model (a review, a sign-off)."""
+    rows = model.objects.filter(update=OuterRef("pk")).order_by("-created_at")
+    return Subquery(rows.values("created_at")[:1])
+
+
+def _update_item(u: dict, due) -> list[DueItem]:
     if u["review_state"] == ReviewState.RETURNED:
         returned = [t for t in (u["returned_at"], u["signed_at"]) if t] or [u["submitted_at"]]
         opened = local_now(max(returned)).date()
-        due = calendar.add_working_days(opened, RESUBMIT_WORKING_DAYS)
         item, office_only = f"returned:{u['id']}:{u['revision']}", False
+        days = RESUBMIT_WORKING_DAYS
     elif u["review_state"] == ReviewState.SIGNOFF:
-        opened = local_now(u["submitted_at"]).date()
-        due = calendar.add_working_days(opened, SIGNOFF_WORKING_DAYS)
+        opened, days = u["submitted_day"], SIGNOFF_WORKING_DAYS
         item, office_only = f"signoff:{u['id']}:{u['revision']}", False
     else:
-        opened = local_now(u["submitted_at"]).date()
-        due = calendar.add_working_days(opened, REVIEW_WORKING_DAYS)
+        opened, days = u["submitted_day"], REVIEW_WORKING_DAYS
         item, office_only = f"review:{u['id']}:{u['revision']}", True
-    return [DueItem(u["task_id"], u["task__plan_id"], item, due, opened, office_only)]
+    return [DueItem(u["task_id"], u["task__plan_id"], item, due(opened, days), opened, office_only)]

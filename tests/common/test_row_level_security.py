@@ -11,10 +11,11 @@ import datetime as dt
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tasks_app.common import rls
+from tasks_app.common import permissions, rls
 from tasks_app.models import Department, Government, Milestone, Plan, Role, Task, User
 from tasks_app.plans import services as plans_services
 from tasks_app.public import services as public_services
@@ -153,6 +154,27 @@ def test_the_same_raw_query_in_the_other_government_s_context_reads_the_other_s_
             everyone = set(Plan.objects.values_list("government_id", flat=True))
     assert (mine, theirs, milestones) == ({zhuhai.pk}, {longgang.pk}, 0)
     assert everyone == {zhuhai.pk, longgang.pk}
+
+
+def test_a_city_office_s_governments_are_looked_up_and_set_in_one_statement(
+    two_governments, app_role
+):
+    city = Government.objects.create(name="珠海市", code="zhuhai-city", level="city")
+    zhuhai, longgang = two_governments["zhuhai"], two_governments["longgang"]
+    Government.objects.filter(pk__in=[zhuhai.pk, longgang.pk]).update(parent=city)
+    office = person("office-city", Role.SUPERVISOR, city)
+    expected = sorted([city.pk, zhuhai.pk, longgang.pk])
+    try:
+        with CaptureQueriesContext(connection) as captured:
+            rls.enter_user(office)
+            readable = permissions.readable_government_ids(office)  # remembered: no query
+        assert (len(captured), readable) == (1, expected)
+        assert rls.current() == (",".join(map(str, expected)), str(city.pk))
+        with as_app(app_role):
+            seen = set(Task.objects.values_list("government_id", flat=True))
+        assert seen == {zhuhai.pk, longgang.pk}
+    finally:
+        rls.restore(*rls.process_default())
 
 
 def test_the_settings_are_put_back_after_the_request(two_governments, app_role):

@@ -169,6 +169,29 @@ def test_a_returned_report_reminds_the_department_and_a_waiting_one_reminds_the_
     assert reached("2020-02-11", f"returned:{update.pk}:1") == {"clerk", "head"}
 
 
+def test_a_report_submitted_after_midnight_in_beijing_is_due_for_review_from_the_beijing_day(
+    task, cast
+):
+    update = services.status_update_submit(
+        actor=cast.contact,
+        task=task,
+        period=D("2020-01-01"),
+        status="on_schedule",
+        progress=10,
+        narrative="一月进展",
+        explanation="情况说明:受前期手续影响滞后,正在加快推进。",
+    )
+    # 01:30 on Monday 3 February in Beijing is still Sunday 2 February (a holiday) in UTC.
+    submitted = dt.datetime(2020, 2, 2, 17, 30, tzinfo=dt.UTC)
+    StatusUpdate.objects.filter(pk=update.pk).update(submitted_at=submitted)
+    sweep.reminders_sweep(now=at("2020-02-06"))
+    item = f"review:{update.pk}:1"
+    assert set(Reminder.objects.filter(item=item).values_list("due_date", flat=True)) == {
+        D("2020-02-06")  # 3 working days after the 3rd, not after the 2nd (the 5th)
+    }
+    assert reached("2020-02-06", item) == {"office"}
+
+
 # --- The sending window -----------------------------------------------------------------------
 
 
