@@ -280,8 +280,6 @@ def _copy(sql: str, params: list, target: "_CopyRows") -> None:
         cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, NULL '=')", target)
 
 
-
-
 def stream_split(up_to_seq: int) -> int | None:
     """The seq ending the first of two streams, or None for one stream.
 
