@@ -109,21 +109,7 @@ def generate(
         for m in (Department, User, Plan, Section, KeyArea, Task, StatusUpdate, Review, Milestone)
     }
     reviewer_id = ids[User]
-    users = [
-        {
-            "id": reviewer_id,
-            "password": password,
-            "username": f"bench-office-{seed}",
-            "role": "supervisor",
-            "is_active": True,
-            "date_joined": now,
-            "first_name": "",
-            "last_name": "",
-            "email": "",
-            "is_staff": True,
-            "is_superuser": False,
-        }
-    ]
+    users = [_office_user(reviewer_id, f"bench-office-{seed}", password, now)]
     ids[User] += 1
     with transaction.atomic():
         _mark_as_bench_setup()
@@ -170,6 +156,23 @@ def _analyze() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+
+
+def _office_user(pk: int, username: str, password: str, now) -> dict:
+    """A 督查室 (supervisor) account's row."""
+    return {
+        "id": pk,
+        "password": password,
+        "username": username,
+        "role": "supervisor",
+        "is_active": True,
+        "date_joined": now,
+        "first_name": "",
+        "last_name": "",
+        "email": "",
+        "is_staff": True,
+        "is_superuser": False,
+    }
 
 
 def _mark_as_bench_setup() -> None:
@@ -243,22 +246,12 @@ def _government(g, rng, ids, password, now, reviewer_id, months, government_id):
         ids[User] += 1
     # The district's own 督查室: reviews go to it, and the reminders its ladder sends the office.
     users.append(
-        {
-            "id": ids[User],
-            "username": f"b{g:03d}-office",
-            "government_id": government_id,
-            "password": password,
-            "role": "supervisor",
-            "department_id": None,
-            "is_active": True,
-            "date_joined": now,
-            "first_name": "",
-            "last_name": "",
-            "email": "",
-            "is_staff": True,
-            "is_superuser": False,
-            "is_sample": True,
-        }
+        dict(
+            _office_user(ids[User], f"b{g:03d}-office", password, now),
+            government_id=government_id,
+            department_id=None,
+            is_sample=True,
+        )
     )
     ids[User] += 1
     sections, areas = [], []

@@ -146,8 +146,9 @@ def test_an_unreported_month_is_reminded_before_its_report_day_and_a_report_stop
     assert reached("2020-02-05", "report:2020-01-01") == set()
 
 
-def test_a_returned_report_reminds_the_department_and_a_waiting_one_reminds_the_office(task, cast):
-    update = services.status_update_submit(
+def january_report(task, cast) -> StatusUpdate:
+    """The contact's report for January, waiting for the office's review."""
+    return services.status_update_submit(
         actor=cast.contact,
         task=task,
         period=D("2020-01-01"),
@@ -156,6 +157,10 @@ def test_a_returned_report_reminds_the_department_and_a_waiting_one_reminds_the_
         narrative="一月进展",
         explanation="情况说明:受前期手续影响滞后,正在加快推进。",
     )
+
+
+def test_a_returned_report_reminds_the_department_and_a_waiting_one_reminds_the_office(task, cast):
+    update = january_report(task, cast)
     StatusUpdate.objects.filter(pk=update.pk).update(submitted_at=at("2020-02-03"))
     sweep.reminders_sweep(now=at("2020-02-06"))  # 3 working days later: review due
     assert reached("2020-02-06", f"review:{update.pk}:1") == {"office"}
@@ -172,15 +177,7 @@ def test_a_returned_report_reminds_the_department_and_a_waiting_one_reminds_the_
 def test_a_report_submitted_after_midnight_in_beijing_is_due_for_review_from_the_beijing_day(
     task, cast
 ):
-    update = services.status_update_submit(
-        actor=cast.contact,
-        task=task,
-        period=D("2020-01-01"),
-        status="on_schedule",
-        progress=10,
-        narrative="一月进展",
-        explanation="情况说明:受前期手续影响滞后,正在加快推进。",
-    )
+    update = january_report(task, cast)
     # 01:30 on Monday 3 February in Beijing is still Sunday 2 February (a holiday) in UTC.
     submitted = dt.datetime(2020, 2, 2, 17, 30, tzinfo=dt.UTC)
     StatusUpdate.objects.filter(pk=update.pk).update(submitted_at=submitted)
