@@ -143,7 +143,9 @@ def export_response(request, kind: str) -> HttpResponse:
         format=exports.parse_choice(
             query.get("format"), ExportFormat, "format", "csv", blank_is_absent=False
         ),
-        filters=exports.parse_filters(query, kind, blank_is_absent=False),
+        filters=exports.parse_filters(
+            query, kind, government_id=request.user.government_id, blank_is_absent=False
+        ),
     )
     return _job_accepted(export.job) if export.background else export_file_response(export)
 
@@ -203,7 +205,7 @@ class ExportJobListApi(APIView):
             for k, v in data.validated_data.items()
         }
         kind, format = values.pop("kind"), values.pop("format")
-        filters = exports.parse_filters(values, kind)
+        filters = exports.parse_filters(values, kind, government_id=request.user.government_id)
         return _job_accepted(
             export_jobs.export_job_start(
                 actor=request.user, kind=kind, format=format, filters=filters
@@ -289,7 +291,10 @@ class AuditEventListApi(APIView):
     )
     def get(self, request):
         filters = exports.parse_filters(
-            request.query_params, ExportKind.LEDGER, blank_is_absent=False
+            request.query_params,
+            ExportKind.LEDGER,
+            government_id=request.user.government_id,
+            blank_is_absent=False,
         )
         paginator = NoCountCursorPagination()
         paginator.ordering = ("-seq",)

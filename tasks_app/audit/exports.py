@@ -184,24 +184,34 @@ TASK_CODE_MAX_LENGTH = 30
 
 
 _MODELS = {"plan": Plan, "department": Department, "section": Section, "task": Task}
+# How each filter's object names its government: an export covers the auditor's own government,
+# so another government's plan, department, section or task is an error, not an empty file.
+_GOVERNMENT_OF = {
+    "plan": "government_id",
+    "department": "government_id",
+    "section": "plan__government_id",
+    "task": "government_id",
+}
 
 
 def _invalid(name: str, message) -> ServiceError:
     return ServiceError("invalid_filter", message, field=name)
 
 
-def _parse_one(name: str, raw: str) -> Any:
+def _parse_one(name: str, raw: str, government_id: int | None) -> Any:
     if name in _MODELS:
+        objects = _MODELS[name].objects.filter(**{_GOVERNMENT_OF[name]: government_id})
         if (
             not (raw.isascii() and raw.isdigit() and len(raw) <= 18)
-            or not _MODELS[name].objects.filter(pk=int(raw)).exists()
+            or not objects.filter(pk=int(raw)).exists()
         ):
             raise _invalid(name, _("筛选条件“%(name)s”指向的对象不存在。") % {"name": name})
         return int(raw)
     if name == "task_code":  # a task's code as people know it (H10, 1.2.05), in any plan
-        if len(raw) > TASK_CODE_MAX_LENGTH or not Task.objects.filter(code__iexact=raw).exists():
+        tasks = Task.objects.filter(code__iexact=raw, government_id=government_id)
+        if len(raw) > TASK_CODE_MAX_LENGTH or not tasks.exists():
             raise _invalid(name, _("没有编号为“%(code)s”的任务。") % {"code": raw[:30]})
-        return Task.objects.filter(code__iexact=raw).values_list("code", flat=True).first()
+        return tasks.values_list("code", flat=True).first()
     if name in ("date_from", "date_to"):
         try:
             return dt.date.fromisoformat(raw).isoformat()
@@ -213,9 +223,14 @@ def _parse_one(name: str, raw: str) -> Any:
 
 
 def parse_filters(
-    query: QueryDict | dict, kind: str, *, blank_is_absent: bool = True
+    query: QueryDict | dict,
+    kind: str,
+    *,
+    government_id: int | None,
+    blank_is_absent: bool = True,
 ) -> dict[str, Any]:
-    """The export filters present in query, validated; ServiceError (400) on a bad value.
+    """The export filters present in query, validated; ServiceError (400) on a bad value, and on
+    an object of another government than government_id (the one whose ledger is exported).
 
     A page's form sends its empty fields (blank_is_absent); to the API, ?plan= is a bad value.
     """
@@ -223,7 +238,7 @@ def parse_filters(
     for name in FILTERS[kind]:
         raw = str(query.get(name) or "").strip()
         if raw:
-            filters[name] = _parse_one(name, raw)
+            filters[name] = _parse_one(name, raw, government_id)
         elif name in query and not blank_is_absent:
             raise _invalid(name, _("筛选条件“%(name)s”不能为空。") % {"name": name})
     if filters.get("date_from", "") > filters.get("date_to", "9999"):

@@ -68,7 +68,9 @@ def _choices(user) -> dict:
 
 def _filters_or_error(request, kind: str) -> tuple[dict, ServiceError | None]:
     try:
-        return exports.parse_filters(request.GET, kind), None
+        return exports.parse_filters(
+            request.GET, kind, government_id=request.user.government_id
+        ), None
     except ServiceError as error:
         return {}, error
 
@@ -207,7 +209,9 @@ def _queue_export(request) -> HttpResponse:
     try:
         kind = exports.parse_choice(request.POST.get("kind"), ExportKind, "kind", "ledger")
         format = exports.parse_choice(request.POST.get("format"), ExportFormat, "format", "csv")
-        filters = exports.parse_filters(request.POST, kind)
+        filters = exports.parse_filters(
+            request.POST, kind, government_id=request.user.government_id
+        )
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect("audit-exports")
@@ -225,7 +229,9 @@ def _download_now(request) -> HttpResponse:
             actor=request.user,
             kind=kind,
             format=exports.parse_choice(request.GET.get("format"), ExportFormat, "format", "csv"),
-            filters=exports.parse_filters(request.GET, kind),
+            filters=exports.parse_filters(
+                request.GET, kind, government_id=request.user.government_id
+            ),
         )
     except ServiceError as error:
         messages.error(request, error.message)

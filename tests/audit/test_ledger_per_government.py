@@ -176,6 +176,24 @@ def test_an_auditor_of_one_government_cannot_read_anothers_events_or_exports(
     assert browser.get(f"/audit/exports/{job.pk}/manifest/").status_code == 404
 
 
+def test_an_export_filtered_by_another_governments_plan_is_refused_not_empty(
+    two_chains, zhuhai_auditor, longgang_auditor
+):
+    theirs = two_chains["plan"]  # 龙岗区's plan
+    task = Task.objects.filter(plan=theirs).first()
+    client = APIClient()
+    client.force_authenticate(zhuhai_auditor)
+    events = AuditEvent.objects.count()
+    for query in (f"plan={theirs.pk}", f"task={task.pk}"):
+        answer = client.get(f"/api/v1/audit/export/?format=csv&{query}")
+        assert (answer.status_code, answer.json()["code"]) == (400, "invalid_filter"), query
+    answer = client.post("/api/v1/audit/exports/", {"kind": "ledger", "plan": theirs.pk})
+    assert (answer.status_code, answer.json()["code"]) == (400, "invalid_filter")
+    assert AuditEvent.objects.count() == events  # nothing exported, nothing recorded
+    client.force_authenticate(longgang_auditor)  # its own government's plan: exported
+    assert client.get(f"/api/v1/audit/export/?format=csv&plan={theirs.pk}").status_code == 200
+
+
 def client_logged_in(user: User):
     from django.test import Client
 
