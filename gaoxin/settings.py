@@ -127,6 +127,13 @@ if DATABASE_URL:
 else:
     _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "gaoxin.sqlite3"}
 _db.setdefault("TEST", {})
+if _db["ENGINE"] == "django.db.backends.postgresql" and not env_bool("DB_JIT", False):
+    # PostgreSQL's JIT compiles a statement whose cost estimate passes jit_above_cost: worth it
+    # for long analytical queries, not for this system's, whose estimates count every sub-select
+    # a CASE may never run (the reminder sweep's waiting reports: 25 ms compiling a 27 ms query,
+    # 156 ms before its join was simplified). DB_JIT=1 keeps the server's setting.
+    _options = _db.setdefault("OPTIONS", {})
+    _options["options"] = f"-c jit=off {_options.get('options', '')}".strip()
 if env_str("TEST_DATABASE_NAME"):
     _db["TEST"]["NAME"] = env_str("TEST_DATABASE_NAME")
 DATABASES = {"default": _db}

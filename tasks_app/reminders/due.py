@@ -8,6 +8,7 @@ from django.db.models import (
     BooleanField,
     Case,
     ExpressionWrapper,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -17,7 +18,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, Greatest, TruncDate
 
 from tasks_app.models import (
     Milestone,
@@ -208,19 +209,20 @@ def due_items(*, today: dt.date, calendar: WorkingCalendar) -> list[DueItem]:
     )
     items = []
     for task in tasks:
-        items.extend(_guarded(_task_items, task, plans[task["plan_id"]], schedule, calendar))
+        items.extend(_guarded(_task_items, task, plans[task["plan_id"]], schedule, calendar) or ())
     items.extend(_milestone_items(today))
     items.extend(_update_items(calendar))
     return items
 
 
-def _guarded(function, *args) -> list[DueItem]:
-    """Dates outside the loaded calendar (years away from today) are skipped, not fatal."""
+def _guarded(function, *args):
+    """Dates outside the loaded calendar (years away from today) are skipped, not fatal:
+    function's answer, or None (logged) when it raised ValueError."""
     try:
         return function(*args)
     except ValueError as exc:
         logger.warning("reminders skipped some items: %s", exc)
-        return []
+        return None
 
 
 def _milestone_items(today: dt.date) -> list[DueItem]:
@@ -241,62 +243,59 @@ def _milestone_items(today: dt.date) -> list[DueItem]:
     ]
 
 
+# (item name, working days allowed, office only) by the state a report waits in.
+_WAITING = {
+    ReviewState.RETURNED: ("returned", RESUBMIT_WORKING_DAYS, False),
+    ReviewState.SIGNOFF: ("signoff", SIGNOFF_WORKING_DAYS, False),
+    ReviewState.SUBMITTED: ("review", REVIEW_WORKING_DAYS, True),
+}
+
+
 def _update_items(calendar: WorkingCalendar) -> list[DueItem]:
     """Returned reports waiting to be resubmitted; submitted ones waiting for the office, or
     for the department head's sign-off.
 
-    A busy office has tens of thousands of reports waiting: the day each was submitted comes
-    from the database, the latest return and sign-off only for returned reports (the only ones
-    that need them), and each due day is worked out once per (day, allowance)."""
+    A busy office has tens of thousands of reports waiting, so the database answers the day
+    each wait began (in the reminder zone): a returned report's latest return or sign-off,
+    looked up for returned reports only (the submission when it has neither), another's
+    submission. Rows come as tuples, and each due day is worked out once per (day, allowance);
+    a day outside the loaded calendar skips its items with one warning."""
     returned = Q(review_state=ReviewState.RETURNED)
-    updates = (
-        StatusUpdate.objects.filter(
-            task__in=open_tasks(),
-            review_state__in=[ReviewState.RETURNED, ReviewState.SUBMITTED, ReviewState.SIGNOFF],
-        )
-        .annotate(
-            returned_at=Case(When(returned, then=_latest(Review))),
-            signed_at=Case(When(returned, then=_latest(SignOff))),
-            submitted_day=TruncDate("submitted_at", tzinfo=local_zone()),
-        )
-        .values(
-            "id",
-            "task_id",
-            "task__plan_id",
-            "revision",
-            "review_state",
-            "submitted_at",
-            "submitted_day",
-            "returned_at",
-            "signed_at",
-        )
+    last_return = Greatest(
+        Coalesce(_latest(Review), _latest(SignOff)), Coalesce(_latest(SignOff), _latest(Review))
+    )  # the later of the two, whichever exists (SQLite's GREATEST is NULL if any is)
+    began = Case(
+        When(returned, then=Coalesce(last_return, "submitted_at")), default=F("submitted_at")
     )
-    due_on: dict[tuple[dt.date, int], dt.date] = {}
+    rows = (
+        StatusUpdate.objects.filter(
+            task__plan__status=Plan.Status.PUBLISHED,  # open_tasks(), on the one join to tasks
+            task__lead_department__isnull=False,
+            review_state__in=list(_WAITING),
+        )
+        .annotate(opened=TruncDate(began, tzinfo=local_zone()))
+        .order_by()  # items become rows keyed by their own unique key: any order will do
+        .values_list("task_id", "task__plan_id", "id", "revision", "review_state", "opened")
+    )
+    due_on: dict[tuple[dt.date, int], dt.date | None] = {}
 
-    def due(opened: dt.date, days: int) -> dt.date:
-        if (opened, days) not in due_on:
-            due_on[(opened, days)] = calendar.add_working_days(opened, days)
-        return due_on[(opened, days)]
+    def due(opened: dt.date, days: int) -> dt.date | None:
+        key = (opened, days)
+        if key not in due_on:
+            due_on[key] = _guarded(calendar.add_working_days, opened, days)
+        return due_on[key]
 
-    return [item for u in updates for item in _guarded(_update_item, u, due)]
+    items = []
+    for task_id, plan_id, pk, revision, state, opened in rows:
+        name, days, office_only = _WAITING[state]
+        day = due(opened, days)
+        if day is not None:
+            item = f"{name}:{pk}:{revision}"
+            items.append(DueItem(task_id, plan_id, item, day, opened, office_only))
+    return items
 
 
 def _latest(model) -> Subquery:
     """The created_at of the update's latest row of model (a review, a sign-off)."""
     rows = model.objects.filter(update=OuterRef("pk")).order_by("-created_at")
     return Subquery(rows.values("created_at")[:1])
-
-
-def _update_item(u: dict, due) -> list[DueItem]:
-    if u["review_state"] == ReviewState.RETURNED:
-        returned = [t for t in (u["returned_at"], u["signed_at"]) if t] or [u["submitted_at"]]
-        opened = local_now(max(returned)).date()
-        item, office_only = f"returned:{u['id']}:{u['revision']}", False
-        days = RESUBMIT_WORKING_DAYS
-    elif u["review_state"] == ReviewState.SIGNOFF:
-        opened, days = u["submitted_day"], SIGNOFF_WORKING_DAYS
-        item, office_only = f"signoff:{u['id']}:{u['revision']}", False
-    else:
-        opened, days = u["submitted_day"], REVIEW_WORKING_DAYS
-        item, office_only = f"review:{u['id']}:{u['revision']}", True
-    return [DueItem(u["task_id"], u["task__plan_id"], item, due(opened, days), opened, office_only)]

@@ -61,6 +61,29 @@ def test_a_database_url_selects_postgresql():
     assert result.stdout.strip() == "'gaoxin'"
 
 
+@pytest.mark.django_db
+def test_postgresql_sessions_run_without_jit_compilation():
+    """A statement whose estimate counts sub-selects a CASE never runs compiled for longer
+    than it ran (the sweep's waiting reports: 25 ms of JIT for a 27 ms query)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.fail("this suite runs on PostgreSQL (GAOXIN_REQUIRE_SERVICES)")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+
+
+def test_db_jit_keeps_the_servers_setting_and_a_urls_own_options_are_kept():
+    url = "postgres://u@db.example:5432/gaoxin?options=-c%20statement_timeout%3D5000"
+    options = "DATABASES['default']['OPTIONS'].get('options')"
+    assert django_setting(options, DATABASE_URL=url).stdout.strip() == (
+        "'-c jit=off -c statement_timeout=5000'"
+    )
+    kept = django_setting(options, DATABASE_URL=url, DB_JIT="1")
+    assert kept.stdout.strip() == "'-c statement_timeout=5000'"
+
+
 def test_a_redis_url_turns_eager_mode_off():
     result = django_setting("CELERY_TASK_ALWAYS_EAGER", REDIS_URL="redis://127.0.0.1:6379/0")
     assert result.stdout.strip() == "False"
