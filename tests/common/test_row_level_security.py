@@ -284,3 +284,56 @@ def test_a_web_process_outside_a_request_reads_nothing(monkeypatch):
     assert rls.process_default() == ("", "")
     monkeypatch.delenv("GAOXIN_RLS_DEFAULT")
     assert rls.process_default() == ("*", "*")  # workers, beat and commands: every government
+
+
+def settings_sent(captured) -> int:
+    return sum("set_config('gaoxin.read_governments'" in q["sql"] for q in captured)
+
+
+def session_settings() -> tuple[str, str]:
+    row = execute(
+        "SELECT current_setting(%s, true), current_setting(%s, true)", [rls.READ, rls.WRITE]
+    )
+    return tuple(value or "" for value in row[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_web_process_api_request_sets_the_clerk_s_settings_once_and_nothing_once(monkeypatch):
+    """Between requests a web process's connection holds nothing; the middleware enters an API
+    request as anonymous (nothing again: not sent), the token sets the clerk's, the end of the
+    request puts nothing back."""
+    monkeypatch.setenv("GAOXIN_RLS_DEFAULT", "none")
+    zhuhai = Government.objects.create(name="网上高新区", code="zh-web", level="district")
+    bureau = Department.objects.create(name="科技局", government=zhuhai)
+    clerk = person("clerk-web", Role.STAFF, zhuhai, bureau)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=clerk).key}")
+    try:
+        rls.apply("", "")
+        with CaptureQueriesContext(connection) as captured:
+            unscoped(client, "/api/unscoped/")
+        assert settings_sent(captured.captured_queries) == 2
+        assert session_settings() == ("", "")
+    finally:
+        rls.restore(*rls.process_default())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_settings_set_in_a_rolled_back_transaction_are_sent_again(monkeypatch):
+    """A rollback puts back the session's earlier settings: the next apply cannot trust what
+    was set inside the transaction, and sends the settings again."""
+    try:
+        rls.apply("1", "1")
+        with transaction.atomic():
+            rls.apply("2", "2")
+            transaction.set_rollback(True)
+        assert session_settings() == ("1", "1")  # what the server holds after the rollback
+        with CaptureQueriesContext(connection) as captured:
+            rls.apply("2", "2")
+        assert settings_sent(captured.captured_queries) == 1
+        assert session_settings() == ("2", "2")
+        with CaptureQueriesContext(connection) as captured:
+            rls.apply("2", "2")  # set outside a transaction: held for certain
+        assert settings_sent(captured.captured_queries) == 0
+    finally:
+        rls.restore(*rls.process_default())
