@@ -187,7 +187,9 @@ _OUTLINE = """
           FROM tasks_app_section s LEFT JOIN tasks_app_keyarea k ON k.section_id = s.id
          WHERE s.plan_id = ANY(%(plans)s)),
        (SELECT json_agg(json_build_array(d.id, d.name)) FROM tasks_app_department d
-         WHERE d.id IN (SELECT g.lead_department_id FROM g))"""
+         WHERE d.id = ANY(ARRAY(SELECT DISTINCT g.lead_department_id FROM g)))"""
+# (the departments by their index: written as IN (SELECT ...) the planner hashed the groups
+# and scanned every department of the province, a tenth of the statement's time)
 
 
 @dataclass
