@@ -59,13 +59,11 @@ def _params(today: dt.date, calendar) -> dict:
 
 
 def baseline(today: dt.date, calendar) -> list[tuple]:
-    """The statement, without JIT compilation: at province scale its cost estimate passes
-    jit_above_cost and compiling would take longer than running it (the system's queries stay
-    below the threshold, so this only makes the baseline faster)."""
-    from django.db import connection, transaction
+    """The statement, on the system's own connection: both sides run without JIT compilation
+    (gaoxin.settings turns it off; at province scale compiling took longer than running)."""
+    from django.db import connection
 
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
+    with connection.cursor() as cursor:
         cursor.execute(BASELINE_SQL, _params(today, calendar))
         return cursor.fetchall()
 
