@@ -7,9 +7,10 @@ after this month, status one of the statuses, progress 0-100, "done" only at 100
 report for the period), append its ledger event to the hash chain (head locked, SHA-256 of the
 canonical payload, head moved, the transaction marked audited) and write the office's in-app
 notification (the office of the task's own government; an email delivery for each office user
-with an address), and answer 201 with
-the report. No DRF, no ORM: hand SQL, four round trips (look-up, insert + head lock, event +
-head + notifications, commit).
+with an address), and answer 201 with the report; the caller's row-level security settings are
+set (in the look-up) and put back after the answer (by the middleware), as for the system. No
+DRF, no ORM: hand SQL, five round trips (look-up + settings, insert + head lock, event + head +
+notifications, commit, settings put back).
 """
 
 import datetime as dt
@@ -22,6 +23,8 @@ from django.db import connection, transaction
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+
+from tasks_app.common import rls
 
 STATUSES = {"not_started", "on_schedule", "behind", "done", "ongoing"}
 STATUS_LABELS = {
@@ -37,9 +40,13 @@ HTML = re.compile(r"<\s*[a-zA-Z!/?]")
 NARRATIVE_MAX = 5000
 EXPLANATION_MAX = 2000
 
+# The look-up also sets the caller's row-level security settings (its own government, read
+# and write), as the system's token authentication does: the job includes them.
 WHO = """
 SELECT u.id, u.username, u.role, u.department_id, coalesce(d.name, ''),
-       t.code, t.title, t.lead_department_id, t.light, t.government_id
+       t.code, t.title, t.lead_department_id, t.light, t.government_id,
+       set_config('gaoxin.read_governments', coalesce(u.government_id::text, ''), false),
+       set_config('gaoxin.write_government', coalesce(u.government_id::text, ''), false)
   FROM authtoken_token k JOIN tasks_app_user u ON u.id = k.user_id AND u.is_active
   LEFT JOIN tasks_app_department d ON d.id = u.department_id
   LEFT JOIN tasks_app_task t ON t.id = %s
@@ -155,7 +162,9 @@ def submit(request, pk: int):
         who = cursor.fetchone()
     if who is None:
         return _error(401, "authentication_failed", "认证令牌无效。")
-    user_id, username, role, department_id, department, code, title, lead, light, government = who
+    (user_id, username, role, department_id, department, code, title, lead, light, government,
+     read, write) = who  # fmt: skip
+    rls.record(connection, read, write)  # the middleware puts "nothing" back after the answer
     if role not in DEPARTMENT_ROLES or department_id is None or lead != department_id:
         return _error(404, "not_found", "未找到。")
     checked = _validated(request.body)

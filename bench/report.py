@@ -4,6 +4,10 @@
     python -m bench.report --merge bench/results_scale2.json
         # first add the rows of another run at scales results.json lacks (a scaling run made
         # alongside, or an earlier full run's scaling rows), then rewrite RESULTS.md
+    python -m bench.report --rerun bench/results_rerun.json
+        # a benchmark run again (--only, --output): its rows replace the rows of the same
+        # benchmark and scale, marked as measured by that run; the rows replaced are kept
+        # under "replaced", figures and all
 
 What was changed because of earlier figures (prose without figures of this run) is kept by hand
 in bench/HISTORY.md; this file only links to it.
@@ -187,6 +191,31 @@ def merge(report: dict, other: dict) -> dict:
     return report
 
 
+def rerun(report: dict, other: dict) -> dict:
+    """report with other's rows (a benchmark run again) in place of the rows of the same name
+    (up to " vs ") and scale, each marked with that run's date; the rows replaced are kept
+    under "replaced"."""
+
+    def key(row) -> tuple:
+        return (row["name"].split(" vs ")[0], row.get("scale"))
+
+    new = {key(row): row for row in other["rows"]}
+    rows = []
+    for row in report["rows"]:
+        if key(row) in new:
+            report.setdefault("replaced", []).append(row)
+            row = dict(new.pop(key(row)))
+            row["notes"] = (
+                f"measured by a run of this benchmark again ({other['date']}); "
+                + row.get("notes", "")
+            )
+        rows.append(row)
+    if new:
+        raise SystemExit(f"no row to replace for {sorted(new)}")
+    report["rows"] = rows
+    return report
+
+
 def main() -> int:
     arguments = sys.argv[1:]
     source = HERE / "results.json"
@@ -196,6 +225,11 @@ def main() -> int:
             report = merge(report, json.loads(Path(path).read_text(encoding="utf-8")))
         source.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
         print(f"merged {', '.join(arguments[1:])} into {source}")
+    if arguments[:1] == ["--rerun"]:
+        for path in arguments[1:]:
+            report = rerun(report, json.loads(Path(path).read_text(encoding="utf-8")))
+        source.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+        print(f"replaced rows from {', '.join(arguments[1:])} in {source}")
     (HERE / "RESULTS.md").write_text(render(report), encoding="utf-8")
     print(f"wrote {HERE / 'RESULTS.md'}")
     return 0

@@ -167,7 +167,10 @@ def main() -> int:
         "data_by_scale": {str(scale): counts},
         "rows": [],
     }
-    keep = not args.smoke and (args.scaling or not args.only)
+    # One benchmark's run (--only) writes results only where --output names a file (to be
+    # put in place of its rows by bench.report --rerun), never over results.json.
+    default_output = str(ROOT / "bench" / "results.json")
+    keep = not args.smoke and (args.scaling or not args.only or args.output != default_output)
 
     def save() -> None:
         """results.json after every benchmark: a run cut short keeps what it measured."""
@@ -205,7 +208,7 @@ def main() -> int:
     from bench import report as results_report
 
     rendered = results_report.render(report)  # the smoke run proves the report renders too
-    if keep and not args.scaling:
+    if keep and not args.scaling and not args.only:
         (ROOT / "bench" / "RESULTS.md").write_text(rendered, encoding="utf-8")
         print(f"wrote {args.output} and bench/RESULTS.md")
     return 0

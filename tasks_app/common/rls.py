@@ -258,12 +258,13 @@ def apply(read: str, write: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config(%s, %s, false), set_config(%s, %s, false)",
                        [READ, read, WRITE, write])  # fmt: skip
-    _record(connection, read, write)
+    record(connection, read, write)
 
 
-def _record(connection, read: str, write: str) -> None:
-    """What the session now holds; held for certain only when set outside a transaction (one
-    rolled back would put back what was before, and nothing here would know)."""
+def record(connection, read: str, write: str) -> None:
+    """What the session now holds, after a statement set both settings (set_config(..., false));
+    held for certain only when set outside a transaction (one rolled back would put back what
+    was before, and nothing here would know)."""
     connection.gaoxin_rls = (read, write)
     connection.gaoxin_rls_held = None if connection.in_atomic_block else (read, write)
 
@@ -281,7 +282,7 @@ def on_connection_created(sender, connection, **kwargs) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config(%s, %s, false), set_config(%s, %s, false)",
                            [READ, read, WRITE, write])  # fmt: skip
-    _record(connection, read, write)  # a new session holds nothing: unset reads as ''
+    record(connection, read, write)  # a new session holds nothing: unset reads as ''
 
 
 @contextlib.contextmanager
@@ -377,7 +378,41 @@ def _enter_roll_up(user) -> None:
         )
         read, _write, ids = cursor.fetchone()
     permissions.remember_readable(user, list(ids or []))
-    _record(connection, read, own)
+    record(connection, read, own)
+
+
+def settings_of_joined_user(table: str = "tasks_app_user") -> str:
+    """SQL for a select list: sets the row-level security settings of the user row joined as
+    `table` (as enter_user would: its government and, for the roll-up roles, every one below
+    it; write: its own) and answers them as 'read|write'; NULL, setting nothing, for an inactive
+    user or one without a government. A look-up of the request's user (the API token's) sets
+    them in its own round trip; use entered() on what it answers."""
+    from tasks_app.common import permissions
+
+    roles = ", ".join(f"'{role}'" for role in permissions.ROLL_UP_ROLES)
+    user = f'"{table}"'
+    return f"""CASE WHEN {user}."is_active" AND {user}."government_id" IS NOT NULL THEN (
+      SELECT set_config('{READ}', string_agg(b.id::text, ',' ORDER BY b.id), false) || '|' ||
+             set_config('{WRITE}', {user}."government_id"::text, false)
+        FROM (WITH RECURSIVE below(id) AS (
+                SELECT {user}."government_id"
+                UNION
+                SELECT g.id FROM tasks_app_government g JOIN below ON g.parent_id = below.id
+                 WHERE {user}."role" IN ({roles}))
+              SELECT id FROM below) b) END"""
+
+
+def entered(user, settings: str | None) -> None:
+    """The request's user is known and a look-up set its settings (settings_of_joined_user's
+    answer); without them (none were set), enter_user(user)."""
+    if settings is None or connection.vendor != "postgresql":
+        enter_user(user)
+        return
+    from tasks_app.common import permissions
+
+    read, _sep, write = settings.partition("|")
+    permissions.remember_readable(user, [int(i) for i in read.split(",")])
+    record(connection, read, write)
 
 
 def on_login(sender, request, user, **kwargs) -> None:

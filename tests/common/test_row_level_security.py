@@ -337,3 +337,34 @@ def test_settings_set_in_a_rolled_back_transaction_are_sent_again(monkeypatch):
         assert settings_sent(captured.captured_queries) == 0
     finally:
         rls.restore(*rls.process_default())
+
+
+def test_a_city_office_s_token_look_up_sets_its_governments_in_the_same_statement(
+    two_governments, app_role
+):
+    city = Government.objects.create(name="珠海市", code="zhuhai-city", level="city")
+    zhuhai, longgang = two_governments["zhuhai"], two_governments["longgang"]
+    Government.objects.filter(pk__in=[zhuhai.pk, longgang.pk]).update(parent=city)
+    office = person("office-city", Role.SUPERVISOR, city)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=office).key}")
+    with as_app(app_role), CaptureQueriesContext(connection) as captured:
+        seen = unscoped(client, "/api/unscoped/")
+    assert seen["plans"] == seen["tasks"] == sorted([zhuhai.pk, longgang.pk])
+    setting = [q["sql"] for q in captured.captured_queries if "set_config('gaoxin.read" in q["sql"]]
+    token_look_up = [sql for sql in setting if "authtoken_token" in sql]
+    assert len(token_look_up) == 1
+    assert not any("WITH RECURSIVE" in q["sql"] and "authtoken_token" not in q["sql"]
+                   for q in captured.captured_queries)  # fmt: skip
+
+
+def test_an_inactive_users_token_sets_nothing_and_is_refused(two_governments, app_role):
+    clerk = person("office-gone", Role.SUPERVISOR, two_governments["zhuhai"])
+    token = Token.objects.create(user=clerk)
+    User.objects.filter(pk=clerk.pk).update(is_active=False)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    with as_app(app_role), rls.tenant_context([], None):
+        assert client.get("/api/unscoped/").status_code == 401
+        assert rls.current() == ("", "")
+        assert Task.objects.count() == 0
