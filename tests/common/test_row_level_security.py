@@ -156,13 +156,19 @@ def test_the_same_raw_query_in_the_other_government_s_context_reads_the_other_s_
     assert everyone == {zhuhai.pk, longgang.pk}
 
 
+def city_above(world) -> tuple[Government, User]:
+    """珠海市 above both districts, and its office."""
+    city = Government.objects.create(name="珠海市", code="zhuhai-city", level="city")
+    districts = [world["zhuhai"].pk, world["longgang"].pk]
+    Government.objects.filter(pk__in=districts).update(parent=city)
+    return city, person("office-city", Role.SUPERVISOR, city)
+
+
 def test_a_city_office_s_governments_are_looked_up_and_set_in_one_statement(
     two_governments, app_role
 ):
-    city = Government.objects.create(name="珠海市", code="zhuhai-city", level="city")
+    city, office = city_above(two_governments)
     zhuhai, longgang = two_governments["zhuhai"], two_governments["longgang"]
-    Government.objects.filter(pk__in=[zhuhai.pk, longgang.pk]).update(parent=city)
-    office = person("office-city", Role.SUPERVISOR, city)
     expected = sorted([city.pk, zhuhai.pk, longgang.pk])
     try:
         with CaptureQueriesContext(connection) as captured:
@@ -342,10 +348,8 @@ def test_settings_set_in_a_rolled_back_transaction_are_sent_again(monkeypatch):
 def test_a_city_office_s_token_look_up_sets_its_governments_in_the_same_statement(
     two_governments, app_role
 ):
-    city = Government.objects.create(name="珠海市", code="zhuhai-city", level="city")
+    city, office = city_above(two_governments)
     zhuhai, longgang = two_governments["zhuhai"], two_governments["longgang"]
-    Government.objects.filter(pk__in=[zhuhai.pk, longgang.pk]).update(parent=city)
-    office = person("office-city", Role.SUPERVISOR, city)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=office).key}")
     with as_app(app_role), CaptureQueriesContext(connection) as captured:
