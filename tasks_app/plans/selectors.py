@@ -149,9 +149,11 @@ def task_get(*, user: User, pk: int) -> Task:
 
 
 _TASK_FOR_WRITE = PreparedGet(
-    lambda: Task.objects.select_related("lead_department").annotate(
-        plan_signoff=F("plan__department_signoff")
-    ),
+    lambda: (
+        Task.objects.select_related("lead_department")
+        .annotate(plan_signoff=F("plan__department_signoff"))
+        .order_by()
+    ),  # one row: the register's ordering (plan year, title, position) sorts nothing
     "pk",
     -7_000_001,
 )
@@ -168,4 +170,18 @@ def task_for_write(*, user: User, pk: int) -> Task:
     task = _TASK_FOR_WRITE.get(pk)
     if task is None or not permissions.sees_task(user, task):
         raise Http404("No Task matches the given query.")
+    _share_lead_department(user, task)
     return task
+
+
+def _share_lead_department(user: User, task: Task) -> None:
+    """The caller's department, when it leads the task, is the row just read with the task: the
+    user takes it, so that the write's ledger event (its actor_department) reads no department
+    again (one round trip of a report's submission)."""
+    department_field = User._meta.get_field("department")
+    if (
+        user.department_id is not None
+        and user.department_id == task.lead_department_id
+        and not department_field.is_cached(user)
+    ):
+        department_field.set_cached_value(user, task.lead_department)

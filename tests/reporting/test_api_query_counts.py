@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from tasks_app.models import Role, StatusUpdate, Task
+from tasks_app.models import AuditEvent, Role, StatusUpdate, Task
 from tasks_app.plans import services as plans_services
 from tasks_app.reporting import services as reporting_services
 
@@ -209,6 +209,31 @@ def test_a_clerk_submitting_a_report_pays_nothing_for_the_tasks_history(
     body = second.json()
     assert body["reviews"] == [] and body["evidence"] == []
     assert body["author"]["username"] == "clerk" and body["period"] == f"{months[0]:%Y-%m}"
+
+
+def test_a_clerks_report_reads_the_clerks_department_once_with_the_task(
+    plan, economic_bureau, clerk, supervisor, leader
+):
+    [task] = assign(
+        plan.tasks.filter(code="3.3.09"),
+        lead=economic_bureau,
+        co=[],
+        leader=leader,
+        office=supervisor,
+    )
+    client = APIClient()
+    issued = client.post(
+        "/api/v1/auth/token/", {"username": "clerk", "password": "pw-clerk-123456"}, format="json"
+    )
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issued.json()['token']}")
+
+    response, sql = submit(client, task, periods(1)[0])
+
+    assert response.status_code == 201, response.content.decode()
+    department_alone = [q for q in sql if q.startswith('SELECT "tasks_app_department"')]
+    assert department_alone == [], "\n".join(department_alone)
+    event = AuditEvent.objects.get(action="status_update.submit", object_id=response.json()["id"])
+    assert event.actor_department == economic_bureau.name
 
 
 def test_a_submitted_reports_answer_carries_its_indicator_values(
