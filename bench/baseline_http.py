@@ -11,6 +11,10 @@ with an address), and answer 201 with the report; the caller's row-level securit
 set (in the look-up) and put back after the answer (by the middleware), as for the system. No
 DRF, no ORM: hand SQL, five round trips (look-up + settings, insert + head lock, event + head +
 notifications, commit, settings put back).
+
+The answer is the system's: the same JSON (every field of StatusUpdateSerializer, times in the
+site's zone) and the same ETag; the rows are the system's too (the public narrative, the
+notification's ref). bench.http_submit checks both before it times anything.
 """
 
 import datetime as dt
@@ -27,9 +31,9 @@ from django.views.decorators.csrf import csrf_exempt
 from tasks_app.common import rls
 
 STATUSES = {"not_started", "on_schedule", "behind", "done", "ongoing"}
-STATUS_LABELS = {
+STATUS_LABELS = {  # TaskStatus's labels
     "not_started": "未启动",
-    "on_schedule": "按序时推进",
+    "on_schedule": "序时推进",
     "behind": "滞后",
     "done": "已完成",
     "ongoing": "持续推进",
@@ -38,12 +42,13 @@ DEPARTMENT_ROLES = ("staff", "head")
 PERIOD = re.compile(r"\d{4}-\d{2}")
 HTML = re.compile(r"<\s*[a-zA-Z!/?]")
 NARRATIVE_MAX = 5000
+PUBLIC_NARRATIVE_MAX = 2000
 EXPLANATION_MAX = 2000
 
 # The look-up also sets the caller's row-level security settings (its own government, read
 # and write), as the system's token authentication does: the job includes them.
 WHO = """
-SELECT u.id, u.username, u.role, u.department_id, coalesce(d.name, ''),
+SELECT u.id, u.username, u.display_name, u.role, u.department_id, coalesce(d.name, ''),
        t.code, t.title, t.lead_department_id, t.light, t.government_id,
        set_config('gaoxin.read_governments', coalesce(u.government_id::text, ''), false),
        set_config('gaoxin.write_government', coalesce(u.government_id::text, ''), false)
@@ -56,9 +61,10 @@ SELECT u.id, u.username, u.role, u.department_id, coalesce(d.name, ''),
 INSERT_AND_LOCK = """
 WITH report AS (
     INSERT INTO tasks_app_statusupdate (task_id, period, status, progress, narrative,
-                                        explanation, author_id, review_state, revision,
-                                        version, created_at, submitted_at)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, 'submitted', 1, 1, %s, %s)
+                                        public_narrative, explanation, author_id,
+                                        review_state, revision, version, created_at,
+                                        submitted_at)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'submitted', 1, 1, %s, %s)
     ON CONFLICT DO NOTHING RETURNING id
 ), head AS (
     UPDATE tasks_app_auditchainhead SET seq = seq
@@ -84,8 +90,9 @@ WITH event AS (
     SELECT id, email FROM tasks_app_user
      WHERE is_active AND role = 'supervisor' AND government_id = %(government)s
 ), note AS (
-    INSERT INTO tasks_app_notification (recipient_id, kind, title, body, task_id, created_at)
-    SELECT id, 'review', %(title)s, %(body)s, %(task)s, %(at)s FROM office
+    INSERT INTO tasks_app_notification (recipient_id, kind, title, body, task_id, ref,
+                                        created_at)
+    SELECT id, 'review', %(title)s, %(body)s, %(task)s, %(ref)s, %(at)s FROM office
 ), mail AS (
     INSERT INTO tasks_app_delivery (key, channel, recipient_id, task_id, subject, body, status,
                                     attempts, next_attempt_at, enqueued_at, created_at,
@@ -139,7 +146,14 @@ def _validated(raw: bytes):
         return _error(400, "invalid", "情况说明过长。", "explanation")
     if HTML.search(explanation):
         return _error(400, "html_not_allowed", "内容不能包含 HTML 标签或脚本。", "explanation")
-    return period, status, progress, narrative.strip(), explanation.strip()
+    public = body.get("public_narrative", "")
+    if not isinstance(public, str) or len(public) > PUBLIC_NARRATIVE_MAX:
+        return _error(400, "invalid", "公开进展过长。", "public_narrative")
+    if HTML.search(public):
+        return _error(400, "html_not_allowed", "内容不能包含 HTML 标签或脚本。", "public_narrative")
+    if body.get("indicator_values"):  # the benchmark's reports carry none
+        return _error(400, "invalid", "此基线不接受指标值。", "indicator_values")
+    return period, status, progress, narrative.strip(), public.strip(), explanation.strip()
 
 
 def _hash(payload: dict) -> str:
@@ -162,15 +176,15 @@ def submit(request, pk: int):
         who = cursor.fetchone()
     if who is None:
         return _error(401, "authentication_failed", "认证令牌无效。")
-    (user_id, username, role, department_id, department, code, title, lead, light, government,
-     read, write) = who  # fmt: skip
+    (user_id, username, display_name, role, department_id, department, code, title, lead, light,
+     government, read, write) = who  # fmt: skip
     rls.record(connection, read, write)  # the middleware puts "nothing" back after the answer
     if role not in DEPARTMENT_ROLES or department_id is None or lead != department_id:
         return _error(404, "not_found", "未找到。")
     checked = _validated(request.body)
     if isinstance(checked, JsonResponse):
         return checked
-    period, status, progress, narrative, explanation = checked
+    period, status, progress, narrative, public, explanation = checked
     if light == "red" and not explanation:
         return _error(
             400,
@@ -182,7 +196,19 @@ def submit(request, pk: int):
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             INSERT_AND_LOCK,
-            [pk, period, status, progress, narrative, explanation, user_id, now, now, government],
+            [
+                pk,
+                period,
+                status,
+                progress,
+                narrative,
+                public,
+                explanation,
+                user_id,
+                now,
+                now,
+                government,
+            ],  # fmt: skip
         )
         row = cursor.fetchone()
         if row is None:
@@ -194,6 +220,7 @@ def submit(request, pk: int):
             "status": status,
             "progress": progress,
             "narrative": narrative,
+            "public_narrative": public,
             "explanation": explanation,
             "author": user_id,
             "review_state": "submitted",
@@ -239,23 +266,34 @@ def submit(request, pk: int):
                 "title": label[:200],
                 "body": f"{code} {title}\n{STATUS_LABELS[status]} · {progress}%",
                 "task": pk,
+                "ref": f"update:{update_id}",
                 "key": f"update:{update_id}:1",
             },
         )
+    at = timezone.localtime(now).isoformat()
     return JsonResponse(
-        {
+        {  # StatusUpdateSerializer's fields, in its order
             "id": update_id,
             "task": pk,
             "period": f"{period:%Y-%m}",
             "status": status,
+            "status_label": STATUS_LABELS[status],
             "progress": progress,
             "narrative": narrative,
-            "author": user_id,
+            "public_narrative": public,
+            "explanation": explanation,
+            "indicator_values": [],
+            "author": {"id": user_id, "username": username, "name": display_name or username},
             "review_state": "submitted",
             "revision": 1,
             "version": 1,
-            "created_at": now.isoformat(),
+            "created_at": at,
+            "submitted_at": at,
+            "signoffs": [],
+            "reviews": [],
+            "evidence": [],
         },
         status=201,
-        json_dumps_params={"ensure_ascii": False},
+        headers={"ETag": f'"statusupdate-{update_id}-v1"'},
+        json_dumps_params={"ensure_ascii": False, "separators": (",", ":")},
     )

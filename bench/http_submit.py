@@ -19,6 +19,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from bench.harness import ROOT, Row, free_port, server_env, throughput_row, wait_for
@@ -44,6 +46,9 @@ def _targets(tasks, tokens, prefix: str, year: int, path: Path, lines: int) -> N
                 written += 1
                 if written == lines:
                     return
+
+
+_SIDES = {"system": "/api/v1/tasks/", "baseline": "/bench/tasks/"}
 
 
 def _tokens_and_tasks(count: int):
@@ -94,6 +99,96 @@ def _wrk(port: int, targets: Path, seconds: int, connections: int = 16) -> dict:
     }
 
 
+def _post(port: int, path: str, token: str, body: dict) -> tuple[int, dict, dict]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=json.dumps(body, ensure_ascii=False).encode(),
+        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, dict(answer.headers), json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        raise RuntimeError(f"{path} answered {error.code}: {error.read()[:500]!r}") from None
+
+
+# What differs between two reports of the same task by design: their ids, periods and times.
+_OWN = {"id", "period", "created_at", "submitted_at"}
+
+
+def same_job(port: int, task_id: int, token: str, year: int) -> str:
+    """One report through each side, for the same task: the same answer (but its own id, period
+    and times), the same ETag form, the same notification and delivery rows, and ledger events
+    alike but for the report's own values. Raises when the two sides differ; says what it saw."""
+    from tasks_app.models import AuditEvent, Delivery, Notification
+
+    body = {"status": "on_schedule", "progress": 50, "narrative": "按计划推进。",
+            "public_narrative": "公开:按计划推进。", "explanation": "无滞后。"}  # fmt: skip
+    seen = {}
+    for month, (side, prefix) in enumerate(_SIDES.items(), start=1):
+        status, headers, answer = _post(
+            port, f"{prefix}{task_id}/updates/", token, {**body, "period": f"{year}-{month:02d}"}
+        )
+        ref = f"update:{answer['id']}"
+        event = AuditEvent.objects.get(
+            action="status_update.submit", object_type="statusupdate", object_id=str(answer["id"])
+        )
+        seen[side] = {
+            "status": status,
+            "answer": {k: v for k, v in answer.items() if k not in _OWN},
+            "fields": list(answer),
+            "etag": headers.get("ETag", "").replace(str(answer["id"]), "<id>"),
+            "notifications": sorted(
+                (
+                    n.recipient_id,
+                    n.kind,
+                    n.title.replace(f"{year}-{month:02d}", "<period>"),
+                    n.body,
+                    n.task_id,
+                )
+                for n in Notification.objects.filter(ref=ref)
+            ),  # fmt: skip
+            "deliveries": sorted(
+                (
+                    d.channel,
+                    d.recipient_id,
+                    d.subject.replace(f"{year}-{month:02d}", "<period>"),
+                    d.body,
+                    d.status,
+                )
+                for d in Delivery.objects.filter(key__startswith=f"{ref}:1:")
+            ),  # fmt: skip
+            "event": {
+                "action": event.action,
+                "actor": (
+                    event.actor_id,
+                    event.actor_username,
+                    event.actor_role,
+                    event.actor_department,
+                ),  # fmt: skip
+                "object_repr": event.object_repr.replace(f"{year}-{month:02d}", "<period>"),
+                "after": {k: v for k, v in event.after.items() if k != "period"},
+                "before": event.before,
+                "hash_version": event.hash_version,
+            },
+        }
+    system, baseline = seen["system"], seen["baseline"]
+    differing = [key for key in system if system[key] != baseline[key]]
+    if differing:
+        raise RuntimeError(
+            "the baseline does not do the system's job: "
+            + "; ".join(f"{k}: {system[k]!r} vs {baseline[k]!r}" for k in differing)
+        )
+    if system["status"] != 201 or not system["notifications"]:
+        raise RuntimeError(f"the same-job probe made no report or notification: {system}")
+    return (
+        f"same job checked: the same answer ({len(system['fields'])} fields), ETag, "
+        f"{len(system['notifications'])} notification(s), {len(system['deliveries'])} "
+        "delivery(ies) and ledger event"
+    )
+
+
 def chain_heads(task_ids: list[int]) -> dict[int, int]:
     """The first seq each chain of these tasks' governments will take; their heads made now (the
     baseline's hand SQL locks a head, it does not make one)."""
@@ -115,7 +210,7 @@ def run(database_url: str, *, smoke: bool, runs: int = 5) -> list[Row]:
     tokens, tasks = _tokens_and_tasks(500 if smoke else 5000)
     lines = len(tasks) * 12
     workdir = Path(tempfile.mkdtemp(prefix="gaoxin-bench-"))
-    sides = {"system": "/api/v1/tasks/", "baseline": "/bench/tasks/"}
+    sides = _SIDES
     from django.db.models import Min
 
     from tasks_app.models import StatusUpdate
@@ -124,6 +219,7 @@ def run(database_url: str, *, smoke: bool, runs: int = 5) -> list[Row]:
     # (an earlier invocation's too): no (task, period) twice.
     earliest = StatusUpdate.objects.aggregate(first=Min("period"))["first"]
     year = min(earliest.year if earliest else 2000, 2020) - 2 * (runs + 1) - 1
+    probe_year = year - 1  # the same-job check's two reports
     plan = []
     for number in range(runs + 1):  # round 0 warms both up
         for side, prefix in sides.items():
@@ -152,6 +248,8 @@ def run(database_url: str, *, smoke: bool, runs: int = 5) -> list[Row]:
     results = {"system": [], "baseline": []}
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz/")
+        probe_task, probe_department = tasks[0]
+        checked = same_job(port, probe_task, tokens[probe_department], probe_year)
         for number, side, path in plan:
             figures = _wrk(port, path, seconds)
             if figures["non2xx"]:
@@ -164,10 +262,12 @@ def run(database_url: str, *, smoke: bool, runs: int = 5) -> list[Row]:
         server.terminate()
         server.wait(timeout=30)
         shutil.rmtree(workdir, ignore_errors=True)
+    verified = 0
     for government_id, first_seq in firsts.items():
         verification = ledger.verify(government_id=government_id, from_seq=first_seq)
         if not verification.ok:
             raise RuntimeError(f"a chain broke under the HTTP benchmark: {verification.broken}")
+        verified += verification.checked
     pairs = [
         {"system": s["rps"], "baseline": b["rps"]}
         for s, b in zip(results["system"], results["baseline"], strict=True)
@@ -184,8 +284,8 @@ def run(database_url: str, *, smoke: bool, runs: int = 5) -> list[Row]:
             f"{len(pairs)} runs of {seconds}s each side, in turns; median runs: system p50 "
             f"{system['p50_ms']:.1f} ms p99 {system['p99_ms']:.1f} ms; baseline (plain Django "
             f"view, hand SQL, same job) p50 {baseline['p50_ms']:.1f} ms p99 "
-            f"{baseline['p99_ms']:.1f} ms; every answer 201; chain verified over "
-            f"{verification.checked} events after",
+            f"{baseline['p99_ms']:.1f} ms; every answer 201; {checked}; chains verified "
+            f"over the {verified} events the runs appended",
             runs=pairs,
         )
     ]
