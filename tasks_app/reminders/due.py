@@ -20,6 +20,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest, TruncDate
 
+from tasks_app.common.collector import collector_paused
 from tasks_app.models import (
     Milestone,
     Plan,
@@ -175,6 +176,7 @@ def _chased_tasks() -> QuerySet[Task]:
     return open_tasks().filter(Q(received_at__isnull=True) | ~Q(status=TaskStatus.DONE))
 
 
+@collector_paused  # thousands of tuples: no whole-heap collection in the middle of them
 def due_items(*, today: dt.date, calendar: WorkingCalendar) -> list[DueItem]:
     """Everything that falls due around today; four queries, whatever the number of tasks.
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from tasks_app.common import clock
+from tasks_app.common.collector import collector_paused
 from tasks_app.reminders.delivery import deliveries_due, delivery_send
 from tasks_app.reminders.digests import digests_assemble
 from tasks_app.reminders.ladder import reminders_decide
@@ -26,6 +27,7 @@ class SweepResult:
     delivery_ids: list[int] = field(default_factory=list)
 
 
+@collector_paused  # a bounded job making many short-lived objects (tasks_app.common.collector)
 def reminders_sweep(*, now: dt.datetime) -> SweepResult:
     """Decide, assemble and list due deliveries, inside the sending window only."""
     calendar = calendar_around(local_now(now).date())

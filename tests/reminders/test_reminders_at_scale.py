@@ -6,6 +6,7 @@ the result to the rule as written per task, and check that the lookup keeps ever
 """
 
 import datetime as dt
+import gc
 import random
 
 import pytest
@@ -178,3 +179,45 @@ def test_a_later_sweep_the_same_day_sends_only_new_reminders_to_the_database(liv
     assert len(_inserts(captured)) == 1
     assert Reminder.objects.count() == len(decided) + 3
     assert Reminder.objects.filter(task__code="L-0012", item="deadline").count() == 1
+
+
+@pytest.fixture
+def collections_seen():
+    """The cycle collections run while the test runs, with the collector at its most eager (a
+    young collection every allocation)."""
+    seen = []
+    threshold = gc.get_threshold()
+
+    def record(phase, info):
+        if phase == "start":
+            seen.append(info["generation"])
+
+    gc.callbacks.append(record)
+    gc.set_threshold(1)
+    try:
+        yield seen
+    finally:
+        gc.set_threshold(*threshold)
+        gc.callbacks.remove(record)
+
+
+def test_the_sweeps_bulk_work_runs_without_a_cycle_collection_and_puts_the_collector_back(
+    livelihood, cast, collections_seen
+):
+    rng = random.Random(11)
+    _some_reports(_varied_tasks(livelihood, cast, 40, rng), cast, rng)
+    today = D("2020-07-15")
+    calendar = window.calendar_around(today)
+    Task.objects.first()  # the connection and the models are warm: only the work is watched
+    collections_seen.clear()
+
+    items = reminders_due.due_items(today=today, calendar=calendar)
+
+    assert items and collections_seen == []
+    assert gc.isenabled()
+    gc.disable()  # a process that runs with the collector off keeps it off
+    try:
+        reminders_due.due_items(today=today, calendar=calendar)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
