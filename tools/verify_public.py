@@ -6,7 +6,9 @@ library only).
         [--ledger LEDGER.csv --manifest MANIFEST.json] [--checkpoints checkpoints.json]
 
 SNAPSHOT.json is the file the snapshot page offers ("下载规范JSON"); SHA256 and N are the hash
-and ledger seq the page (or /public/snapshots.json) showed when it was published.
+and ledger seq the page (or /public/snapshots.json) showed when it was published. Each
+government keeps its own ledger chain: N is a seq of the chain of the plan's government
+(`government_id` in /public/snapshots.json), and the ledger export must be that government's.
 
 Checks: the file's SHA-256 is SHA256; the file is canonical JSON (keys sorted, compact, UTF-8)
 in the snapshot format. Given an auditor's ledger CSV export and its manifest (审计 → 导出), the
@@ -14,7 +16,8 @@ export itself is checked as tools/verify_export.py does (every row's hash, the c
 ledger must hold the publication event: action public_snapshot.publish on the snapshot's plan,
 recording this SHA-256 (at seq N when --seq is given). Given the public checkpoint feed
 (/public/checkpoints.json, saved at any time since), every checkpoint the export covers must
-still carry the hash it had: a ledger rewritten after the checkpoint was saved fails here.
+still carry the hash it had: a ledger rewritten after the checkpoint was saved fails here
+(the feed's checkpoints of other governments are not the export's chain and are skipped).
 Exit status 0 when everything holds, 1 at the first failure (printed), 2 on bad arguments.
 """
 
@@ -75,8 +78,10 @@ def check_published(rows, snapshot: dict, digest: str, seq: int | None) -> int:
     raise Failure(f"the ledger export has no publication of SHA-256 {digest}{where}")
 
 
-def check_checkpoints(rows, feed) -> tuple[int, int]:
-    """(checkpoints checked, checkpoints beyond the export)."""
+def check_checkpoints(rows, feed, government_id: int | None = None) -> tuple[int, int]:
+    """(checkpoints checked, checkpoints beyond the export). Each government has its own chain:
+    the feed's checkpoints of other governments than the export's (its manifest's) are not
+    this chain's, and are left alone."""
     points = feed.get("checkpoints") if isinstance(feed, dict) else feed
     if not isinstance(points, list):
         raise Failure("the checkpoint file holds no list of checkpoints")
@@ -84,9 +89,14 @@ def check_checkpoints(rows, feed) -> tuple[int, int]:
     checked = beyond = 0
     last = max(hashes, default=0)
     for point in points:
+        if not isinstance(point, dict):
+            raise Failure(f"malformed checkpoint: {point!r}")
         seq, kept = point.get("seq"), str(point.get("hash", ""))
         if not isinstance(seq, int) or not HEX64.match(kept):
             raise Failure(f"malformed checkpoint: {point!r}")
+        of = point.get("government_id")
+        if government_id is not None and of is not None and of != government_id:
+            continue
         if seq in hashes:
             if hashes[seq] != kept:
                 raise Failure(
@@ -133,7 +143,8 @@ def main(argv: list[str]) -> int:
             message += f"; published at ledger seq {seq}, chain intact"
             if args.checkpoints:
                 with open(args.checkpoints, encoding="utf-8") as handle:
-                    checked, beyond = check_checkpoints(rows, json.load(handle))
+                    government = (manifest.get("government") or {}).get("id")
+                    checked, beyond = check_checkpoints(rows, json.load(handle), government)
                 message += f"; {checked} checkpoints hold"
                 if beyond:
                     message += f" ({beyond} later than the export, not checked)"

@@ -126,7 +126,7 @@ def public_snapshots() -> QuerySet[PublicSnapshot]:
         PublicSnapshot.objects.filter(plan__status=PlanStatus.PUBLISHED)
         .select_related("plan")
         .defer("content")
-        .order_by("-ledger_seq")
+        .order_by("-published_at", "-id")
     )
 
 
@@ -140,9 +140,12 @@ def public_plan(plan_id: int) -> Plan:
     return plan
 
 
-def public_snapshot(seq: int) -> PublicSnapshot:
+def public_snapshot(plan_id: int, seq: int) -> PublicSnapshot:
+    """A published plan's snapshot recorded at seq of its government's chain; else 404."""
     found = (
-        PublicSnapshot.objects.filter(ledger_seq=seq, plan__status=PlanStatus.PUBLISHED)
+        PublicSnapshot.objects.filter(
+            plan_id=plan_id, ledger_seq=seq, plan__status=PlanStatus.PUBLISHED
+        )
         .select_related("plan")
         .first()
     )
@@ -151,15 +154,36 @@ def public_snapshot(seq: int) -> PublicSnapshot:
     return found
 
 
+def public_snapshot_by_seq(seq: int) -> PublicSnapshot:
+    """The one published snapshot at seq, for links made before each government had its own
+    chain (/public/snapshots/<seq>/); 404 when none, or when governments share the seq."""
+    found = list(
+        PublicSnapshot.objects.filter(ledger_seq=seq, plan__status=PlanStatus.PUBLISHED)
+        .select_related("plan")
+        .defer("content")[:2]
+    )
+    if len(found) != 1:
+        raise Http404
+    return found[0]
+
+
 def parsed(snapshot: PublicSnapshot) -> dict:
     """The snapshot's content as data, for its page (the download is the stored bytes)."""
     return json.loads(snapshot.content)
 
 
-def published_hashes(seqs: list[int]) -> dict[int, str]:
-    """seq -> the SHA-256 the ledger recorded at publication (not the row's own copy): a row
-    changed behind the application's back cannot change what the pages say was published."""
-    events = AuditEvent.objects.filter(seq__in=seqs, action=PUBLISH_ACTION).values_list(
-        "seq", "after"
-    )
-    return {seq: (after or {}).get("sha256", "") for seq, after in events}
+def published_hashes(snapshots: list[PublicSnapshot]) -> dict[tuple[int, int], str]:
+    """(government id, seq) -> the SHA-256 the ledger recorded at publication (not the row's own
+    copy): a row changed behind the application's back cannot change what the pages say was
+    published. Each snapshot's event is looked up in its own plan's government's chain."""
+    keys = {(s.plan.government_id, s.ledger_seq) for s in snapshots}
+    events = AuditEvent.objects.filter(
+        government_id__in={g for g, _seq in keys},
+        seq__in={seq for _g, seq in keys},
+        action=PUBLISH_ACTION,
+    ).values_list("government_id", "seq", "after")
+    return {
+        (g, seq): (after or {}).get("sha256", "")
+        for g, seq, after in events
+        if (g, seq) in keys  # the product of the two lists holds other governments' seqs
+    }

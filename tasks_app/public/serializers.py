@@ -30,4 +30,4 @@ class PublicSnapshotSerializer(serializers.ModelSerializer):
         ]
 
     def get_public_url(self, snapshot) -> str:
-        return f"/public/snapshots/{snapshot.ledger_seq}/"
+        return f"/public/plans/{snapshot.plan_id}/snapshots/{snapshot.ledger_seq}/"

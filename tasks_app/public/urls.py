@@ -17,8 +17,19 @@ web_urlpatterns: list = [
     path("public/snapshots.json", public.snapshots_json, name="public-snapshots-json"),
     path("public/checkpoints.json", public.checkpoints_json, name="public-checkpoints"),
     path("public/plans/<int:plan_id>/", public.plan_page, name="public-plan"),
-    path("public/snapshots/<int:seq>/", public.snapshot_page, name="public-snapshot"),
-    path("public/snapshots/<int:seq>.json", public.snapshot_json, name="public-snapshot-json"),
+    path(
+        "public/plans/<int:plan_id>/snapshots/<int:seq>/",
+        public.snapshot_page,
+        name="public-snapshot",
+    ),
+    path(
+        "public/plans/<int:plan_id>/snapshots/<int:seq>.json",
+        public.snapshot_json,
+        name="public-snapshot-json",
+    ),
+    # Before each government had its own chain a snapshot was named by its seq alone.
+    path("public/snapshots/<int:seq>/", public.snapshot_page_by_seq),
+    path("public/snapshots/<int:seq>.json", public.snapshot_json_by_seq),
     path("public/manage/", public.manage, name="public-manage"),
     path("public/manage/<int:plan_id>/publish/", public.publish, name="public-publish"),
 ]

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
@@ -82,9 +83,10 @@ def _page(template: str, context: dict) -> HttpResponse:
 
 def _rows(snapshots) -> list:
     snapshots = list(snapshots)
-    hashes = selectors.published_hashes([s.ledger_seq for s in snapshots])
+    hashes = selectors.published_hashes(snapshots)
     for snapshot in snapshots:
-        snapshot.published_sha256 = hashes.get(snapshot.ledger_seq, "")
+        key = (snapshot.plan.government_id, snapshot.ledger_seq)
+        snapshot.published_sha256 = hashes.get(key, "")
     return snapshots
 
 
@@ -98,20 +100,31 @@ def _plan(request, plan_id: int):
     return _page("plan.html", {"plan": plan, "snapshots": snapshots})
 
 
-def _snapshot(request, seq: int):
-    [snapshot] = _rows([selectors.public_snapshot(seq)])
+def _snapshot(request, plan_id: int, seq: int):
+    [snapshot] = _rows([selectors.public_snapshot(plan_id, seq)])
     data = selectors.parsed(snapshot)
     return _page("snapshot.html", {"snapshot": snapshot, "data": data})
 
 
-def _snapshot_json(request, seq: int):
-    snapshot = selectors.public_snapshot(seq)
+def _snapshot_json(request, plan_id: int, seq: int):
+    snapshot = selectors.public_snapshot(plan_id, seq)
     response = HttpResponse(
         snapshot.content.encode("utf-8"), content_type="application/json; charset=utf-8"
     )
-    name = f"gaoxin-public-{snapshot.plan.year}-seq{snapshot.ledger_seq}.json"
+    name = f"gaoxin-public-{snapshot.plan.year}-plan{plan_id}-seq{snapshot.ledger_seq}.json"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _by_seq(view: str):
+    """Links made before each government had its own chain named a snapshot by seq alone:
+    they lead to it (301) while one snapshot has that seq; 404 once governments share it."""
+
+    def by_seq(request, seq: int):
+        snapshot = selectors.public_snapshot_by_seq(seq)
+        return redirect(view, plan_id=snapshot.plan_id, seq=seq, permanent=True)
+
+    return by_seq
 
 
 def _snapshots_json(request):
@@ -122,12 +135,15 @@ def _snapshots_json(request):
                 {
                     "plan_id": s.plan_id,
                     "plan": s.plan.title,
+                    "government_id": s.plan.government_id,
                     "title": s.title,
                     "as_of": s.as_of.isoformat(),
                     "sha256": s.published_sha256,
                     "ledger_seq": s.ledger_seq,
                     "ledger_hash": s.ledger_hash,
-                    "url": request.build_absolute_uri(f"/public/snapshots/{s.ledger_seq}.json"),
+                    "url": request.build_absolute_uri(
+                        reverse("public-snapshot-json", args=[s.plan_id, s.ledger_seq])
+                    ),
                 }
                 for s in rows
             ]
@@ -148,6 +164,8 @@ plan_page = _public(_plan, LIST_SECONDS)
 snapshot_page = _public(_snapshot, LIST_SECONDS)
 snapshot_json = _public(_snapshot_json, 86400)  # frozen: it never changes
 snapshots_json = _public(_snapshots_json, LIST_SECONDS)
+snapshot_page_by_seq = _public(_by_seq("public-snapshot"), 86400)
+snapshot_json_by_seq = _public(_by_seq("public-snapshot-json"), 86400)
 checkpoints_json = _public(_checkpoints_json, LIST_SECONDS)
 
 
@@ -180,4 +198,4 @@ def publish(request, plan_id: int):
         messages.error(request, error.message)
         return redirect("public-manage")
     messages.success(request, _("已发布公开进展快照。"))
-    return redirect("public-snapshot", seq=snapshot.ledger_seq)
+    return redirect("public-snapshot", plan_id=snapshot.plan_id, seq=snapshot.ledger_seq)

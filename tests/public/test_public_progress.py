@@ -76,8 +76,13 @@ def ledger_export(auditor, tmp_path) -> list[str]:
     return ["--ledger", str(tmp_path / "ledger.csv"), "--manifest", str(tmp_path / "manifest.json")]
 
 
+def address(snapshot: PublicSnapshot, ending: str = "/") -> str:
+    """A snapshot's public address: its plan, and its seq in the chain of the plan's government."""
+    return f"/public/plans/{snapshot.plan_id}/snapshots/{snapshot.ledger_seq}{ending}"
+
+
 def public_download(snapshot: PublicSnapshot) -> bytes:
-    response = Client().get(f"/public/snapshots/{snapshot.ledger_seq}.json")
+    response = Client().get(address(snapshot, ".json"))
     assert response.status_code == 200
     return response.content
 
@@ -94,7 +99,7 @@ def test_after_the_demo_anyone_reads_public_progress_with_a_hash_and_its_ledger_
     assert event.action == "public_snapshot.publish"
     assert event.after["sha256"] in HEX64.findall(text)
     assert f'<dd class="seq">{event.seq}</dd>' in text
-    detail = Client().get(f"/public/snapshots/{event.seq}/").content.decode()
+    detail = Client().get(address(snapshot)).content.decode()
     assert event.after["sha256"] in detail and event.hash in detail
     content = public_download(snapshot)
     assert hashlib.sha256(content).hexdigest() == event.after["sha256"]
@@ -138,7 +143,7 @@ def test_a_snapshot_row_altered_behind_the_apps_back_fails_the_verifier(
         [forged, forged_hash, snapshot.pk],
     )
     download = public_download(snapshot)
-    page = Client().get(f"/public/snapshots/{snapshot.ledger_seq}/").content.decode()
+    page = Client().get(address(snapshot)).content.decode()
 
     assert download == forged.encode()
     assert published_hash in page and forged_hash not in page  # the page shows the ledger's hash
@@ -197,8 +202,9 @@ def test_a_plan_withdrawn_from_publication_disappears_from_the_public_pages(snap
     PlanModel.objects.filter(pk=snapshot.plan_id).update(status="draft", published_at=None)
 
     assert Client().get(f"/public/plans/{snapshot.plan_id}/").status_code == 404
+    assert Client().get(address(snapshot)).status_code == 404
+    assert Client().get(address(snapshot, ".json")).status_code == 404
     assert Client().get(f"/public/snapshots/{snapshot.ledger_seq}/").status_code == 404
-    assert Client().get(f"/public/snapshots/{snapshot.ledger_seq}.json").status_code == 404
     assert snapshot.sha256 not in Client().get("/public/").content.decode()
 
 
@@ -233,7 +239,8 @@ def test_only_the_office_publishes_over_the_api_and_the_web_and_it_is_audited(
     assert "发布快照" in web.get("/public/manage/").content.decode()
     answer = web.post(f"/public/manage/{published.pk}/publish/", {"title": "第四季度落实情况"})
     latest = PublicSnapshot.objects.order_by("-ledger_seq").first()
-    assert answer.status_code == 302 and answer["Location"].endswith(f"/{latest.ledger_seq}/")
+    assert answer.status_code == 302
+    assert answer["Location"] == f"/public/plans/{published.pk}/snapshots/{latest.ledger_seq}/"
     assert latest.title == "第四季度落实情况" and PublicSnapshot.objects.count() == 2
 
 
@@ -300,7 +307,7 @@ def test_nothing_unpublished_no_person_and_no_evidence_file_is_public(
     snapshot = public_services.public_snapshot_publish(actor=supervisor, plan=published)
     public = (
         public_download(snapshot).decode()
-        + Client().get(f"/public/snapshots/{snapshot.ledger_seq}/").content.decode()
+        + Client().get(address(snapshot)).content.decode()
         + Client().get("/public/").content.decode()
         + Client().get("/public/snapshots.json").content.decode()
     )
