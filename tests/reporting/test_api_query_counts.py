@@ -64,6 +64,24 @@ def assign(tasks, *, lead, co, leader, office) -> list[Task]:
     ]
 
 
+def economic_bureaus_task(plan, economic_bureau, office, leader) -> Task:
+    """Task 3.3.09, assigned to the economic bureau."""
+    [task] = assign(
+        plan.tasks.filter(code="3.3.09"), lead=economic_bureau, co=[], leader=leader, office=office
+    )
+    return task
+
+
+def clerk_with_token() -> APIClient:
+    """The clerk's API client, with a token issued by the login endpoint, as a program has it."""
+    client = APIClient()
+    issued = client.post(
+        "/api/v1/auth/token/", {"username": "clerk", "password": "pw-clerk-123456"}, format="json"
+    )
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issued.json()['token']}")
+    return client
+
+
 def report(task, period, *, clerk, office, returned: bool) -> StatusUpdate:
     """A report with an indicator value and evidence; returned by the office when asked."""
     indicator = task.indicators.first()
@@ -113,13 +131,7 @@ def test_the_task_list_never_counts_the_table(plan, supervisor):
 def test_a_tasks_update_list_makes_the_same_queries_for_one_update_and_fifty(
     plan, economic_bureau, clerk, supervisor, leader
 ):
-    [task] = assign(
-        plan.tasks.filter(code="3.3.09"),
-        lead=economic_bureau,
-        co=[],
-        leader=leader,
-        office=supervisor,
-    )
+    task = economic_bureaus_task(plan, economic_bureau, supervisor, leader)
     months = periods(50)
     report(task, months[0], clerk=clerk, office=supervisor, returned=True)
     client, url = api(clerk), f"/api/v1/tasks/{task.pk}/updates/"
@@ -191,11 +203,7 @@ def test_a_clerk_submitting_a_report_pays_nothing_for_the_tasks_history(
     months = periods(31)
     for n, month in enumerate(months[1:]):
         report(busy, month, clerk=clerk, office=supervisor, returned=n % 3 == 0)
-    client = APIClient()
-    issued = client.post(
-        "/api/v1/auth/token/", {"username": "clerk", "password": "pw-clerk-123456"}, format="json"
-    )
-    client.credentials(HTTP_AUTHORIZATION=f"Token {issued.json()['token']}")
+    client = clerk_with_token()
 
     first, first_sql = submit(client, fresh, months[0])
     second, second_sql = submit(client, busy, months[0])
@@ -214,18 +222,8 @@ def test_a_clerk_submitting_a_report_pays_nothing_for_the_tasks_history(
 def test_a_clerks_report_reads_the_clerks_department_once_with_the_task(
     plan, economic_bureau, clerk, supervisor, leader
 ):
-    [task] = assign(
-        plan.tasks.filter(code="3.3.09"),
-        lead=economic_bureau,
-        co=[],
-        leader=leader,
-        office=supervisor,
-    )
-    client = APIClient()
-    issued = client.post(
-        "/api/v1/auth/token/", {"username": "clerk", "password": "pw-clerk-123456"}, format="json"
-    )
-    client.credentials(HTTP_AUTHORIZATION=f"Token {issued.json()['token']}")
+    task = economic_bureaus_task(plan, economic_bureau, supervisor, leader)
+    client = clerk_with_token()
 
     response, sql = submit(client, task, periods(1)[0])
 
