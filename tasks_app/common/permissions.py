@@ -36,15 +36,20 @@ def can_audit(user: User | None) -> bool:
 # Roles that read the governments below their own (roll-up); departments read their own only.
 ROLL_UP_ROLES = SEE_ALL_ROLES
 
+
 # The government and every one below it, in one query (PostgreSQL and SQLite alike).
-DESCENDANTS_SQL = """
-WITH RECURSIVE below(id) AS (
-    SELECT id FROM tasks_app_government WHERE id = %s
+def descendants_sql(root: str, *, descend_if: str = "TRUE") -> str:
+    """SQL of the ids of the government `root` (an SQL expression) and, while `descend_if`
+    holds, of every government below it: the one recursion of the roll-up."""
+    return f"""WITH RECURSIVE below(id) AS (
+    SELECT {root}
     UNION
     SELECT g.id FROM tasks_app_government g JOIN below ON g.parent_id = below.id
-)
-SELECT id FROM below ORDER BY id
-"""
+     WHERE {descend_if})
+SELECT id FROM below"""
+
+
+DESCENDANTS_SQL = descendants_sql("%s::bigint") + " ORDER BY id"
 
 
 def government_and_below(government_id: int) -> list[int]:

@@ -381,25 +381,23 @@ def _enter_roll_up(user) -> None:
     record(connection, read, own)
 
 
-def settings_of_joined_user(table: str = "tasks_app_user") -> str:
+def settings_of_joined_user() -> str:
     """SQL for a select list: sets the row-level security settings of the user row joined as
-    `table` (as enter_user would: its government and, for the roll-up roles, every one below
-    it; write: its own) and answers them as 'read|write'; NULL, setting nothing, for an inactive
-    user or one without a government. A look-up of the request's user (the API token's) sets
-    them in its own round trip; use entered() on what it answers."""
+    "tasks_app_user" (as enter_user would: its government and, for the roll-up roles, every one
+    below it; write: its own) and answers them as 'read|write'; NULL, setting nothing, for an
+    inactive user or one without a government. A look-up of the request's user (the API
+    token's) sets them in its own round trip; use entered() on what it answers."""
     from tasks_app.common import permissions
 
     roles = ", ".join(f"'{role}'" for role in permissions.ROLL_UP_ROLES)
-    user = f'"{table}"'
+    user = '"tasks_app_user"'
+    below = permissions.descendants_sql(
+        f'{user}."government_id"', descend_if=f'{user}."role" IN ({roles})'
+    )
     return f"""CASE WHEN {user}."is_active" AND {user}."government_id" IS NOT NULL THEN (
       SELECT set_config('{READ}', string_agg(b.id::text, ',' ORDER BY b.id), false) || '|' ||
              set_config('{WRITE}', {user}."government_id"::text, false)
-        FROM (WITH RECURSIVE below(id) AS (
-                SELECT {user}."government_id"
-                UNION
-                SELECT g.id FROM tasks_app_government g JOIN below ON g.parent_id = below.id
-                 WHERE {user}."role" IN ({roles}))
-              SELECT id FROM below) b) END"""
+        FROM ({below}) b) END"""
 
 
 def entered(user, settings: str | None) -> None:
