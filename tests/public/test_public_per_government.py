@@ -103,6 +103,9 @@ def test_a_link_by_seq_alone_leads_to_the_one_snapshot_with_that_seq(plan, super
         answer = CLIENT().get(f"/public/snapshots/{snapshot.ledger_seq}{ending}")
         assert answer.status_code == 301 and answer["Location"] == address(snapshot, ending)
     assert CLIENT().get(f"/public/snapshots/{snapshot.ledger_seq + 1}/").status_code == 404
+    huge = 10**30  # beyond any id or seq the database can hold: 404, not an error
+    assert CLIENT().get(f"/public/snapshots/{huge}/").status_code == 404
+    assert CLIENT().get(f"/public/plans/{huge}/snapshots/{huge}.json").status_code == 404
 
 
 def test_the_verifier_checks_a_snapshot_against_its_own_governments_checkpoints_only(
