@@ -38,18 +38,21 @@ ROLL_UP_ROLES = SEE_ALL_ROLES
 
 
 # The government and every one below it, in one query (PostgreSQL and SQLite alike).
-def descendants_sql(root: str, *, descend_if: str = "TRUE") -> str:
-    """SQL of the ids of the government `root` (an SQL expression) and, while `descend_if`
-    holds, of every government below it: the one recursion of the roll-up."""
+def descendants_sql(start: str, *, descend_if: str = "1 = 1") -> str:
+    """SQL of the ids of the government that the SELECT `start` answers and, while `descend_if`
+    holds, of every government below it: the one recursion of the roll-up (standard SQL, for
+    PostgreSQL and the demo's SQLite alike)."""
     return f"""WITH RECURSIVE below(id) AS (
-    SELECT {root}
+    {start}
     UNION
     SELECT g.id FROM tasks_app_government g JOIN below ON g.parent_id = below.id
      WHERE {descend_if})
 SELECT id FROM below"""
 
 
-DESCENDANTS_SQL = descendants_sql("%s::bigint") + " ORDER BY id"
+DESCENDANTS_SQL = (
+    descendants_sql("SELECT id FROM tasks_app_government WHERE id = %s") + " ORDER BY id"
+)
 
 
 def government_and_below(government_id: int) -> list[int]:

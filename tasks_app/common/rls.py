@@ -392,7 +392,7 @@ def settings_of_joined_user() -> str:
     roles = ", ".join(f"'{role}'" for role in permissions.ROLL_UP_ROLES)
     user = '"tasks_app_user"'
     below = permissions.descendants_sql(
-        f'{user}."government_id"', descend_if=f'{user}."role" IN ({roles})'
+        f'SELECT {user}."government_id"', descend_if=f'{user}."role" IN ({roles})'
     )
     return f"""CASE WHEN {user}."is_active" AND {user}."government_id" IS NOT NULL THEN (
       SELECT set_config('{READ}', string_agg(b.id::text, ',' ORDER BY b.id), false) || '|' ||
